@@ -1,0 +1,183 @@
+/**
+ * 2-D LiDAR against obstacle segments and pedestrian circles, with robot_sf's
+ * semantics (`sensor/range_sensor.py`): ray k points at
+ * `heading - pi p + k 2 pi p / rays` (p = visual angle portion); a ray hits a
+ * segment where the segment crosses it at a non-negative distance, and a
+ * pedestrian whose centre is within max range and in front of the ray; ranges
+ * are capped at max range; then each ray is lost (max range) with probability
+ * `loss`, else corrupted (times a uniform factor) with probability `corruption`.
+ *
+ * Only segments in the grid cells within max range are looked at, and for each
+ * segment or pedestrian only the rays inside its angular span (plus one ray of
+ * margin) are intersected, with the same per-ray formula as a full scan.
+ *
+ * @module
+ */
+import type { SeededRng } from "../rng/mod.ts";
+import type { _SegmentGrid } from "./_segment_grid.ts";
+import type { LidarSettings } from "./settings.ts";
+
+const TWO_PI = 2 * Math.PI;
+
+/** LiDAR scanner with preallocated ray buffers. */
+export class LidarScanner {
+  /** Last scan, metres, `[rays]`. */
+  readonly ranges: Float64Array;
+  #s: LidarSettings;
+  #grid: _SegmentGrid;
+  #cos: Float64Array;
+  #sin: Float64Array;
+  #step: number;
+  #lower = 0;
+
+  /**
+   * @param settings Ray count, range, noise.
+   * @param grid Spatial index of the map's obstacle segments.
+   */
+  constructor(settings: LidarSettings, grid: _SegmentGrid) {
+    this.#s = settings;
+    this.#grid = grid;
+    this.ranges = new Float64Array(settings.rays);
+    this.#cos = new Float64Array(settings.rays);
+    this.#sin = new Float64Array(settings.rays);
+    this.#step = (TWO_PI * settings.visualAnglePortion) / settings.rays;
+  }
+
+  /**
+   * Scan from a pose into {@linkcode LidarScanner.ranges}.
+   * @param x Sensor x, m.
+   * @param y Sensor y, m.
+   * @param heading Sensor heading, rad.
+   * @param pedX Pedestrian x positions, m (first `pedCount` used).
+   * @param pedY Pedestrian y positions, m.
+   * @param pedCount Number of pedestrians.
+   * @param pedRadius Pedestrian radius, m.
+   * @param rng Noise source; null disables noise.
+   */
+  scan(
+    x: number,
+    y: number,
+    heading: number,
+    pedX: Float64Array,
+    pedY: Float64Array,
+    pedCount: number,
+    pedRadius: number,
+    rng: SeededRng | null,
+  ): Float64Array {
+    const s = this.#s, n = s.rays, maxR = s.maxRange;
+    const out = this.ranges, cos = this.#cos, sin = this.#sin;
+    const half = Math.PI * s.visualAnglePortion;
+    // numpy linspace(lower, upper, rays + 1)[:-1], then wrapped to [0, 2 pi).
+    const lower = heading - half;
+    const step = (2 * half) / n;
+    this.#step = step;
+    this.#lower = lower;
+    for (let k = 0; k < n; k++) {
+      const a = (k * step + lower + TWO_PI) % TWO_PI;
+      cos[k] = Math.cos(a);
+      sin[k] = Math.sin(a);
+      out[k] = Infinity;
+    }
+    this.#scanPedestrians(x, y, pedX, pedY, pedCount, pedRadius);
+    this.#scanSegments(x, y);
+    const loss = s.lossProbability, corruption = s.corruptionProbability;
+    for (let k = 0; k < n; k++) {
+      if (out[k] > maxR) out[k] = maxR;
+      if (rng !== null) {
+        if (rng.uniform() < loss) out[k] = maxR;
+        else if (rng.uniform() < corruption) out[k] = out[k] * rng.uniform();
+      }
+    }
+    return out;
+  }
+
+  /** Ray index range [first, first + count) (mod rays) covering the angular interval. */
+  #span(start: number, length: number): [number, number] {
+    const n = this.#s.rays, step = this.#step;
+    if (length >= TWO_PI - 2 * step) return [0, n];
+    let rel = (start - this.#lower) % TWO_PI;
+    if (rel < 0) rel += TWO_PI;
+    const first = Math.floor(rel / step) - 1;
+    const count = Math.min(n, Math.ceil(length / step) + 3);
+    return [((first % n) + n) % n, count];
+  }
+
+  #scanSegments(x: number, y: number): void {
+    const maxR = this.#s.maxRange, n = this.#s.rays;
+    const grid = this.#grid, seg = grid.segments;
+    const m = grid.query(x - maxR, y - maxR, x + maxR, y + maxR);
+    const res = grid.result, out = this.ranges, cos = this.#cos, sin = this.#sin;
+    const partial = this.#s.visualAnglePortion < 1;
+    for (let q = 0; q < m; q++) {
+      const o = 4 * res[q];
+      const x1 = seg[o], y1 = seg[o + 1], x2 = seg[o + 2], y2 = seg[o + 3];
+      const xDiff = x1 - x, yDiff = y1 - y;
+      const xSeg = x2 - x1, ySeg = y2 - y1;
+      let first = 0, count = n;
+      const cross = xDiff * (y2 - y) - yDiff * (x2 - x);
+      const lenSq = xSeg * xSeg + ySeg * ySeg;
+      // Segments passing (almost) through the sensor: test every ray.
+      if (!partial && cross * cross > 1e-18 * lenSq * (xDiff * xDiff + yDiff * yDiff + 1)) {
+        const a1 = Math.atan2(yDiff, xDiff), a2 = Math.atan2(y2 - y, x2 - x);
+        let d = a2 - a1;
+        if (d > Math.PI) d -= TWO_PI;
+        else if (d < -Math.PI) d += TWO_PI;
+        [first, count] = this.#span(d >= 0 ? a1 : a2, Math.abs(d));
+      }
+      for (let c = 0, k = first; c < count; c++, k = k + 1 === n ? 0 : k + 1) {
+        const xr = cos[k], yr = sin[k];
+        const num = xr * yDiff - yr * xDiff;
+        const den = xSeg * yr - xr * ySeg;
+        if (den === 0) continue;
+        const mu = num / den;
+        const tau = (mu * xSeg + xDiff) / xr;
+        if (0 <= mu && mu <= 1 && tau >= 0) {
+          const cx = x1 + mu * (x2 - x1), cy = y1 + mu * (y2 - y1);
+          const d = Math.sqrt((x - cx) ** 2 + (y - cy) ** 2);
+          if (d < out[k]) out[k] = d;
+        }
+      }
+    }
+  }
+
+  #scanPedestrians(
+    x: number,
+    y: number,
+    pedX: Float64Array,
+    pedY: Float64Array,
+    count: number,
+    radius: number,
+  ): void {
+    const maxR = this.#s.maxRange, n = this.#s.rays;
+    const out = this.ranges, cos = this.#cos, sin = this.#sin;
+    const thrSq = maxR * maxR, rSq = radius * radius;
+    const partial = this.#s.visualAnglePortion < 1;
+    for (let i = 0; i < count; i++) {
+      const cx = pedX[i] - x, cy = pedY[i] - y;
+      const dSq = cx * cx + cy * cy;
+      if (dSq > thrSq) continue;
+      let first = 0, num = n;
+      if (!partial && dSq > rSq * 1.0001) {
+        const half = Math.asin(Math.min(1, radius / Math.sqrt(dSq)));
+        [first, num] = this.#span(Math.atan2(cy, cx) - half, 2 * half);
+      }
+      for (let c = 0, k = first; c < num; c++, k = k + 1 === n ? 0 : k + 1) {
+        const sx = cos[k], sy = sin[k];
+        if (cx * sx + cy * sy < 0) continue;
+        // Circle at (cx, cy) against the ray from the origin (robot_sf circle_line_intersection_distance).
+        const tx = -cx, ty = -cy;
+        const a = sx * sx + sy * sy;
+        const b = 2 * (sx * tx + sy * ty);
+        const cc = tx * tx + ty * ty - rSq;
+        const disc = b * b - 4 * a * cc;
+        if (disc < 0 || (b > 0 && b * b > disc)) continue;
+        const root = Math.sqrt(disc);
+        const mu1 = (-b - root) / (2 * a), mu2 = (-b + root) / (2 * a);
+        const d1 = Math.sqrt((mu1 * sx) ** 2 + (mu1 * sy) ** 2);
+        const d2 = Math.sqrt((mu2 * sx) ** 2 + (mu2 * sy) ** 2);
+        const d = mu1 >= 0 && mu2 >= 0 ? Math.min(d1, d2) : mu1 >= 0 ? d1 : d2;
+        if (d < out[k]) out[k] = d;
+      }
+    }
+  }
+}

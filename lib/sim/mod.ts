@@ -1,0 +1,44 @@
+/**
+ * Crowd-navigation simulator with robot_sf's observation and action spaces:
+ * maps (robot_sf JSON and SVG, our own JSON, built-ins), pedestrians moved by
+ * the social force model, differential and bicycle drive robots, LiDAR,
+ * reward, {@linkcode RobotEnv} and the batched {@linkcode VecEnv}.
+ *
+ * @module
+ */
+export { MapError, maxTargetDistance, routeLength, zoneArea } from "./map_definition.ts";
+export type { MapDefinition, Obstacle, Route, Vec2, Zone } from "./map_definition.ts";
+export { BUILT_IN_MAP_DIR, BUILT_IN_MAPS, loadMap, parseMap } from "./load_map.ts";
+export type { MapFormat, ParseMapOptions } from "./load_map.ts";
+export {
+  defaultBicycleDrive,
+  defaultDifferentialDrive,
+  defaultEnvSettings,
+  makeEnvSettings,
+  resolveScenarioEnv,
+  validateEnvSettings,
+} from "./settings.ts";
+export type {
+  BicycleDriveSettings,
+  DeepPartial,
+  DifferentialDriveSettings,
+  EnvSettings,
+  EnvSettingsOverrides,
+  LidarSettings,
+  PedestrianSettings,
+  RewardSettings,
+  RobotSettings,
+  SocialForceSettings,
+} from "./settings.ts";
+export { pedestrianCounts, PedestrianSimulation } from "./pedestrians.ts";
+export { BicycleDriveRobot, createRobot, DifferentialDriveRobot } from "./robot.ts";
+export type { Robot } from "./robot.ts";
+export { LidarScanner } from "./lidar.ts";
+export { simpleReward } from "./reward.ts";
+export type { RewardEvents } from "./reward.ts";
+export { envRng, RobotEnv } from "./robot_env.ts";
+export type { BoxSpace, Observation, RobotEnvOptions, StepInfo, StepResult } from "./robot_env.ts";
+export { createVecEnvBuffers, VecEnv } from "./vec_env.ts";
+export type { VecEnvBuffers, VecEnvOptions } from "./vec_env.ts";
+export { recordEpisode, renderEpisodeSvg, renderMapSvg } from "./render.ts";
+export type { ActionProvider, EpisodeRecording, RenderOptions } from "./render.ts";

@@ -82,7 +82,8 @@ function _parseTransform(text: string, fail: (msg: string) => never): Matrix {
 }
 
 /**
- * Vertices of a path `d` attribute: M/L/H/V/Z in absolute and relative form;
+ * Vertices of a path `d` attribute: M/L/H/V/Z in absolute and relative form (Z adds
+ * the start point again);
  * for curves and arcs (C/S/Q/T/A) only the end point of each segment is kept.
  */
 function _parsePathData(d: string, fail: (msg: string) => never): Vec2[] {
@@ -103,6 +104,8 @@ function _parsePathData(d: string, fail: (msg: string) => never): Vec2[] {
     if (upper === "Z") {
       x = startX;
       y = startY;
+      const prev = pts[pts.length - 1];
+      if (prev !== undefined && (prev[0] !== x || prev[1] !== y)) pts.push([x, y]);
       cmd = "";
       continue;
     }

@@ -6,6 +6,20 @@
  * @module
  */
 
+import type { MapDefinition } from "./map_definition.ts";
+
+const _grids = new WeakMap<MapDefinition, _SegmentGrid>();
+
+/** The shared segment grid of a map's obstacle segments (built once per map). */
+export function _segmentGridOf(map: MapDefinition): _SegmentGrid {
+  let grid = _grids.get(map);
+  if (grid === undefined) {
+    grid = new _SegmentGrid(map.segments);
+    _grids.set(map, grid);
+  }
+  return grid;
+}
+
 /** Static spatial index of segments `[x1, y1, x2, y2]` (metres). */
 export class _SegmentGrid {
   /** Segments as flat `[n, 4]` (x1, y1, x2, y2), metres. */

@@ -14,7 +14,8 @@
  * @module
  */
 import type { SeededRng } from "../rng/mod.ts";
-import type { _SegmentGrid } from "./_segment_grid.ts";
+import { type _SegmentGrid, _segmentGridOf } from "./_segment_grid.ts";
+import type { MapDefinition } from "./map_definition.ts";
 import type { LidarSettings } from "./settings.ts";
 
 const TWO_PI = 2 * Math.PI;
@@ -32,11 +33,11 @@ export class LidarScanner {
 
   /**
    * @param settings Ray count, range, noise.
-   * @param grid Spatial index of the map's obstacle segments.
+   * @param map The map whose obstacle segments (and bounds) the rays hit.
    */
-  constructor(settings: LidarSettings, grid: _SegmentGrid) {
+  constructor(settings: LidarSettings, map: MapDefinition) {
     this.#s = settings;
-    this.#grid = grid;
+    this.#grid = _segmentGridOf(map);
     this.ranges = new Float64Array(settings.rays);
     this.#cos = new Float64Array(settings.rays);
     this.#sin = new Float64Array(settings.rays);

@@ -15,7 +15,7 @@
  * @module
  */
 import type { SeededRng } from "../rng/mod.ts";
-import type { _SegmentGrid } from "./_segment_grid.ts";
+import { type _SegmentGrid, _segmentGridOf } from "./_segment_grid.ts";
 import { _pointInPolygon } from "./_geometry.ts";
 import { type MapDefinition, routeLength, type Zone, zoneArea } from "./map_definition.ts";
 import type { PedestrianSettings } from "./settings.ts";
@@ -77,12 +77,12 @@ export class PedestrianSimulation {
   #s: PedestrianSettings;
   #dt: number;
   #density: number;
-  #grid: _SegmentGrid | null;
+  #grid: _SegmentGrid;
+  #scripted = false;
   #crowdCount: number;
   #routeCount: number;
   #groupStart: Int32Array;
-  #groupMembers: Int32Array;
-  #groupKind: Uint8Array; // 0 crowd, 1 route
+  #groupKind: Uint8Array; // 0 crowd, 1 route, 2 scripted
   #groupTarget: Int32Array; // zone index or route index
   #groupWaypoint: Int32Array;
   #ortho: Float64Array;
@@ -95,25 +95,35 @@ export class PedestrianSimulation {
   /**
    * @param map The map (obstacles, zones, routes).
    * @param settings Pedestrian settings.
-   * @param options `density` (pedestrians per m²), `timeStep` (s), and the obstacle
-   * segment grid (needed for obstacle forces with a finite range).
+   * @param options `density` (pedestrians per m²) and `timeStep` (s); or `count`
+   * for a scripted scene filled by {@linkcode PedestrianSimulation.place} instead.
    */
   constructor(
     map: MapDefinition,
     settings: PedestrianSettings,
-    options: { density: number; timeStep: number; grid?: _SegmentGrid },
+    options: { density?: number; timeStep: number; count?: number },
   ) {
     this.#map = map;
     this.#s = settings;
     this.#dt = options.timeStep;
-    this.#density = options.density;
-    this.#grid = options.grid ?? null;
-    [this.#crowdCount, this.#routeCount] = pedestrianCounts(
-      map,
-      options.density,
-      settings.sidewalkWidth,
-    );
-    const n = this.#crowdCount + this.#routeCount;
+    this.#density = options.density ?? 0;
+    this.#grid = _segmentGridOf(map);
+    if (options.count !== undefined) {
+      if (!Number.isInteger(options.count) || options.count < 0) {
+        throw new RangeError(
+          `Pedestrian count must be a non-negative integer, got ${options.count}`,
+        );
+      }
+      this.#scripted = true;
+      this.#crowdCount = this.#routeCount = 0;
+    } else {
+      [this.#crowdCount, this.#routeCount] = pedestrianCounts(
+        map,
+        this.#density,
+        settings.sidewalkWidth,
+      );
+    }
+    const n = options.count ?? this.#crowdCount + this.#routeCount;
     this.count = n;
     this.px = new Float64Array(n);
     this.py = new Float64Array(n);
@@ -126,7 +136,6 @@ export class PedestrianSimulation {
     this.fy = new Float64Array(n);
     this.groupOf = new Int32Array(n);
     this.#groupStart = new Int32Array(n + 1);
-    this.#groupMembers = new Int32Array(n);
     this.#groupKind = new Uint8Array(n);
     this.#groupTarget = new Int32Array(n);
     this.#groupWaypoint = new Int32Array(n);
@@ -225,6 +234,9 @@ export class PedestrianSimulation {
    * Points inside obstacles are re-drawn.
    */
   populate(rng: SeededRng): void {
+    if (this.#scripted) {
+      throw new Error("A scripted pedestrian scene is filled with place(), not populate()");
+    }
     const s = this.#s;
     let ped = 0, group = 0;
     const start = this.#groupStart;
@@ -253,18 +265,24 @@ export class PedestrianSimulation {
           const ri = PedestrianSimulation.#pick(this.#routeLengths, rng);
           const route = this.#map.pedRoutes[ri];
           const wps = route.waypoints;
-          let offset = rng.uniform() * this.#routeLengths[ri];
-          let sec = 0;
-          for (; sec < wps.length - 2; sec++) {
-            const len = Math.hypot(wps[sec + 1][0] - wps[sec][0], wps[sec + 1][1] - wps[sec][1]);
-            if (offset <= len) break;
-            offset -= len;
+          // A uniform offset along the route, re-drawn while it falls inside an obstacle.
+          let sec = 0, cx = 0, cy = 0;
+          for (let t = 0; t < SPAWN_TRIES; t++) {
+            let offset = rng.uniform() * this.#routeLengths[ri];
+            for (sec = 0; sec < wps.length - 2; sec++) {
+              const len = Math.hypot(wps[sec + 1][0] - wps[sec][0], wps[sec + 1][1] - wps[sec][1]);
+              if (offset <= len) break;
+              offset -= len;
+            }
+            const [ax, ay] = wps[sec];
+            const [ex, ey] = wps[sec + 1];
+            const secLen = Math.hypot(ex - ax, ey - ay);
+            const f = secLen > 0 ? Math.min(1, offset / secLen) : 0;
+            cx = ax + f * (ex - ax);
+            cy = ay + f * (ey - ay);
+            if (!this.insideObstacle(cx, cy)) break;
           }
-          const [ax, ay] = wps[sec];
           const [bx, by] = wps[sec + 1];
-          const secLen = Math.hypot(bx - ax, by - ay);
-          const f = secLen > 0 ? Math.min(1, offset / secLen) : 0;
-          const cx = ax + f * (bx - ax), cy = ay + f * (by - ay);
           for (let m = 0; m < size; m++) {
             let x = cx, y = cy;
             for (let t = 0; t < SPAWN_TRIES; t++) {
@@ -291,7 +309,6 @@ export class PedestrianSimulation {
         const vx = Math.cos(rot) * s.initialSpeed, vy = Math.sin(rot) * s.initialSpeed;
         for (let m = 0; m < size; m++) {
           const i = ped + m;
-          this.#groupMembers[i] = i;
           this.groupOf[i] = group;
           this.vx[i] = vx;
           this.vy[i] = vy;
@@ -314,6 +331,62 @@ export class PedestrianSimulation {
     }
   }
 
+  /**
+   * Set every pedestrian's state by hand (scripted scenes and tests). Scripted
+   * groups keep their goals (no behaviour).
+   * @param states One entry per pedestrian: position (m), velocity (m/s), goal (m);
+   * the maximum speed is the speed multiplier times the initial speed unless given.
+   * @param groups Pedestrian indices per group. @default each pedestrian alone
+   * @throws {RangeError} When the number of states differs from the count, or a
+   * pedestrian is in no group or in two.
+   */
+  place(
+    states: {
+      x: number;
+      y: number;
+      vx: number;
+      vy: number;
+      goalX: number;
+      goalY: number;
+      maxSpeed?: number;
+    }[],
+    groups?: number[][],
+  ): void {
+    if (states.length !== this.count) {
+      throw new RangeError(`Expected ${this.count} pedestrian states, got ${states.length}`);
+    }
+    const groupList = groups ?? states.map((_, i) => [i]);
+    const order: number[] = [];
+    for (const g of groupList) order.push(...g);
+    if (
+      order.length !== this.count || new Set(order).size !== this.count ||
+      order.some((i) => !(i >= 0 && i < this.count))
+    ) {
+      throw new RangeError("Groups must list every pedestrian exactly once");
+    }
+    // Members of a group are stored contiguously.
+    let k = 0;
+    groupList.forEach((g, gi) => {
+      this.#groupStart[gi] = k;
+      this.#groupKind[gi] = 2;
+      for (const i of g) {
+        const st = states[i];
+        this.px[k] = st.x;
+        this.py[k] = st.y;
+        this.vx[k] = st.vx;
+        this.vy[k] = st.vy;
+        this.gx[k] = st.goalX;
+        this.gy[k] = st.goalY;
+        this.maxSpeed[k] = st.maxSpeed ??
+          this.#s.speedMultiplier * Math.sqrt(st.vx * st.vx + st.vy * st.vy);
+        this.groupOf[k] = gi;
+        k++;
+      }
+    });
+    this.#groupStart[groupList.length] = k;
+    this.groupCount = groupList.length;
+  }
+
   #redirect(g: number, x: number, y: number) {
     for (let k = this.#groupStart[g]; k < this.#groupStart[g + 1]; k++) {
       this.gx[k] = x;
@@ -333,6 +406,7 @@ export class PedestrianSimulation {
       }
       cx /= b - a;
       cy /= b - a;
+      if (this.#groupKind[g] === 2) continue;
       if (this.#groupKind[g] === 0) {
         if (Math.hypot(cx - this.gx[a], cy - this.gy[a]) < prox) {
           const p = this.#zonePoint(this.#map.pedCrowdedZones[this.#groupTarget[g]], rng);
@@ -467,7 +541,7 @@ export class PedestrianSimulation {
     const ns = seg.length / 4;
     const range = f.obstacleForceRange;
     const grid = this.#grid;
-    const useGrid = Number.isFinite(range) && grid !== null;
+    const useGrid = Number.isFinite(range);
     for (let i = 0; i < this.count; i++) {
       const x = this.px[i], y = this.py[i];
       let ox = 0, oy = 0;

@@ -8,7 +8,7 @@
  */
 import { SeededRng } from "../rng/mod.ts";
 import { _circleHitsSegment } from "./_geometry.ts";
-import { _SegmentGrid } from "./_segment_grid.ts";
+import { type _SegmentGrid, _segmentGridOf } from "./_segment_grid.ts";
 import { LidarScanner } from "./lidar.ts";
 import { type MapDefinition, maxTargetDistance, type Zone } from "./map_definition.ts";
 import { loadMap } from "./load_map.ts";
@@ -93,18 +93,6 @@ export interface RobotEnvOptions {
   streamIndex?: number;
   /** Externally created observation buffers (e.g. views into a vector env's buffers). */
   buffers?: Observation;
-}
-
-const _grids = new WeakMap<MapDefinition, _SegmentGrid>();
-
-/** The shared segment grid of a map (built once per map). */
-function _gridOf(map: MapDefinition): _SegmentGrid {
-  let grid = _grids.get(map);
-  if (grid === undefined) {
-    grid = new _SegmentGrid(map.segments);
-    _grids.set(map, grid);
-  }
-  return grid;
 }
 
 /** Python's modulo (result has the divisor's sign). */
@@ -197,9 +185,9 @@ export class RobotEnv {
       throw new RangeError(`Stream index must be a non-negative integer, got ${this.#streamIndex}`);
     }
     this.#rng = envRng(seed, this.#streamIndex);
-    this.#grid = _gridOf(map);
+    this.#grid = _segmentGridOf(map);
     this.robot = createRobot(settings.robot);
-    this.#lidar = new LidarScanner(settings.lidar, this.#grid);
+    this.#lidar = new LidarScanner(settings.lidar, map);
     this.maxSteps = Math.ceil(settings.episodeSeconds / settings.timeStep);
 
     const stack = settings.stackSteps, rays = settings.lidar.rays;
@@ -264,7 +252,6 @@ export class RobotEnv {
     this.pedestrians = new PedestrianSimulation(map, settings.pedestrians, {
       density,
       timeStep: settings.timeStep,
-      grid: this.#grid,
     });
     this.pedestrians.populate(this.#rng);
 

@@ -7,3 +7,4 @@
  * @module
  */
 export * from "./lib/rng/mod.ts";
+export * from "./lib/sim/mod.ts";

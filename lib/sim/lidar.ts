@@ -30,6 +30,8 @@ export class LidarScanner {
   #sin: Float64Array;
   #step: number;
   #lower = 0;
+  #spanFirst = 0;
+  #spanCount = 0;
 
   /**
    * @param settings Ray count, range, noise.
@@ -92,15 +94,22 @@ export class LidarScanner {
     return out;
   }
 
-  /** Ray index range [first, first + count) (mod rays) covering the angular interval. */
-  #span(start: number, length: number): [number, number] {
+  /**
+   * Ray index range [first, first + count) (mod rays) covering the angular
+   * interval, into #spanFirst / #spanCount (no allocation).
+   */
+  #span(start: number, length: number): void {
     const n = this.#s.rays, step = this.#step;
-    if (length >= TWO_PI - 2 * step) return [0, n];
+    if (length >= TWO_PI - 2 * step) {
+      this.#spanFirst = 0;
+      this.#spanCount = n;
+      return;
+    }
     let rel = (start - this.#lower) % TWO_PI;
     if (rel < 0) rel += TWO_PI;
     const first = Math.floor(rel / step) - 1;
-    const count = Math.min(n, Math.ceil(length / step) + 3);
-    return [((first % n) + n) % n, count];
+    this.#spanFirst = ((first % n) + n) % n;
+    this.#spanCount = Math.min(n, Math.ceil(length / step) + 3);
   }
 
   #scanSegments(x: number, y: number): void {
@@ -123,7 +132,9 @@ export class LidarScanner {
         let d = a2 - a1;
         if (d > Math.PI) d -= TWO_PI;
         else if (d < -Math.PI) d += TWO_PI;
-        [first, count] = this.#span(d >= 0 ? a1 : a2, Math.abs(d));
+        this.#span(d >= 0 ? a1 : a2, Math.abs(d));
+        first = this.#spanFirst;
+        count = this.#spanCount;
       }
       for (let c = 0, k = first; c < count; c++, k = k + 1 === n ? 0 : k + 1) {
         const xr = cos[k], yr = sin[k];
@@ -160,7 +171,9 @@ export class LidarScanner {
       let first = 0, num = n;
       if (!partial && dSq > rSq * 1.0001) {
         const half = Math.asin(Math.min(1, radius / Math.sqrt(dSq)));
-        [first, num] = this.#span(Math.atan2(cy, cx) - half, 2 * half);
+        this.#span(Math.atan2(cy, cx) - half, 2 * half);
+        first = this.#spanFirst;
+        num = this.#spanCount;
       }
       for (let c = 0, k = first; c < num; c++, k = k + 1 === n ? 0 : k + 1) {
         const sx = cos[k], sy = sin[k];

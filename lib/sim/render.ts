@@ -127,6 +127,7 @@ function _escape(s: string): string {
 
 class _Canvas {
   parts: string[] = [];
+  title = "";
   constructor(readonly map: MapDefinition, readonly scale: number, readonly top: number) {}
   x(v: number) {
     return _fmt(v * this.scale);
@@ -143,10 +144,8 @@ class _Canvas {
 
 function _drawMap(c: _Canvas, title: string) {
   const m = c.map, s = c.scale;
+  c.title = title;
   c.parts.push(
-    `<text x="4" y="${_fmt(c.top - 8)}" font-family="sans-serif" font-size="16">${
-      _escape(title)
-    }</text>`,
     `<rect x="0" y="${_fmt(c.top)}" width="${_fmt(m.width * s)}" height="${
       _fmt(m.height * s)
     }" fill="#fafafa" stroke="#000" stroke-width="1"/>`,
@@ -191,13 +190,23 @@ function _canvas(map: MapDefinition, options: RenderOptions): _Canvas {
   return new _Canvas(map, scale, 28);
 }
 
-function _wrap(c: _Canvas, extraHeight = 0): string {
-  const w = c.map.width * c.scale, h = c.top + c.map.height * c.scale + extraHeight;
+function _wrap(c: _Canvas): string {
+  const w = c.map.width * c.scale, h = c.top + c.map.height * c.scale;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${_fmt(w)}" height="${
     _fmt(h)
-  }" viewBox="0 0 ${_fmt(w)} ${_fmt(h)}">\n<rect width="100%" height="100%" fill="#fff"/>\n${
-    c.parts.join("\n")
-  }\n</svg>\n`;
+  }" viewBox="0 0 ${_fmt(w)} ${_fmt(h)}">
+<defs><clipPath id="map-area"><rect x="0" y="${_fmt(c.top)}" width="${_fmt(w)}" height="${
+    _fmt(h - c.top)
+  }"/></clipPath></defs>
+<rect width="100%" height="100%" fill="#fff"/>
+<text x="4" y="${_fmt(c.top - 8)}" font-family="sans-serif" font-size="16">${
+    _escape(c.title)
+  }</text>
+<g clip-path="url(#map-area)">
+${c.parts.join("\n")}
+</g>
+</svg>
+`;
 }
 
 /** SVG picture of a map (obstacles, zones, routes). World y points up in the picture. */

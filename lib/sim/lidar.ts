@@ -20,6 +20,14 @@ import type { LidarSettings } from "./settings.ts";
 
 const TWO_PI = 2 * Math.PI;
 
+/** Options of {@linkcode LidarScanner.scan}. */
+export interface LidarScanOptions {
+  /** Pedestrian radius, m. */
+  pedestrianRadius: number;
+  /** Noise source; null disables loss and corruption noise. */
+  rng: SeededRng | null;
+}
+
 /** LiDAR scanner with preallocated ray buffers. */
 export class LidarScanner {
   /** Last scan, metres, `[rays]`. */
@@ -48,25 +56,20 @@ export class LidarScanner {
 
   /**
    * Scan from a pose into {@linkcode LidarScanner.ranges}.
-   * @param x Sensor x, m.
-   * @param y Sensor y, m.
-   * @param heading Sensor heading, rad.
-   * @param pedX Pedestrian x positions, m (first `pedCount` used).
-   * @param pedY Pedestrian y positions, m.
-   * @param pedCount Number of pedestrians.
-   * @param pedRadius Pedestrian radius, m.
-   * @param rng Noise source; null disables noise.
+   * @param pose Sensor position (m) and heading `theta` (rad); a `Robot` fits.
+   * @param pedestrians Positions `px`, `py` (m) of the first `count` pedestrians; a
+   * `PedestrianSimulation` fits.
+   * @param options `pedestrianRadius` (m) and `rng` (noise source; null disables noise).
+   * Reuse one options object on hot paths.
+   * @returns {@linkcode LidarScanner.ranges}, metres, `[rays]`.
    */
   scan(
-    x: number,
-    y: number,
-    heading: number,
-    pedX: Float64Array,
-    pedY: Float64Array,
-    pedCount: number,
-    pedRadius: number,
-    rng: SeededRng | null,
+    pose: { x: number; y: number; theta: number },
+    pedestrians: { px: Float64Array; py: Float64Array; count: number },
+    options: LidarScanOptions,
   ): Float64Array {
+    const x = pose.x, y = pose.y, heading = pose.theta;
+    const rng = options.rng;
     const s = this.#s, n = s.rays, maxR = s.maxRange;
     const out = this.ranges, cos = this.#cos, sin = this.#sin;
     const half = Math.PI * s.visualAnglePortion;
@@ -81,7 +84,14 @@ export class LidarScanner {
       sin[k] = Math.sin(a);
       out[k] = Infinity;
     }
-    this.#scanPedestrians(x, y, pedX, pedY, pedCount, pedRadius);
+    this.#scanPedestrians(
+      x,
+      y,
+      pedestrians.px,
+      pedestrians.py,
+      pedestrians.count,
+      options.pedestrianRadius,
+    );
     this.#scanSegments(x, y);
     const loss = s.lossProbability, corruption = s.corruptionProbability;
     for (let k = 0; k < n; k++) {

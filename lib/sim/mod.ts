@@ -36,6 +36,7 @@ export type { Robot } from "./robot.ts";
 export { LidarScanner } from "./lidar.ts";
 export { simpleReward } from "./reward.ts";
 export type { RewardEvents } from "./reward.ts";
+export type { LidarScanOptions } from "./lidar.ts";
 export { envRng, RobotEnv } from "./robot_env.ts";
 export type { BoxSpace, Observation, RobotEnvOptions, StepInfo, StepResult } from "./robot_env.ts";
 export { createVecEnvBuffers, VecEnv } from "./vec_env.ts";

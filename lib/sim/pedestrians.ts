@@ -438,13 +438,12 @@ export class PedestrianSimulation {
   /**
    * Advance one time step.
    * @param rng Random source for goal and respawn draws.
-   * @param robotX Robot x, m (for the robot repulsion force).
-   * @param robotY Robot y, m.
-   * @param robotRadius Robot radius, m.
+   * @param robot Robot position (m) and radius (m) for the repulsion force; a
+   * `Robot` fits; null for none.
    */
-  step(rng: SeededRng, robotX: number, robotY: number, robotRadius: number): void {
+  step(rng: SeededRng, robot: { x: number; y: number; radius: number } | null): void {
     this.#behave(rng);
-    this.computeForces(robotX, robotY, robotRadius);
+    this.computeForces(robot);
     const n = this.count, dt = this.#dt;
     const px = this.px, py = this.py, vx = this.vx, vy = this.vy;
     for (let i = 0; i < n; i++) {
@@ -464,8 +463,9 @@ export class PedestrianSimulation {
   /**
    * Total force on every pedestrian into {@linkcode PedestrianSimulation.fx}/`fy`
    * for the current state (no behaviour update, no integration).
+   * @param robot Robot position (m) and radius (m), or null for none.
    */
-  computeForces(robotX: number, robotY: number, robotRadius: number): void {
+  computeForces(robot: { x: number; y: number; radius: number } | null): void {
     const n = this.count, f = this.#s.forces;
     const px = this.px, py = this.py, vx = this.vx, vy = this.vy, fx = this.fx, fy = this.fy;
     const thrSq = f.socialActivationThreshold * f.socialActivationThreshold;
@@ -520,8 +520,9 @@ export class PedestrianSimulation {
     }
     if (f.obstacleForces) this.#addObstacleForces();
     if (f.groupForces) this.#addGroupForces();
-    if (f.robotForce) {
-      const thr = f.robotForceActivationThreshold + f.agentRadius + robotRadius;
+    if (f.robotForce && robot !== null) {
+      const robotX = robot.x, robotY = robot.y;
+      const thr = f.robotForceActivationThreshold + f.agentRadius + robot.radius;
       for (let i = 0; i < n; i++) {
         const ddx = px[i] - robotX, ddy = py[i] - robotY;
         const d = Math.sqrt(ddx * ddx + ddy * ddy);

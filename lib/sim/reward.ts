@@ -21,15 +21,15 @@ export interface RewardEvents {
  * `simple_reward`; defaults -0.1, -5, -2, +1).
  *
  * @param events What happened this step.
- * @param maxSteps Steps in a full-length episode, `ceil(episodeSeconds / timeStep)`.
- * @param weights Reward weights.
+ * @param options `maxSteps`: steps in a full-length episode,
+ * `ceil(episodeSeconds / timeStep)`; `weights`: reward weights.
  * @returns The step reward.
  */
 export function simpleReward(
   events: RewardEvents,
-  maxSteps: number,
-  weights: RewardSettings,
+  options: { maxSteps: number; weights: RewardSettings },
 ): number {
+  const weights = options.weights, maxSteps = options.maxSteps;
   let reward = weights.maxEpisodeStepDiscount / maxSteps;
   if (events.pedestrianCollision) reward += weights.pedestrianCollision;
   if (events.obstacleCollision) reward += weights.obstacleCollision;

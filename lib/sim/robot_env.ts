@@ -9,7 +9,7 @@
 import { SeededRng } from "../rng/mod.ts";
 import { _circleHitsSegment } from "./_geometry.ts";
 import { type _SegmentGrid, _segmentGridOf } from "./_segment_grid.ts";
-import { LidarScanner } from "./lidar.ts";
+import { LidarScanner, type LidarScanOptions } from "./lidar.ts";
 import { type MapDefinition, maxTargetDistance, type Zone } from "./map_definition.ts";
 import { loadMap } from "./load_map.ts";
 import { PedestrianSimulation } from "./pedestrians.ts";
@@ -168,6 +168,8 @@ export class RobotEnv {
   };
   #result: StepResult;
   #needsReset = true;
+  #scanOptions: LidarScanOptions;
+  #rewardOptions: { maxSteps: number; weights: EnvSettings["reward"] };
 
   /**
    * @param map A loaded map (share one across envs).
@@ -188,7 +190,9 @@ export class RobotEnv {
     this.#grid = _segmentGridOf(map);
     this.robot = createRobot(settings.robot);
     this.#lidar = new LidarScanner(settings.lidar, map);
+    this.#scanOptions = { pedestrianRadius: settings.pedestrians.radius, rng: null };
     this.maxSteps = Math.ceil(settings.episodeSeconds / settings.timeStep);
+    this.#rewardOptions = { maxSteps: this.maxSteps, weights: settings.reward };
 
     const stack = settings.stackSteps, rays = settings.lidar.rays;
     const maxTarget = maxTargetDistance(map);
@@ -403,16 +407,8 @@ export class RobotEnv {
   /** Scan, compute the drive state, and push both into the stacked buffers. */
   #writeObservation(fillAll: boolean) {
     const s = this.settings, r = this.robot, p = this.pedestrians;
-    const ranges = this.#lidar.scan(
-      r.x,
-      r.y,
-      r.theta,
-      p.px,
-      p.py,
-      p.count,
-      s.pedestrians.radius,
-      s.lidar.noise ? this.#rng : null,
-    );
+    this.#scanOptions.rng = s.lidar.noise ? this.#rng : null;
+    const ranges = this.#lidar.scan(r, p, this.#scanOptions);
     const rays = this.observation.rays, drive = this.observation.drive_state;
     const n = s.lidar.rays, stack = s.stackSteps;
     const last = (stack - 1) * n;
@@ -468,7 +464,7 @@ export class RobotEnv {
     a1 = a1 < lo[1] ? lo[1] : a1 > hi[1] ? hi[1] : a1;
 
     const s = this.settings, robot = this.robot;
-    this.pedestrians.step(this.#rng, robot.x, robot.y, robot.radius);
+    this.pedestrians.step(this.#rng, robot);
     robot.apply(a0, a1, s.timeStep);
 
     const reach = robot.radius + s.goalRadius;
@@ -489,7 +485,7 @@ export class RobotEnv {
     ev.obstacleCollision = obstacleHit;
     ev.waypointReached = reached;
     const result = this.#result, info = result.info;
-    result.reward = simpleReward(ev, this.maxSteps, s.reward);
+    result.reward = simpleReward(ev, this.#rewardOptions);
     const ended = atGoal || pedHit || obstacleHit;
     result.terminated = ended || (timeout && !s.timeLimitIsTruncation);
     result.truncated = !result.terminated && timeout;

@@ -131,16 +131,10 @@ Deno.test("RobotEnv normalises and stacks observations oldest first, and clips a
   const env = sceneEnv(map);
   env.robot.reset(10, 20, 0);
   const obs = env.step(Float32Array.of(0, 0)).observation;
-  const expected = new LidarScanner(env.settings.lidar, map).scan(
-    10,
-    20,
-    0,
-    env.pedestrians.px,
-    env.pedestrians.py,
-    env.pedestrians.count,
-    0.4,
-    null,
-  );
+  const expected = new LidarScanner(env.settings.lidar, map).scan(env.robot, env.pedestrians, {
+    pedestrianRadius: 0.4,
+    rng: null,
+  });
   for (let k = 0; k < 272; k++) {
     assert.equal(obs.rays[2 * 272 + k], Math.fround(Math.fround(expected[k]) / 10));
   }

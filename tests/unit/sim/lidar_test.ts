@@ -22,7 +22,10 @@ const AHEAD = 136;
 Deno.test("LidarScanner reads the distance to a wall, growing as 1 / cos off-axis", () => {
   const map = testMap(40, 40, [{ id: "wall", rect: [15, 10, 1, 20] }]);
   const lidar = new LidarScanner(settings(), map);
-  const r = lidar.scan(10, 20, 0, NONE, NONE, 0, 0.4, null);
+  const r = lidar.scan({ x: 10, y: 20, theta: 0 }, { px: NONE, py: NONE, count: 0 }, {
+    pedestrianRadius: 0.4,
+    rng: null,
+  });
   assert.ok(Math.abs(r[AHEAD] - 5) < 1e-12);
   for (let k = AHEAD - 20; k <= AHEAD + 20; k++) {
     const angle = (k - AHEAD) * STEP;
@@ -35,7 +38,11 @@ Deno.test("LidarScanner reads the distance to a wall, growing as 1 / cos off-axi
 Deno.test("LidarScanner hits a pedestrian's circle at centre distance minus radius", () => {
   const map = testMap(40, 40, []);
   const lidar = new LidarScanner(settings(), map);
-  const r = lidar.scan(10, 20, 0, Float64Array.of(13), Float64Array.of(20), 1, 0.4, null);
+  const r = lidar.scan({ x: 10, y: 20, theta: 0 }, {
+    px: Float64Array.of(13),
+    py: Float64Array.of(20),
+    count: 1,
+  }, { pedestrianRadius: 0.4, rng: null });
   assert.ok(Math.abs(r[AHEAD] - 2.6) < 1e-12);
   // Off-axis ray at angle a: d cos a - sqrt(r^2 - d^2 sin^2 a).
   const a = STEP;
@@ -45,14 +52,21 @@ Deno.test("LidarScanner hits a pedestrian's circle at centre distance minus radi
   // 0.4 / 3 rad is about 6 rays; ray AHEAD + 6 (0.1386 rad) misses the circle.
   assert.equal(r[AHEAD + 6], 10);
   // A pedestrian whose centre is beyond max range is not seen (robot_sf filters by centre).
-  const far = lidar.scan(10, 20, 0, Float64Array.of(20.2), Float64Array.of(20), 1, 0.4, null);
+  const far = lidar.scan({ x: 10, y: 20, theta: 0 }, {
+    px: Float64Array.of(20.2),
+    py: Float64Array.of(20),
+    count: 1,
+  }, { pedestrianRadius: 0.4, rng: null });
   assert.equal(far[AHEAD], 10);
 });
 
 Deno.test("LidarScanner hits a corner exactly on its diagonal ray", () => {
   const map = testMap(40, 40, [{ id: "box", rect: [15, 25, 5, 5] }]);
   const lidar = new LidarScanner(settings(), map);
-  const r = lidar.scan(10, 20, 0, NONE, NONE, 0, 0.4, null);
+  const r = lidar.scan({ x: 10, y: 20, theta: 0 }, { px: NONE, py: NONE, count: 0 }, {
+    pedestrianRadius: 0.4,
+    rng: null,
+  });
   // Ray AHEAD + 34 points at exactly 45 degrees, through the corner (15, 25).
   assert.ok(Math.abs(r[AHEAD + 34] - 5 * Math.SQRT2) < 1e-9);
 });
@@ -60,7 +74,10 @@ Deno.test("LidarScanner hits a corner exactly on its diagonal ray", () => {
 Deno.test("LidarScanner reads max range when nothing is in reach", () => {
   const map = testMap(40, 40, []);
   const lidar = new LidarScanner(settings(), map);
-  const r = lidar.scan(20, 20, 0.3, NONE, NONE, 0, 0.4, null);
+  const r = lidar.scan({ x: 20, y: 20, theta: 0.3 }, { px: NONE, py: NONE, count: 0 }, {
+    pedestrianRadius: 0.4,
+    rng: null,
+  });
   assert.ok(r.every((v) => v === 10));
 });
 
@@ -124,7 +141,11 @@ Deno.test("LidarScanner equals a brute-force scan of every ray against every obj
       ? peds.py[i] + rng.uniformRange(-3, 3)
       : rng.uniformRange(0, map.height);
     const heading = rng.uniformRange(-10, 10);
-    const fast = lidar.scan(x, y, heading, peds.px, peds.py, peds.count, 0.4, null);
+    const fast = lidar.scan({ x: x, y: y, theta: heading }, {
+      px: peds.px,
+      py: peds.py,
+      count: peds.count,
+    }, { pedestrianRadius: 0.4, rng: null });
     const slow = bruteForce(map, x, y, heading, peds.px, peds.py);
     assert.deepEqual(Array.from(fast), Array.from(slow), `pose ${x}, ${y}, ${heading}`);
   }
@@ -133,19 +154,30 @@ Deno.test("LidarScanner equals a brute-force scan of every ray against every obj
 Deno.test("LidarScanner loses rays to max range and corrupts them with the configured probabilities", () => {
   const map = testMap(40, 40, [{ id: "wall", rect: [15, 0, 1, 40] }]);
   const lost = new LidarScanner(settings({ noise: true, lossProbability: 1 }), map);
-  assert.ok(lost.scan(14, 20, 0, NONE, NONE, 0, 0.4, new SeededRng(1)).every((v) => v === 10));
+  assert.ok(
+    lost.scan({ x: 14, y: 20, theta: 0 }, { px: NONE, py: NONE, count: 0 }, {
+      pedestrianRadius: 0.4,
+      rng: new SeededRng(1),
+    }).every((v) => v === 10),
+  );
   const corrupt = new LidarScanner(
     settings({ noise: true, lossProbability: 0, corruptionProbability: 1 }),
     map,
   );
-  const r = corrupt.scan(14, 20, 0, NONE, NONE, 0, 0.4, new SeededRng(1));
+  const r = corrupt.scan({ x: 14, y: 20, theta: 0 }, { px: NONE, py: NONE, count: 0 }, {
+    pedestrianRadius: 0.4,
+    rng: new SeededRng(1),
+  });
   assert.ok(r[AHEAD] < 1 && r[AHEAD] >= 0);
   // Default probabilities: 0.5% lost over 200 scans of a wall 1 m ahead.
   const noisy = new LidarScanner(settings({ noise: true }), map);
   const rng = new SeededRng(2);
   let lostCount = 0, corrupted = 0, total = 0;
   for (let t = 0; t < 200; t++) {
-    const scan = noisy.scan(14, 20, 0, NONE, NONE, 0, 0.4, rng);
+    const scan = noisy.scan({ x: 14, y: 20, theta: 0 }, { px: NONE, py: NONE, count: 0 }, {
+      pedestrianRadius: 0.4,
+      rng: rng,
+    });
     for (let k = AHEAD - 40; k <= AHEAD + 40; k++) {
       total++;
       const clean = 1 / Math.cos((k - AHEAD) * STEP);

@@ -12,7 +12,6 @@ import { testMap } from "./_maps.ts";
 
 const dir = sharedMapsDir();
 if (dir === null) console.warn(SKIP_MESSAGE);
-const FAR = 1e6; // robot position far away: no robot force
 
 function pedSettings(forces: Partial<PedestrianSettings["forces"]> = {}): PedestrianSettings {
   const s = defaultEnvSettings().pedestrians;
@@ -27,7 +26,7 @@ Deno.test("A lone pedestrian relaxes to its desired speed with time constant tau
   const rng = new SeededRng(0);
   let x = 5;
   for (let k = 1; k <= 30; k++) {
-    sim.step(rng, FAR, FAR, 1);
+    sim.step(rng, null);
     // Semi-implicit Euler of dv/dt = (v0 - v) / tau: v_k = v0 - (v0 - v_0) (1 - dt / tau)^k.
     const v = 0.65 - 0.15 * 0.8 ** k;
     x += v * 0.1;
@@ -47,7 +46,7 @@ Deno.test("Two head-on pedestrians feel the closed-form social force and deflect
     { x: 10, y: 10, vx: 0.5, vy: 0, goalX: 50, goalY: 10 },
     { x: 12, y: 10, vx: -0.5, vy: 0, goalX: 10, goalY: 10 },
   ]);
-  sim.computeForces(FAR, FAR, 1);
+  sim.computeForces(null);
   // Pedestrian 0: direction to it from 1 is (-1, 0); interaction vector
   // 2 * (-0.5 - 0.5) + (-1) = (-3, 0); theta = pi - pi = 0; B = 0.35 * 3 + 1e-8;
   // social force 5.1 * (-e, e) with e = exp(-2 / B). Desired force (0.65 - 0.5) / 0.5.
@@ -63,7 +62,7 @@ Deno.test("Two head-on pedestrians feel the closed-form social force and deflect
   const rng = new SeededRng(0);
   let closest = Infinity;
   for (let k = 0; k < 400; k++) {
-    sim.step(rng, FAR, FAR, 1);
+    sim.step(rng, null);
     closest = Math.min(closest, Math.hypot(sim.px[0] - sim.px[1], sim.py[0] - sim.py[1]));
   }
   assert.ok(sim.px[0] > 30 && sim.px[1] < 10, "they passed each other");
@@ -84,7 +83,7 @@ Deno.test("The obstacle force of a wall is 10 d / (d + 0.57)^4 away from it", ()
   );
   for (const d of [0.2, 1, 2.5]) {
     sim.place([{ x: 20, y: 10 + d, vx: 0, vy: 0, goalX: 20, goalY: 10 + d }]);
-    sim.computeForces(FAR, FAR, 1);
+    sim.computeForces(null);
     assert.ok(Math.abs(sim.fx[0]) < 1e-12);
     assert.ok(Math.abs(sim.fy[0] - (10 * d) / (d + 0.57) ** 4) < 1e-12, `distance ${d}`);
   }
@@ -94,7 +93,7 @@ Deno.test("The obstacle force of a wall is 10 d / (d + 0.57)^4 away from it", ()
     timeStep: 0.1,
   });
   all.place([{ x: 20, y: 11, vx: 0, vy: 0, goalX: 20, goalY: 11 }]);
-  all.computeForces(FAR, FAR, 1);
+  all.computeForces(null);
   assert.ok(all.fy[0] > (10 * 1) / 1.57 ** 4 - 0.01 && all.fy[0] !== (10 * 1) / 1.57 ** 4);
 });
 
@@ -106,7 +105,7 @@ Deno.test("The robot pushes pedestrians within reach with 10 / d^3", () => {
     { x: 10, y: 13.36, vx: 0, vy: 0, goalX: 10, goalY: 13.36 },
   ]);
   // Robot at (12, 10): pedestrian 0 at 2 m (reach 2 + 0.35 + 1 = 3.35 m), pedestrian 1 at 3.9 m.
-  sim.computeForces(12, 10, 1);
+  sim.computeForces({ x: 12, y: 10, radius: 1 });
   const social = new PedestrianSimulation(map, pedSettings({ robotForce: false }), {
     count: 2,
     timeStep: 0.1,
@@ -115,7 +114,7 @@ Deno.test("The robot pushes pedestrians within reach with 10 / d^3", () => {
     { x: 10, y: 10, vx: 0, vy: 0, goalX: 10, goalY: 10 },
     { x: 10, y: 13.36, vx: 0, vy: 0, goalX: 10, goalY: 13.36 },
   ]);
-  social.computeForces(12, 10, 1);
+  social.computeForces({ x: 12, y: 10, radius: 1 });
   assert.ok(Math.abs(sim.fx[0] - social.fx[0] - (-10 / 8)) < 1e-12);
   assert.equal(sim.fx[1], social.fx[1]);
 });
@@ -150,7 +149,7 @@ Deno.test({
       sim.populate(rng);
       let stepsChecked = 0;
       for (let t = 0; t < 10_000; t++) {
-        sim.step(rng, FAR, FAR, 1);
+        sim.step(rng, null);
         for (let i = 0; i < sim.count; i++) {
           if (sim.insideObstacle(sim.px[i], sim.py[i])) {
             assert.fail(

@@ -222,6 +222,14 @@ export async function readRunDirectory(directory: string): Promise<RunContents> 
       );
       notes.push(`${name}: started but never finished (interrupted run)`);
     }
+    const invalid = (config.skipped ?? []).find((entry) => entry.name === name);
+    if (record === undefined && invalid !== undefined) {
+      record = createSkippedRecord(name, `Invalid config entry: ${invalid.reason}`, {
+        workerMode,
+        startTime: new Date(started.time),
+        hardwareProfile: started.hardware,
+      });
+    }
     if (record === undefined) {
       record = createSkippedRecord(
         name,

@@ -9,7 +9,12 @@
  */
 import { ConfigError, formatRunPlan, loadScenario, planRun } from "../lib/config/mod.ts";
 import { hostCapabilities } from "../lib/hardware/mod.ts";
-import { getSuiteLogger, setupLogging, verbosityFromFlags } from "../lib/log/mod.ts";
+import {
+  getSuiteLogger,
+  logExtractorSkipped,
+  setupLogging,
+  verbosityFromFlags,
+} from "../lib/log/mod.ts";
 import {
   EXIT_FAILURE,
   EXIT_INVALID,
@@ -84,9 +89,9 @@ export async function main(args: string[]): Promise<number> {
     for (const warning of plan.warnings) logger.warn("{warning}", { warning });
     for (const extractor of plan.extractors) {
       if (extractor.action === "skip") {
-        logger.warn("Extractor {extractor} would be skipped: {reason}", {
-          extractor: extractor.name,
-          reason: extractor.reason,
+        logExtractorSkipped(logger, extractor.name, {
+          reason: extractor.reason ?? "",
+          hint: extractor.hint ?? "",
         });
       }
     }

@@ -71,5 +71,6 @@ export type {
   PlannedExtractor,
   PlanRunOptions,
   ResourceSkip,
+  ResourceSkipOptions,
   RunPlan,
 } from "./plan.ts";

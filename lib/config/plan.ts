@@ -10,7 +10,7 @@ import * as nodePath from "node:path";
 import type { ExtractorConfigurationProfile } from "../run/models.ts";
 import { resolveOutputRoot, runDirectoryName } from "../run/paths.ts";
 import { formatConfigIssue } from "./config_error.ts";
-import type { RunSettings } from "./settings.ts";
+import type { Device, RunSettings } from "./settings.ts";
 import type { Scenario } from "./scenario.ts";
 
 /** Host facts the plan depends on. */
@@ -29,23 +29,29 @@ export interface ResourceSkip {
   hint: string;
 }
 
+/** Options of {@linkcode resourceSkipReason}. */
+export interface ResourceSkipOptions {
+  /** run.device. */
+  device: Device;
+  /** Whether the CUDA execution provider is usable on this host. */
+  cudaUsable: boolean;
+}
+
 /**
  * Whether an extractor must be skipped on this host: run.device is cuda, or the
  * extractor expects a GPU, while the CUDA execution provider is unusable
  * (the reference's two skip rules).
  *
  * @param profile The extractor.
- * @param run The run settings.
- * @param host Host capabilities.
+ * @param options Requested device and CUDA availability.
  * @returns The skip reason and hint, or null when the extractor can run.
  */
 export function resourceSkipReason(
   profile: ExtractorConfigurationProfile,
-  run: RunSettings,
-  host: HostCapabilities,
+  options: ResourceSkipOptions,
 ): ResourceSkip | null {
-  if (host.cudaUsable) return null;
-  if (run.device === "cuda") {
+  if (options.cudaUsable) return null;
+  if (options.device === "cuda") {
     return {
       reason: "CUDA device requested but the CUDA execution provider is not usable on this host",
       hint: "set run.device: cpu, or install onnxruntime-node's CUDA provider on a host with an " +
@@ -169,11 +175,15 @@ export function buildRunPlan(scenario: Scenario, options: BuildRunPlanOptions): 
         features_dim: null,
         priority: entry.skipped.priority,
         reason: `invalid entry at line ${entry.skipped.line}: ${entry.skipped.reason}`,
-        hint: null,
+        hint:
+          "fix the entry in the scenario (docs/configuration.md lists each preset's parameters)",
       };
     }
     const { profile } = entry;
-    const skip = resourceSkipReason(profile, run, options.host);
+    const skip = resourceSkipReason(profile, {
+      device: run.device,
+      cudaUsable: options.host.cudaUsable,
+    });
     return {
       name: profile.name,
       action: skip === null ? "run" : "skip",

@@ -485,6 +485,9 @@ function _parse(text: string, file: string, sha256: string): Scenario {
       hint: null,
     }]);
   }
+  for (const block of ["run", "ppo", "env", "slurm"]) {
+    if (data[block] === null) delete data[block]; // `run:` with every key commented out
+  }
   const rawExtractors = structuredClone(data.extractors);
 
   const validate = _validator();

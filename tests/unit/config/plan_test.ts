@@ -25,12 +25,15 @@ const env = (values: Record<string, string>) => (name: string) => values[name];
 Deno.test("resourceSkipReason() skips GPU extractors and cuda runs without CUDA only", async () => {
   const scenario = await parseScenario(SCENARIO);
   const [cnn, mlp] = scenario.extractors;
-  const run = scenario.settings.run;
-  assert.match(resourceSkipReason(cnn, run, noCuda)?.reason ?? "", /expects GPU resources/);
-  assert.equal(resourceSkipReason(mlp, run, noCuda), null);
-  assert.equal(resourceSkipReason(cnn, run, { ...noCuda, cudaUsable: true }), null);
-  const cudaRun = { ...run, device: "cuda" as const };
-  assert.match(resourceSkipReason(mlp, cudaRun, noCuda)?.reason ?? "", /CUDA device requested/);
+  const cpu = { device: "cpu" as const, cudaUsable: false };
+  assert.match(resourceSkipReason(cnn, cpu)?.reason ?? "", /expects GPU resources/);
+  assert.equal(resourceSkipReason(mlp, cpu), null);
+  assert.equal(resourceSkipReason(cnn, { ...cpu, cudaUsable: true }), null);
+  assert.match(
+    resourceSkipReason(mlp, { device: "cuda", cudaUsable: false })?.reason ?? "",
+    /CUDA device requested/,
+  );
+  assert.equal(resourceSkipReason(mlp, { device: "cuda", cudaUsable: true }), null);
 });
 
 Deno.test("resolveWorkerCount() is 1, env_workers, or min(num_envs, cores)", () => {

@@ -191,3 +191,11 @@ extractors:
   assert.equal(scenario.warnings.length, 1);
   assert.equal(scenario.warnings[0].path, "run.baseline_extractor");
 });
+
+Deno.test("an empty block (every key commented out) takes the defaults", async () => {
+  const scenario = await parseScenario(
+    "run:\n  # seed: 7\nppo:\nextractors:\n  - {name: a, preset: mlp_small}\n",
+  );
+  assert.deepEqual(scenario.settings.run, RUN_DEFAULTS);
+  assert.deepEqual(scenario.settings.ppo, PPO_DEFAULTS);
+});

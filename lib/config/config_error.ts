@@ -54,6 +54,8 @@ export class ConfigError extends Error {
   readonly issues: readonly ConfigIssue[];
 
   /**
+   * Create the error; the message lists every issue, one per line.
+   *
    * @param issues At least one problem.
    * @throws {RangeError} When `issues` is empty.
    */

@@ -21,6 +21,7 @@ export type {
   ScenarioEntry,
   ScenarioSettings,
   SkippedExtractor,
+  YamlPathSegment,
 } from "./scenario.ts";
 export { ENV_DEFAULTS, PPO_DEFAULTS, RUN_DEFAULTS } from "./settings.ts";
 export type {

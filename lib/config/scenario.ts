@@ -100,7 +100,8 @@ export interface ParseScenarioOptions {
   file?: string;
 }
 
-type _Segment = string | number;
+/** One step of a YAML path: a mapping key or a list index. */
+export type YamlPathSegment = string | number;
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 let _validate: ReturnType<Ajv["compile"]> | null = null;
@@ -120,7 +121,7 @@ function _validator() {
   return _validate;
 }
 
-function _pointerSegments(pointer: string): _Segment[] {
+function _pointerSegments(pointer: string): YamlPathSegment[] {
   if (pointer === "") return [];
   return pointer.slice(1).split("/").map((raw) => {
     const segment = raw.replaceAll("~1", "/").replaceAll("~0", "~");
@@ -134,7 +135,7 @@ function _pointerSegments(pointer: string): _Segment[] {
  * @param segments Keys and indices from the document root.
  * @returns The dotted path; "" for the root.
  */
-export function yamlPath(segments: readonly _Segment[]): string {
+export function yamlPath(segments: readonly YamlPathSegment[]): string {
   let path = "";
   for (const segment of segments) {
     if (typeof segment === "number") path += `[${segment}]`;
@@ -163,7 +164,7 @@ class _Source {
    * Position of the value at `segments`; when it does not exist, of the key of its
    * nearest existing ancestor (or the ancestor itself when that is a list item).
    */
-  value(segments: readonly _Segment[]): { line: number | null; column: number | null } {
+  value(segments: readonly YamlPathSegment[]): { line: number | null; column: number | null } {
     const exact = this.#node(segments);
     if (exact !== null) return this.#position(exact.range?.[0]);
     for (let depth = segments.length - 1; depth >= 1; depth--) {
@@ -178,7 +179,7 @@ class _Source {
     return this.#position(contents?.range?.[0] ?? 0);
   }
 
-  #node(segments: readonly _Segment[]): YamlNode | null {
+  #node(segments: readonly YamlPathSegment[]): YamlNode | null {
     const node = segments.length === 0
       ? this.#doc.contents
       : this.#doc.getIn(segments, true) as YamlNode | undefined;
@@ -186,7 +187,10 @@ class _Source {
   }
 
   /** Position of the key `key` inside the mapping at `parent`. */
-  key(parent: readonly _Segment[], key: string): { line: number | null; column: number | null } {
+  key(
+    parent: readonly YamlPathSegment[],
+    key: string,
+  ): { line: number | null; column: number | null } {
     const node = parent.length === 0 ? this.#doc.contents : this.#doc.getIn(parent, true);
     if (isMap(node)) {
       for (const pair of node.items) {
@@ -199,7 +203,7 @@ class _Source {
   }
 
   /** Whether the node at `segments` is a sequence. */
-  isSequence(segments: readonly _Segment[]): boolean {
+  isSequence(segments: readonly YamlPathSegment[]): boolean {
     return isSeq(this.#doc.getIn(segments, true));
   }
 }
@@ -233,7 +237,7 @@ function _describe(value: unknown): string {
   return JSON.stringify(value);
 }
 
-function _valueAt(data: unknown, segments: readonly _Segment[]): unknown {
+function _valueAt(data: unknown, segments: readonly YamlPathSegment[]): unknown {
   let current = data;
   for (const segment of segments) {
     if (current === null || typeof current !== "object") return undefined;
@@ -244,9 +248,9 @@ function _valueAt(data: unknown, segments: readonly _Segment[]): unknown {
 
 /** A translated ajv error: path segments, where to point, message, hint. */
 interface _Problem {
-  segments: _Segment[];
+  segments: YamlPathSegment[];
   /** Where to point instead of `segments` (e.g. the parent of a missing key). */
-  at?: _Segment[];
+  at?: YamlPathSegment[];
   pointAtKey: string | null;
   message: string;
   hint: string | null;
@@ -601,7 +605,11 @@ function _semanticChecks(settings: ScenarioSettings): { errors: _Problem[]; warn
   const { run, ppo } = settings;
   const errors: _Problem[] = [];
   const warnings: _Problem[] = [];
-  const at = (segments: _Segment[], message: string, hint: string | null = null): _Problem => ({
+  const at = (
+    segments: YamlPathSegment[],
+    message: string,
+    hint: string | null = null,
+  ): _Problem => ({
     segments,
     pointAtKey: null,
     message,

@@ -19,6 +19,8 @@ import {
   withFilter,
 } from "@logtape/logtape";
 
+export type { Logger, Sink };
+
 /** Root logger category of the suite. */
 export const LOG_CATEGORY = "multi-extractor";
 /** File name of a run's JSON-lines log. */

@@ -15,4 +15,11 @@ export {
   setupLogging,
   verbosityFromFlags,
 } from "./logging.ts";
-export type { ExtractorProblem, LoggingOptions, LoggingSession, Verbosity } from "./logging.ts";
+export type {
+  ExtractorProblem,
+  Logger,
+  LoggingOptions,
+  LoggingSession,
+  Sink,
+  Verbosity,
+} from "./logging.ts";

@@ -38,6 +38,8 @@ export class RunDirectoryError extends Error {
   readonly directory: string;
 
   /**
+   * Create the error; the message is prefixed with the directory.
+   *
    * @param message What is wrong.
    * @param directory The directory.
    */

@@ -24,6 +24,8 @@ export class SummaryValidationError extends Error {
   readonly issues: readonly SchemaIssue[];
 
   /**
+   * Create the error; the message lists every violation, one per line.
+   *
    * @param issues The violations.
    */
   constructor(issues: readonly SchemaIssue[]) {

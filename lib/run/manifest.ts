@@ -19,7 +19,8 @@ export const MANIFEST_FORMAT_VERSION = 1;
 /** File name of the manifest inside a run directory. */
 export const MANIFEST_FILE_NAME = "manifest.jsonl";
 
-interface _EventBase {
+/** Fields every manifest line has. */
+export interface ManifestEventBase {
   /** Manifest format of the line. */
   format_version: typeof MANIFEST_FORMAT_VERSION;
   /** ISO 8601 time the event was written (UTC). */
@@ -27,7 +28,7 @@ interface _EventBase {
 }
 
 /** The run began: resolved scenario, its file and hash, and the host. */
-export interface RunStartedEvent extends _EventBase {
+export interface RunStartedEvent extends ManifestEventBase {
   /** Event kind. */
   event: "run_started";
   /** run.run_id from the scenario. */
@@ -47,7 +48,7 @@ export interface RunStartedEvent extends _EventBase {
 }
 
 /** An extractor began training. */
-export interface ExtractorStartedEvent extends _EventBase {
+export interface ExtractorStartedEvent extends ManifestEventBase {
   /** Event kind. */
   event: "extractor_started";
   /** Extractor entry name. */
@@ -61,7 +62,7 @@ export interface ExtractorStartedEvent extends _EventBase {
 }
 
 /** A checkpoint file was written. */
-export interface CheckpointWrittenEvent extends _EventBase {
+export interface CheckpointWrittenEvent extends ManifestEventBase {
   /** Event kind. */
   event: "checkpoint_written";
   /** Extractor entry name. */
@@ -75,7 +76,7 @@ export interface CheckpointWrittenEvent extends _EventBase {
 }
 
 /** An evaluation finished. */
-export interface EvaluationDoneEvent extends _EventBase {
+export interface EvaluationDoneEvent extends ManifestEventBase {
   /** Event kind. */
   event: "evaluation_done";
   /** Extractor entry name. */
@@ -95,7 +96,7 @@ export interface EvaluationDoneEvent extends _EventBase {
 }
 
 /** An extractor finished (any status); carries its run record. */
-export interface ExtractorFinishedEvent extends _EventBase {
+export interface ExtractorFinishedEvent extends ManifestEventBase {
   /** Event kind. */
   event: "extractor_finished";
   /** Extractor entry name. */
@@ -105,7 +106,7 @@ export interface ExtractorFinishedEvent extends _EventBase {
 }
 
 /** Summary files were written. */
-export interface SummaryWrittenEvent extends _EventBase {
+export interface SummaryWrittenEvent extends ManifestEventBase {
   /** Event kind. */
   event: "summary_written";
   /** Files by role (json, markdown, legacy), relative to output_dir. */
@@ -126,11 +127,13 @@ export type ManifestEvent =
 /** Event kinds. */
 export type ManifestEventKind = ManifestEvent["event"];
 
-type _Input<T> = T extends ManifestEvent ? Omit<T, "format_version" | "time"> & { time?: string }
+/** An event's fields without format_version, with an optional time (distributes over unions). */
+export type ManifestEventFields<T> = T extends ManifestEvent
+  ? Omit<T, "format_version" | "time"> & { time?: string }
   : never;
 
 /** What callers pass to {@linkcode ManifestWriter.append}: an event without version, time optional. */
-export type ManifestEventInput = _Input<ManifestEvent>;
+export type ManifestEventInput = ManifestEventFields<ManifestEvent>;
 
 /** A manifest file that cannot be read. */
 export class ManifestError extends Error {
@@ -140,6 +143,8 @@ export class ManifestError extends Error {
   readonly line: number | null;
 
   /**
+   * Create the error; the message is prefixed with `path:line:`.
+   *
    * @param message What is wrong.
    * @param path Manifest path.
    * @param line 1-based line, or null.

@@ -65,6 +65,8 @@ export type {
   ExtractorStartedEvent,
   ManifestContents,
   ManifestEvent,
+  ManifestEventBase,
+  ManifestEventFields,
   ManifestEventInput,
   ManifestEventKind,
   ManifestWriterOptions,
@@ -88,7 +90,6 @@ export { sha256File, sha256Hex } from "./hash.ts";
 export {
   formatSchemaIssues,
   pointerToPath,
-  toSchemaIssues,
   validateHardwareProfile,
   validateManifestEvent,
   validateRunRecord,

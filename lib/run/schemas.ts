@@ -79,14 +79,8 @@ function _join(path: string, key: string): string {
   return path === "" ? key : `${path}.${key}`;
 }
 
-/**
- * Convert ajv errors into {@linkcode SchemaIssue}s: one per location, `if` wrapper
- * errors dropped, messages naming the key.
- *
- * @param errors ajv's `errors` array (may be null).
- * @returns Issues in ajv's order, at most one per path and keyword.
- */
-export function toSchemaIssues(errors: readonly ErrorObject[] | null | undefined): SchemaIssue[] {
+/** ajv errors as SchemaIssues: `if` wrappers dropped, one per path and keyword. */
+function _toSchemaIssues(errors: readonly ErrorObject[] | null | undefined): SchemaIssue[] {
   const issues: SchemaIssue[] = [];
   const seen = new Set<string>();
   for (const error of errors ?? []) {
@@ -123,7 +117,7 @@ export function toSchemaIssues(errors: readonly ErrorObject[] | null | undefined
 }
 
 function _run(validate: ValidateFunction, value: unknown): SchemaIssue[] {
-  return validate(value) ? [] : toSchemaIssues(validate.errors);
+  return validate(value) ? [] : _toSchemaIssues(validate.errors);
 }
 
 /**

@@ -317,6 +317,7 @@ export class ManifestWriter {
   #file: Deno.FsFile;
   #path: string;
   #repair: TailRepair | null;
+  #queue: Promise<unknown> = Promise.resolve();
 
   private constructor(file: Deno.FsFile, path: string, repair: TailRepair | null) {
     this.#file = file;
@@ -382,13 +383,18 @@ export class ManifestWriter {
       );
     }
     const bytes = _encoder.encode(`${JSON.stringify(event)}\n`);
-    await this.#file.lock(true);
-    try {
-      await _writeAll(this.#file, bytes);
-      await this.#file.sync();
-    } finally {
-      await this.#file.unlock();
-    }
+    // Appends through one writer run one after another; the file lock orders writers.
+    const write = this.#queue.then(async () => {
+      await this.#file.lock(true);
+      try {
+        await _writeAll(this.#file, bytes);
+        await this.#file.sync();
+      } finally {
+        await this.#file.unlock();
+      }
+    });
+    this.#queue = write.catch(() => {});
+    await write;
     return event;
   }
 

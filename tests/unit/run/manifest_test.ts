@@ -255,3 +255,25 @@ Deno.test("lines above 4 KiB from concurrent processes never interleave", async 
     }
   });
 });
+
+Deno.test("concurrent appends through one writer each land as a whole line", async () => {
+  await withManifest(async (path) => {
+    const manifest = await ManifestWriter.open(path);
+    const padding = "y".repeat(70_000);
+    await Promise.all(Array.from({ length: 20 }, (_, i) =>
+      manifest.append({
+        event: "extractor_started",
+        extractor: `e${i}`,
+        directory: "extractors/e",
+        parameters: { padding },
+      })));
+    manifest.close();
+    const { events, torn } = await readManifest(path);
+    assert.equal(torn, null);
+    assert.equal(events.length, 20);
+    assert.deepEqual(
+      events.map((e) => e.event === "extractor_started" ? e.extractor : "").sort(),
+      Array.from({ length: 20 }, (_, i) => `e${i}`).sort(),
+    );
+  });
+});

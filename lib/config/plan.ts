@@ -1,0 +1,306 @@
+/**
+ * The run plan derived from a scenario and the host: which extractors run and which
+ * are skipped (invalid entry, or CUDA needed but unusable), how many environment
+ * workers, and the resolved config recorded in the manifest. `validate` prints it and
+ * `train` follows it.
+ *
+ * @module
+ */
+import * as nodePath from "node:path";
+import type { ExtractorConfigurationProfile } from "../run/models.ts";
+import { resolveOutputRoot, runDirectoryName } from "../run/paths.ts";
+import { formatConfigIssue } from "./config_error.ts";
+import type { Device, RunSettings } from "./settings.ts";
+import type { Scenario } from "./scenario.ts";
+
+/** Host facts the plan depends on. */
+export interface HostCapabilities {
+  /** Whether ONNX Runtime can create a session with the CUDA execution provider. */
+  cudaUsable: boolean;
+  /** Logical CPU cores. */
+  logicalCores: number;
+}
+
+/** Why an extractor is skipped on this host, with a hint for the user. */
+export interface ResourceSkip {
+  /** Reason recorded in the run record. */
+  reason: string;
+  /** What the user can do about it. */
+  hint: string;
+}
+
+/** Options of {@linkcode resourceSkipReason}. */
+export interface ResourceSkipOptions {
+  /** run.device. */
+  device: Device;
+  /** Whether the CUDA execution provider is usable on this host. */
+  cudaUsable: boolean;
+}
+
+/**
+ * Whether an extractor must be skipped on this host: run.device is cuda, or the
+ * extractor expects a GPU, while the CUDA execution provider is unusable
+ * (the reference's two skip rules).
+ *
+ * @param profile The extractor.
+ * @param options Requested device and CUDA availability.
+ * @returns The skip reason and hint, or null when the extractor can run.
+ */
+export function resourceSkipReason(
+  profile: ExtractorConfigurationProfile,
+  options: ResourceSkipOptions,
+): ResourceSkip | null {
+  if (options.cudaUsable) return null;
+  if (options.device === "cuda") {
+    return {
+      reason: "CUDA device requested but the CUDA execution provider is not usable on this host",
+      hint: "set run.device: cpu, or install onnxruntime-node's CUDA provider on a host with an " +
+        "NVIDIA GPU (see docs/configuration.md)",
+    };
+  }
+  if (profile.expected_resources === "gpu") {
+    return {
+      reason: "Extractor expects GPU resources but the CUDA execution provider is not usable",
+      hint: "set expected_resources: cpu for this extractor, or run on a host with a usable CUDA " +
+        "execution provider",
+    };
+  }
+  return null;
+}
+
+/**
+ * Environment workers of a run: 1 in single-thread mode; otherwise run.env_workers,
+ * else min(num_envs, logical cores).
+ *
+ * @param run The run settings.
+ * @param host Host capabilities (logical cores).
+ * @returns Worker count >= 1.
+ */
+export function resolveWorkerCount(
+  run: RunSettings,
+  host: Pick<HostCapabilities, "logicalCores">,
+): number {
+  if (run.worker_mode === "single-thread") return 1;
+  if (run.env_workers !== null) return run.env_workers;
+  return Math.max(1, Math.min(run.num_envs, host.logicalCores));
+}
+
+/**
+ * The resolved scenario as plain JSON (defaults filled in, entries in run order), as
+ * recorded in the manifest's run_started event.
+ *
+ * @param scenario A validated scenario.
+ * @returns JSON-serialisable object with run, ppo, env, slurm, baseline, extractors (ready
+ * profiles), skipped (invalid entries) and order (every entry name in run order).
+ */
+export function resolvedConfig(scenario: Scenario): Record<string, unknown> {
+  const { run, ppo, env, slurm } = scenario.settings;
+  return structuredClone({
+    run,
+    ppo,
+    env,
+    slurm,
+    baseline: scenario.baseline,
+    extractors: scenario.extractors,
+    skipped: scenario.skipped,
+    order: scenario.entries.map((entry) =>
+      entry.status === "ready" ? entry.profile.name : entry.skipped.name
+    ),
+  });
+}
+
+/** One extractor line of a plan. */
+export interface PlannedExtractor {
+  /** Entry name. */
+  name: string;
+  /** "run", or "skip" with the reason. */
+  action: "run" | "skip";
+  /** Preset name, when the entry is valid. */
+  preset: string | null;
+  /** features_dim, when the entry is valid. */
+  features_dim: number | null;
+  /** Priority. */
+  priority: number;
+  /** Skip reason (with location for invalid entries). */
+  reason: string | null;
+  /** Hint for resource skips. */
+  hint: string | null;
+}
+
+/** What a run of the scenario would do on this host. */
+export interface RunPlan {
+  /** Absolute scenario path. */
+  file: string;
+  /** Settings with defaults. */
+  settings: Scenario["settings"];
+  /** Environment workers. */
+  workers: number;
+  /** Baseline extractor. */
+  baseline: string | null;
+  /** Extractors in run order. */
+  extractors: PlannedExtractor[];
+  /** Warnings, formatted `file:line:column: path: message (hint)`. */
+  warnings: string[];
+  /** Run directory that would be created. */
+  run_directory: string;
+  /** Where the output root came from. */
+  output_root_source: string;
+}
+
+/** Options of {@linkcode buildRunPlan}. */
+export interface BuildRunPlanOptions {
+  /** Host capabilities. */
+  host: HostCapabilities;
+  /** Absolute path of the run directory that would be created. */
+  runDirectory: string;
+  /** Source of the output root (flag, config, env variable, default). */
+  outputRootSource: string;
+}
+
+/**
+ * Combine a scenario and the host into the plan `validate` prints.
+ *
+ * @param scenario A validated scenario.
+ * @param options Host, run directory, output root source.
+ * @returns The plan.
+ */
+export function buildRunPlan(scenario: Scenario, options: BuildRunPlanOptions): RunPlan {
+  const { run } = scenario.settings;
+  const extractors: PlannedExtractor[] = scenario.entries.map((entry) => {
+    if (entry.status === "skipped") {
+      return {
+        name: entry.skipped.name,
+        action: "skip",
+        preset: null,
+        features_dim: null,
+        priority: entry.skipped.priority,
+        reason: `invalid entry at line ${entry.skipped.line}: ${entry.skipped.reason}`,
+        hint:
+          "fix the entry in the scenario (docs/configuration.md lists each preset's parameters)",
+      };
+    }
+    const { profile } = entry;
+    const skip = resourceSkipReason(profile, {
+      device: run.device,
+      cudaUsable: options.host.cudaUsable,
+    });
+    return {
+      name: profile.name,
+      action: skip === null ? "run" : "skip",
+      preset: profile.preset,
+      features_dim: profile.features_dim,
+      priority: profile.priority,
+      reason: skip?.reason ?? null,
+      hint: skip?.hint ?? null,
+    };
+  });
+  return {
+    file: scenario.file,
+    settings: scenario.settings,
+    workers: resolveWorkerCount(run, options.host),
+    baseline: scenario.baseline,
+    extractors,
+    warnings: scenario.warnings.map(formatConfigIssue),
+    run_directory: options.runDirectory,
+    output_root_source: options.outputRootSource,
+  };
+}
+
+/** Options of {@linkcode planRun}. */
+export interface PlanRunOptions {
+  /** Host capabilities (see lib/hardware hostCapabilities()). */
+  host: HostCapabilities;
+  /**
+   * --output-root flag value.
+   * @default null
+   */
+  outputRootFlag?: string | null;
+  /**
+   * Start time of the run (names the run directory).
+   * @default new Date()
+   */
+  now?: Date;
+  /**
+   * Environment reader for MULTI_EXTRACTOR_TMP / ROBOT_SF_MULTI_EXTRACTOR_TMP.
+   * @default Deno.env
+   */
+  env?: (name: string) => string | undefined;
+}
+
+/**
+ * The plan of a run of `scenario` on this host, with the output root resolved
+ * (`--output-root` > run.output_root > MULTI_EXTRACTOR_TMP >
+ * ROBOT_SF_MULTI_EXTRACTOR_TMP > default) and the run directory named. Creates
+ * nothing; validate prints it and train follows it.
+ *
+ * @param scenario A validated scenario.
+ * @param options Host, output root flag, start time, environment.
+ * @returns The plan.
+ */
+export function planRun(scenario: Scenario, options: PlanRunOptions): RunPlan {
+  const root = resolveOutputRoot({
+    flag: options.outputRootFlag ?? null,
+    config: scenario.settings.run.output_root,
+    env: options.env,
+  });
+  const name = runDirectoryName(scenario.settings.run.run_id, options.now ?? new Date());
+  return buildRunPlan(scenario, {
+    host: options.host,
+    runDirectory: nodePath.join(root.path, name),
+    outputRootSource: root.source,
+  });
+}
+
+function _value(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return `[${value.join(", ")}]`;
+  return String(value);
+}
+
+/**
+ * Render a plan as readable text: settings, extractors in run order with skip
+ * reasons, warnings and the run directory that would be created.
+ *
+ * @param plan The plan.
+ * @returns Multi-line text ending with a newline.
+ */
+export function formatRunPlan(plan: RunPlan): string {
+  const out: string[] = [];
+  out.push(`Scenario: ${plan.file}`, "");
+  const block = (title: string, values: object | null) => {
+    if (values === null) return;
+    out.push(`${title}:`);
+    const entries = Object.entries(values);
+    const width = Math.max(...entries.map(([key]) => key.length));
+    for (const [key, value] of entries) out.push(`  ${key.padEnd(width)}  ${_value(value)}`);
+    out.push("");
+  };
+  block("run", plan.settings.run);
+  block("ppo", plan.settings.ppo);
+  block("env", plan.settings.env);
+  block("slurm", plan.settings.slurm);
+  out.push(`Environment workers: ${plan.workers}`);
+  out.push(`Baseline extractor: ${plan.baseline ?? "none (no extractor can run)"}`, "");
+  out.push("Extractors in run order:");
+  plan.extractors.forEach((extractor, i) => {
+    const head = `  ${i + 1}. ${extractor.name}`;
+    if (extractor.action === "run") {
+      out.push(
+        `${head}  run   preset ${extractor.preset}, features_dim ${extractor.features_dim}, ` +
+          `priority ${extractor.priority}`,
+      );
+    } else {
+      out.push(`${head}  SKIP  ${extractor.reason}`);
+      if (extractor.hint !== null) out.push(`       hint: ${extractor.hint}`);
+    }
+  });
+  out.push("");
+  if (plan.warnings.length > 0) {
+    out.push("Warnings:");
+    for (const warning of plan.warnings) out.push(`  ${warning}`);
+    out.push("");
+  }
+  out.push(`Run directory (not created): ${plan.run_directory}`);
+  out.push(`Output root from: ${plan.output_root_source}`);
+  return `${out.join("\n")}\n`;
+}

@@ -1,0 +1,788 @@
+/**
+ * Load and validate a scenario config (YAML): the `run:`, `ppo:`, `env:`, `slurm:`
+ * blocks and the `extractors:` list, checked against contracts/scenario.schema.json
+ * (ajv, defaults filled in) and the preset parameter table.
+ *
+ * A problem outside `extractors[i]` (syntax, a bad block, an empty list, colliding
+ * names, an unknown baseline) raises a {@linkcode ConfigError}; a bad single extractor
+ * entry becomes a skipped entry with its reason and location, and the others go on.
+ *
+ * @module
+ */
+import * as nodePath from "node:path";
+import {
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node as YamlNode,
+  parseDocument,
+} from "yaml";
+import { Ajv, type ErrorObject } from "ajv";
+import addFormatsModule from "ajv-formats";
+import scenarioSchema from "../../contracts/scenario.schema.json" with { type: "json" };
+import type { ExpectedResources, ExtractorConfigurationProfile } from "../run/models.ts";
+import { findNameCollisions, normalizeName } from "../run/paths.ts";
+import { sha256Hex } from "../run/hash.ts";
+import { ConfigError, type ConfigIssue } from "./config_error.ts";
+import {
+  checkExtractorParameters,
+  closestName,
+  featuresDim,
+  FORBIDDEN_PARAMETERS,
+  isPresetName,
+  resolvePresetParameters,
+} from "./presets.ts";
+import type { PpoSettings, RunSettings, ScenarioEnvSettings, SlurmSettings } from "./settings.ts";
+
+/** The four settings blocks with defaults filled in. */
+export interface ScenarioSettings {
+  /** `run:` block. */
+  run: RunSettings;
+  /** `ppo:` block. */
+  ppo: PpoSettings;
+  /** `env:` block. */
+  env: ScenarioEnvSettings;
+  /** `slurm:` block, or null when absent. */
+  slurm: SlurmSettings | null;
+}
+
+/** An extractor entry that will not run because the entry itself is invalid. */
+export interface SkippedExtractor {
+  /** The entry's name, or `extractors[<index>]` when it has no usable name. */
+  name: string;
+  /** Position in the `extractors` list (0-based). */
+  index: number;
+  /** Sort key (0 when the entry's priority is unusable). */
+  priority: number;
+  /** Why it is skipped: `<yaml path>: <problem>`. */
+  reason: string;
+  /** YAML path of the problem. */
+  path: string;
+  /** 1-based line of the problem, or null. */
+  line: number | null;
+  /** 1-based column of the problem, or null. */
+  column: number | null;
+}
+
+/** One extractor entry in run order. */
+export type ScenarioEntry =
+  | { status: "ready"; profile: ExtractorConfigurationProfile }
+  | { status: "skipped"; skipped: SkippedExtractor };
+
+/** A validated scenario. */
+export interface Scenario {
+  /** Absolute path of the scenario file. */
+  file: string;
+  /** SHA-256 (hex) of the file's bytes. */
+  sha256: string;
+  /** Settings blocks with defaults. */
+  settings: ScenarioSettings;
+  /** Every extractor entry in run order (priority ascending, ties in file order). */
+  entries: ScenarioEntry[];
+  /** The entries that will run, in run order. */
+  extractors: ExtractorConfigurationProfile[];
+  /** The entries skipped as invalid, in run order. */
+  skipped: SkippedExtractor[];
+  /** Baseline extractor name: run.baseline_extractor, else the first ready entry; null when none. */
+  baseline: string | null;
+  /** Non-fatal problems (settings that are allowed but probably unintended). */
+  warnings: ConfigIssue[];
+}
+
+/** Options of {@linkcode parseScenario}. */
+export interface ParseScenarioOptions {
+  /**
+   * File name used in messages and to resolve relative map paths.
+   * @default "<scenario>" in the working directory
+   */
+  file?: string;
+}
+
+/** One step of a YAML path: a mapping key or a list index. */
+export type YamlPathSegment = string | number;
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+let _validate: ReturnType<Ajv["compile"]> | null = null;
+
+function _validator() {
+  if (_validate === null) {
+    const ajv = new Ajv({
+      allErrors: true,
+      useDefaults: true,
+      strict: true,
+      allowUnionTypes: true,
+      verbose: true,
+    });
+    addFormats(ajv);
+    _validate = ajv.compile(scenarioSchema);
+  }
+  return _validate;
+}
+
+function _pointerSegments(pointer: string): YamlPathSegment[] {
+  if (pointer === "") return [];
+  return pointer.slice(1).split("/").map((raw) => {
+    const segment = raw.replaceAll("~1", "/").replaceAll("~0", "~");
+    return /^\d+$/.test(segment) ? Number(segment) : segment;
+  });
+}
+
+/**
+ * Render YAML path segments as `run.num_envs` / `extractors[1].parameters.embed_dim`.
+ *
+ * @param segments Keys and indices from the document root.
+ * @returns The dotted path; "" for the root.
+ */
+export function yamlPath(segments: readonly YamlPathSegment[]): string {
+  let path = "";
+  for (const segment of segments) {
+    if (typeof segment === "number") path += `[${segment}]`;
+    else path += path === "" ? segment : `.${segment}`;
+  }
+  return path;
+}
+
+/** Source positions of a parsed YAML document. */
+class _Source {
+  #doc: ReturnType<typeof parseDocument>;
+  #lines: LineCounter;
+
+  constructor(doc: ReturnType<typeof parseDocument>, lines: LineCounter) {
+    this.#doc = doc;
+    this.#lines = lines;
+  }
+
+  #position(offset: number | undefined): { line: number | null; column: number | null } {
+    if (offset === undefined) return { line: null, column: null };
+    const { line, col } = this.#lines.linePos(offset);
+    return { line, column: col };
+  }
+
+  /**
+   * Position of the value at `segments`; when it does not exist, of the key of its
+   * nearest existing ancestor (or the ancestor itself when that is a list item).
+   */
+  value(segments: readonly YamlPathSegment[]): { line: number | null; column: number | null } {
+    const exact = this.#node(segments);
+    if (exact !== null) return this.#position(exact.range?.[0]);
+    for (let depth = segments.length - 1; depth >= 1; depth--) {
+      const ancestor = this.#node(segments.slice(0, depth));
+      if (ancestor === null) continue;
+      const last = segments[depth - 1];
+      return typeof last === "string"
+        ? this.key(segments.slice(0, depth - 1), last)
+        : this.#position(ancestor.range?.[0]);
+    }
+    const contents = this.#doc.contents as YamlNode | null;
+    return this.#position(contents?.range?.[0] ?? 0);
+  }
+
+  #node(segments: readonly YamlPathSegment[]): YamlNode | null {
+    const node = segments.length === 0
+      ? this.#doc.contents
+      : this.#doc.getIn(segments, true) as YamlNode | undefined;
+    return node && typeof node === "object" && "range" in node && node.range ? node : null;
+  }
+
+  /** Position of the key `key` inside the mapping at `parent`. */
+  key(
+    parent: readonly YamlPathSegment[],
+    key: string,
+  ): { line: number | null; column: number | null } {
+    const node = parent.length === 0 ? this.#doc.contents : this.#doc.getIn(parent, true);
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        if (isPair(pair) && isScalar(pair.key) && String(pair.key.value) === key) {
+          return this.#position(pair.key.range?.[0]);
+        }
+      }
+    }
+    return this.value(parent);
+  }
+
+  /** Whether the node at `segments` is a sequence. */
+  isSequence(segments: readonly YamlPathSegment[]): boolean {
+    return isSeq(this.#doc.getIn(segments, true));
+  }
+}
+
+function _article(type: string): string {
+  switch (type) {
+    case "integer":
+      return "an integer";
+    case "number":
+      return "a number";
+    case "string":
+      return "a string";
+    case "boolean":
+      return "true or false";
+    case "object":
+      return "a mapping";
+    case "array":
+      return "a list";
+    case "null":
+      return "null";
+    default:
+      return type;
+  }
+}
+
+function _describe(value: unknown): string {
+  if (value === undefined) return "nothing";
+  if (value === null) return "null (empty value)";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "a mapping";
+  return JSON.stringify(value);
+}
+
+function _valueAt(data: unknown, segments: readonly YamlPathSegment[]): unknown {
+  let current = data;
+  for (const segment of segments) {
+    if (current === null || typeof current !== "object") return undefined;
+    current = (current as Record<string | number, unknown>)[segment];
+  }
+  return current;
+}
+
+/** A translated ajv error: path segments, where to point, message, hint. */
+interface _Problem {
+  segments: YamlPathSegment[];
+  /** Where to point instead of `segments` (e.g. the parent of a missing key). */
+  at?: YamlPathSegment[];
+  pointAtKey: string | null;
+  message: string;
+  hint: string | null;
+}
+
+function _translate(error: ErrorObject, data: unknown): _Problem | null {
+  if (error.keyword === "if") return null;
+  const segments = _pointerSegments(error.instancePath);
+  const value = _valueAt(data, segments);
+  const params = error.params as Record<string, unknown>;
+  const got = `, got ${_describe(value)}`;
+  switch (error.keyword) {
+    case "type": {
+      const types = String(params.type).split(",").map(_article).join(" or ");
+      return { segments, pointAtKey: null, message: `must be ${types}${got}`, hint: null };
+    }
+    case "enum": {
+      const allowed = (params.allowedValues as unknown[]).map(String);
+      const hint = typeof value === "string" ? closestName(value, allowed) : null;
+      return {
+        segments,
+        pointAtKey: null,
+        message: `must be one of ${allowed.map((v) => `"${v}"`).join(", ")}${got}`,
+        hint: hint === null ? null : `did you mean "${hint}"?`,
+      };
+    }
+    case "const":
+      return {
+        segments,
+        pointAtKey: null,
+        message: `must be ${JSON.stringify(params.allowedValue)}${got}`,
+        hint: null,
+      };
+    case "minimum":
+    case "maximum":
+    case "exclusiveMinimum":
+    case "exclusiveMaximum":
+      return {
+        segments,
+        pointAtKey: null,
+        message: `must be ${params.comparison} ${params.limit}${got}`,
+        hint: null,
+      };
+    case "minLength":
+      return { segments, pointAtKey: null, message: "must not be empty", hint: null };
+    case "minItems":
+    case "maxItems": {
+      const schema = error.parentSchema as { minItems?: number; maxItems?: number };
+      const count = Array.isArray(value) ? value.length : 0;
+      const message = schema.minItems !== undefined && schema.minItems === schema.maxItems
+        ? `must have exactly ${schema.minItems} items, got ${count}`
+        : error.keyword === "minItems"
+        ? `must have at least ${params.limit} item${params.limit === 1 ? "" : "s"}, got ${count}`
+        : `must have at most ${params.limit} items, got ${count}`;
+      return { segments, pointAtKey: null, message, hint: null };
+    }
+    case "required":
+      return {
+        segments: [...segments, String(params.missingProperty)],
+        at: segments,
+        pointAtKey: null,
+        message: `missing required key "${params.missingProperty}"`,
+        hint: null,
+      };
+    case "additionalProperties": {
+      const key = String(params.additionalProperty);
+      if (key in FORBIDDEN_PARAMETERS) {
+        return {
+          segments: [...segments, key],
+          pointAtKey: key,
+          message: FORBIDDEN_PARAMETERS[key],
+          hint: null,
+        };
+      }
+      const known = Object.keys(
+        (error.parentSchema as { properties?: Record<string, unknown> }).properties ?? {},
+      );
+      const close = closestName(key, known);
+      return {
+        segments: [...segments, key],
+        pointAtKey: key,
+        message: `unknown key "${key}"`,
+        hint: close !== null ? `did you mean "${close}"?` : `accepted keys: ${known.join(", ")}`,
+      };
+    }
+    default:
+      return { segments, pointAtKey: null, message: error.message ?? error.keyword, hint: null };
+  }
+}
+
+function _issue(file: string, source: _Source, problem: _Problem): ConfigIssue {
+  const position = problem.pointAtKey === null
+    ? source.value(problem.at ?? problem.segments)
+    : source.key(problem.segments.slice(0, -1), problem.pointAtKey);
+  return {
+    file,
+    path: yamlPath(problem.segments),
+    line: position.line,
+    column: position.column,
+    message: problem.message,
+    hint: problem.hint,
+  };
+}
+
+function _sortIssues(issues: ConfigIssue[]): ConfigIssue[] {
+  return issues.sort((a, b) =>
+    (a.line ?? Infinity) - (b.line ?? Infinity) || (a.column ?? 0) - (b.column ?? 0)
+  );
+}
+
+function _dedupe(problems: _Problem[]): _Problem[] {
+  const seen = new Set<string>();
+  return problems.filter((problem) => {
+    const key = `${yamlPath(problem.segments)}\u0000${problem.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function _isMapping(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+function _isMapFile(map: string): boolean {
+  return /\.(json|svg)$/i.test(map);
+}
+
+/**
+ * Parse and validate scenario text.
+ *
+ * @param text YAML content.
+ * @param options File name for messages and relative map paths.
+ * @returns The validated scenario (entries in run order, skipped entries with reasons).
+ * @throws {ConfigError} When the scenario cannot be used (see the module description).
+ */
+export async function parseScenario(
+  text: string,
+  options: ParseScenarioOptions = {},
+): Promise<Scenario> {
+  const file = options.file ?? "<scenario>";
+  return _parse(text, file, await sha256Hex(text));
+}
+
+/**
+ * Read, parse and validate a scenario file. Also checks that a map file named in
+ * `env.map` exists.
+ *
+ * @param path Scenario file path.
+ * @returns The validated scenario.
+ * @throws {ConfigError} When the file is missing, unreadable, not UTF-8, or invalid.
+ */
+export async function loadScenario(path: string): Promise<Scenario> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch (error) {
+    const reason = error instanceof Deno.errors.NotFound
+      ? "file not found"
+      : `cannot read the file (${(error as Error).message})`;
+    throw new ConfigError([{
+      file: path,
+      path: "",
+      line: null,
+      column: null,
+      message: reason,
+      hint: null,
+    }]);
+  }
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new ConfigError([
+      {
+        file: path,
+        path: "",
+        line: null,
+        column: null,
+        message: "file is not valid UTF-8",
+        hint: null,
+      },
+    ]);
+  }
+  const scenario = _parse(text, path, await sha256Hex(bytes));
+  const mapPath = scenario.settings.env.map_path;
+  if (mapPath !== null) {
+    let found = false;
+    try {
+      found = (await Deno.stat(mapPath)).isFile;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+    if (!found) {
+      const lines = new LineCounter();
+      const doc = parseDocument(text, { lineCounter: lines });
+      const position = new _Source(doc, lines).value(["env", "map"]);
+      throw new ConfigError([{
+        file: path,
+        path: "env.map",
+        ...position,
+        message: `map file not found: ${mapPath}`,
+        hint: "paths are relative to the scenario file",
+      }]);
+    }
+  }
+  return scenario;
+}
+
+function _parse(text: string, file: string, sha256: string): Scenario {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(doc.errors.map((error) => ({
+      file,
+      path: "",
+      line: error.linePos?.[0].line ?? null,
+      column: error.linePos?.[0].col ?? null,
+      message: `YAML syntax error: ${
+        error.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "")
+      }`,
+      hint: null,
+    })));
+  }
+  const source = new _Source(doc, lines);
+  const data: unknown = doc.toJS({ maxAliasCount: 100 });
+  if (!_isMapping(data)) {
+    throw new ConfigError([{
+      file,
+      path: "",
+      line: 1,
+      column: 1,
+      message: data === null || data === undefined
+        ? "the scenario is empty; it needs at least an extractors list"
+        : "the top level must be a mapping with run, extractors, ... keys",
+      hint: null,
+    }]);
+  }
+  for (const block of ["run", "ppo", "env", "slurm"]) {
+    if (data[block] === null) delete data[block]; // `run:` with every key commented out
+  }
+  const rawExtractors = structuredClone(data.extractors);
+
+  const validate = _validator();
+  validate(data);
+  const fatal: _Problem[] = [];
+  const perEntry = new Map<number, _Problem[]>();
+  for (const error of validate.errors ?? []) {
+    const problem = _translate(error, data);
+    if (problem === null) continue;
+    const [head, index] = problem.segments;
+    if (head === "extractors" && typeof index === "number") {
+      const list = perEntry.get(index) ?? [];
+      list.push(problem);
+      perEntry.set(index, list);
+    } else {
+      fatal.push(problem);
+    }
+  }
+  if (fatal.length > 0) {
+    throw new ConfigError(_sortIssues(_dedupe(fatal).map((p) => _issue(file, source, p))));
+  }
+
+  const settings = _settings(data, file);
+  const semantic = _semanticChecks(settings);
+  if (semantic.errors.length > 0) {
+    throw new ConfigError(_sortIssues(semantic.errors.map((p) => _issue(file, source, p))));
+  }
+
+  const entries = data.extractors as Record<string, unknown>[];
+  const raw = rawExtractors as unknown[];
+  const ready: ExtractorConfigurationProfile[] = [];
+  const skipped: SkippedExtractor[] = [];
+  entries.forEach((entry, index) => {
+    const result = _entry(entry, raw[index], index, perEntry.get(index) ?? [], file, source);
+    if ("profile" in result) ready.push(result.profile);
+    else skipped.push(result.skipped);
+  });
+
+  _checkCollisions(ready, skipped, file, source);
+
+  const ordered: ScenarioEntry[] = [
+    ...ready.map((profile) => ({ status: "ready" as const, profile })),
+    ...skipped.map((entry) => ({ status: "skipped" as const, skipped: entry })),
+  ];
+  const indexOf = (entry: ScenarioEntry) =>
+    entry.status === "ready" ? entry.profile.index : entry.skipped.index;
+  const priorityOf = (entry: ScenarioEntry) =>
+    entry.status === "ready" ? entry.profile.priority : entry.skipped.priority;
+  ordered.sort((a, b) => priorityOf(a) - priorityOf(b) || indexOf(a) - indexOf(b));
+  const extractors = ordered.flatMap((e) => e.status === "ready" ? [e.profile] : []);
+  const skippedOrdered = ordered.flatMap((e) => e.status === "skipped" ? [e.skipped] : []);
+
+  const warnings = semantic.warnings.map((p) => _issue(file, source, p));
+  if (extractors.length === 0) {
+    warnings.push(_issue(file, source, {
+      segments: ["extractors"],
+      pointAtKey: null,
+      message: "no extractor entry is valid, so a run would only record skips",
+      hint: null,
+    }));
+  }
+  let baseline: string | null = extractors[0]?.name ?? null;
+  const wanted = settings.run.baseline_extractor;
+  if (wanted !== null) {
+    const names = ordered.map((e) => e.status === "ready" ? e.profile.name : e.skipped.name);
+    if (!names.includes(wanted)) {
+      const close = closestName(wanted, names);
+      throw new ConfigError([_issue(file, source, {
+        segments: ["run", "baseline_extractor"],
+        pointAtKey: null,
+        message: `names no extractor entry: "${wanted}"`,
+        hint: close !== null ? `did you mean "${close}"?` : `entries: ${names.join(", ")}`,
+      })]);
+    }
+    baseline = wanted;
+    if (!extractors.some((profile) => profile.name === wanted)) {
+      warnings.push(_issue(file, source, {
+        segments: ["run", "baseline_extractor"],
+        pointAtKey: null,
+        message: `baseline "${wanted}" is skipped, so sample-efficiency metrics will be missing`,
+        hint: null,
+      }));
+    }
+  }
+
+  return {
+    file: nodePath.resolve(file),
+    sha256,
+    settings,
+    entries: ordered,
+    extractors,
+    skipped: skippedOrdered,
+    baseline,
+    warnings: _sortIssues(warnings),
+  };
+}
+
+function _settings(data: Record<string, unknown>, file: string): ScenarioSettings {
+  const run = data.run as RunSettings;
+  const ppo = data.ppo as PpoSettings;
+  const envBlock = data.env as Omit<ScenarioEnvSettings, "map_path">;
+  const mapPath = _isMapFile(envBlock.map)
+    ? nodePath.resolve(nodePath.dirname(nodePath.resolve(file)), envBlock.map)
+    : null;
+  const env: ScenarioEnvSettings = { ...envBlock, map_path: mapPath };
+  const slurm = data.slurm === undefined ? null : data.slurm as SlurmSettings;
+  return { run, ppo, env, slurm };
+}
+
+function _semanticChecks(settings: ScenarioSettings): { errors: _Problem[]; warnings: _Problem[] } {
+  const { run, ppo } = settings;
+  const errors: _Problem[] = [];
+  const warnings: _Problem[] = [];
+  const at = (
+    segments: YamlPathSegment[],
+    message: string,
+    hint: string | null = null,
+  ): _Problem => ({
+    segments,
+    pointAtKey: null,
+    message,
+    hint,
+  });
+  try {
+    normalizeName(run.run_id);
+  } catch (error) {
+    errors.push(at(["run", "run_id"], (error as Error).message));
+  }
+  if (ppo.normalize_advantage && ppo.batch_size < 2) {
+    errors.push(at(
+      ["ppo", "batch_size"],
+      `must be >= 2 when normalize_advantage is true, got ${ppo.batch_size}`,
+      "advantages of a single sample cannot be normalised",
+    ));
+  }
+  const envs = run.worker_mode === "vectorized" ? run.num_envs : 1;
+  if (ppo.n_steps * envs < 2) {
+    errors.push(
+      at(["ppo", "n_steps"], `n_steps x environments must be > 1, got ${ppo.n_steps * envs}`),
+    );
+  }
+  if (run.worker_mode === "vectorized" && run.num_envs < 2) {
+    warnings.push(at(
+      ["run", "num_envs"],
+      `vectorized worker_mode with num_envs ${run.num_envs} steps a single environment`,
+      "use num_envs >= 2, or worker_mode single-thread",
+    ));
+  }
+  if (run.worker_mode === "single-thread" && run.num_envs > 1) {
+    warnings.push(at(
+      ["run", "num_envs"],
+      `single-thread worker_mode steps one environment; num_envs ${run.num_envs} is ignored`,
+      "set worker_mode: vectorized to use several environments",
+    ));
+  }
+  if (run.eval_freq > run.total_timesteps) {
+    warnings.push(at(
+      ["run", "eval_freq"],
+      `eval_freq ${run.eval_freq} exceeds total_timesteps ${run.total_timesteps}, so no evaluation runs`,
+      "convergence and best-reward metrics need at least one evaluation",
+    ));
+  }
+  if (run.save_freq > run.total_timesteps) {
+    warnings.push(at(
+      ["run", "save_freq"],
+      `save_freq ${run.save_freq} exceeds total_timesteps ${run.total_timesteps}, so no checkpoint is written before the end`,
+    ));
+  }
+  if (run.env_workers !== null && run.env_workers > envs) {
+    warnings.push(at(
+      ["run", "env_workers"],
+      `env_workers ${run.env_workers} exceeds the ${envs} environment(s) stepped; the extra workers idle`,
+    ));
+  }
+  const rollout = ppo.n_steps * envs;
+  if (rollout % ppo.batch_size !== 0) {
+    warnings.push(at(
+      ["ppo", "batch_size"],
+      `the rollout of ${rollout} steps (n_steps x environments) is not a multiple of batch_size ` +
+        `${ppo.batch_size}; the last minibatch of each epoch is smaller`,
+    ));
+  }
+  return { errors, warnings };
+}
+
+function _entry(
+  entry: Record<string, unknown>,
+  raw: unknown,
+  index: number,
+  problems: _Problem[],
+  file: string,
+  source: _Source,
+): { profile: ExtractorConfigurationProfile } | { skipped: SkippedExtractor } {
+  const placeholder = `extractors[${index}]`;
+  const name = _isMapping(entry) && typeof entry.name === "string" && entry.name.trim() !== ""
+    ? entry.name
+    : placeholder;
+  const priority = _isMapping(entry) && typeof entry.priority === "number" ? entry.priority : 0;
+  const skip = (problem: _Problem) => {
+    const issue = _issue(file, source, problem);
+    const hint = issue.hint === null ? "" : ` (${issue.hint})`;
+    return {
+      skipped: {
+        name,
+        index,
+        priority,
+        reason: `${issue.path}: ${issue.message}${hint}`,
+        path: issue.path,
+        line: issue.line,
+        column: issue.column,
+      },
+    };
+  };
+  const outsideParameters = _dedupe(problems).filter((p) => p.segments[2] !== "parameters");
+  if (outsideParameters.length > 0) return skip(outsideParameters[0]);
+
+  const preset = entry.preset;
+  if (!isPresetName(preset)) return skip(_dedupe(problems)[0]); // unreachable: enum error above
+  const overrides = _isMapping(raw) && _isMapping(raw.parameters) ? raw.parameters : {};
+  const parameterIssues = checkExtractorParameters(preset, overrides);
+  if (parameterIssues.length > 0) {
+    const [issue] = parameterIssues;
+    const known = issue.message.startsWith("Unknown parameter") ||
+      issue.key in FORBIDDEN_PARAMETERS;
+    return skip({
+      segments: ["extractors", index, "parameters", issue.key],
+      pointAtKey: known ? issue.key : null,
+      message: issue.message,
+      hint: null,
+    });
+  }
+  if (problems.length > 0) return skip(problems[0]); // schema and table disagree: be safe
+
+  let directoryName: string;
+  try {
+    directoryName = normalizeName(name);
+  } catch (error) {
+    return skip({
+      segments: ["extractors", index, "name"],
+      pointAtKey: null,
+      message: (error as Error).message,
+      hint: null,
+    });
+  }
+  const parameters = resolvePresetParameters(preset, overrides);
+  return {
+    profile: {
+      name,
+      directory_name: directoryName,
+      preset,
+      description: typeof entry.description === "string" ? entry.description : null,
+      parameters,
+      overrides: structuredClone(overrides),
+      features_dim: featuresDim(preset, parameters),
+      expected_resources: entry.expected_resources as ExpectedResources,
+      priority,
+      index,
+    },
+  };
+}
+
+function _checkCollisions(
+  ready: readonly ExtractorConfigurationProfile[],
+  skipped: readonly SkippedExtractor[],
+  file: string,
+  source: _Source,
+): void {
+  const named: { name: string; index: number }[] = [
+    ...ready.map((p) => ({ name: p.name, index: p.index })),
+    ...skipped.filter((s) => s.name !== `extractors[${s.index}]`).flatMap((s) => {
+      try {
+        normalizeName(s.name);
+        return [{ name: s.name, index: s.index }];
+      } catch {
+        return [];
+      }
+    }),
+  ].sort((a, b) => a.index - b.index);
+  const collisions = findNameCollisions(named.map((n) => n.name));
+  if (collisions.length === 0) return;
+  throw new ConfigError(collisions.map((collision) => {
+    const first = named[collision.firstIndex].index;
+    const second = named[collision.secondIndex].index;
+    const firstPosition = source.value(["extractors", first, "name"]);
+    return _issue(file, source, {
+      segments: ["extractors", second, "name"],
+      pointAtKey: null,
+      message: `"${collision.second}" collides with "${collision.first}" ` +
+        `(extractors[${first}], line ${firstPosition.line}) after normalisation or case ` +
+        `folding: both map to directory "${collision.directory}"`,
+      hint: "rename one of them",
+    });
+  }));
+}

@@ -1,0 +1,137 @@
+/**
+ * Typed settings blocks of a scenario (`run:`, `ppo:`, `env:`, `slurm:`) and their
+ * defaults. The defaults live in contracts/scenario.schema.json (`default` keywords,
+ * filled in by ajv); the constants below are read from that file, so there is one
+ * definition.
+ *
+ * @module
+ */
+import scenarioSchema from "../../contracts/scenario.schema.json" with { type: "json" };
+import type { WorkerMode } from "../run/models.ts";
+
+/** Training device (ONNX Runtime execution provider). */
+export type Device = "cpu" | "cuda";
+
+/** The `run:` block: settings shared by all extractors. */
+export interface RunSettings {
+  /** Label of the run; the run directory is `<YYYYMMDD-HHMMSS>-<run_id>`. */
+  run_id: string;
+  /** single-thread: one environment in-process; vectorized: num_envs environments. */
+  worker_mode: WorkerMode;
+  /** Environments per extractor (vectorized mode). */
+  num_envs: number;
+  /** Environment steps to train each extractor. */
+  total_timesteps: number;
+  /** Evaluate every eval_freq environment steps. */
+  eval_freq: number;
+  /** Write a checkpoint every save_freq environment steps. */
+  save_freq: number;
+  /** Episodes per evaluation. */
+  n_eval_episodes: number;
+  /** Training device. */
+  device: Device;
+  /** Seed of every random generator (0 .. 2^32 - 1). */
+  seed: number;
+  /** Directory receiving run directories, or null (see resolveOutputRoot). */
+  output_root: string | null;
+  /** Extractor that sample efficiency is measured against, or null (first in run order). */
+  baseline_extractor: string | null;
+  /** Fraction of the best reward that counts as converged, in (0, 1]. */
+  convergence_fraction: number;
+  /** Environment workers, or null = min(num_envs, logical cores). */
+  env_workers: number | null;
+  /** Extractors trained at the same time. */
+  parallel_extractors: number;
+}
+
+/** Learning-rate schedule. */
+export type LearningRateSchedule = "constant" | "linear";
+
+/** The `ppo:` block: Stable-Baselines3 names and defaults. */
+export interface PpoSettings {
+  /** Adam step size (initial value for the linear schedule). */
+  learning_rate: number;
+  /** constant, or linear decay to 0 over training. */
+  lr_schedule: LearningRateSchedule;
+  /** Rollout length per environment per update. */
+  n_steps: number;
+  /** Minibatch size. */
+  batch_size: number;
+  /** Passes over the rollout buffer per update. */
+  n_epochs: number;
+  /** Discount factor. */
+  gamma: number;
+  /** GAE lambda. */
+  gae_lambda: number;
+  /** PPO ratio clipping. */
+  clip_range: number;
+  /** Entropy bonus coefficient. */
+  ent_coef: number;
+  /** Value loss coefficient. */
+  vf_coef: number;
+  /** Global gradient-norm clip. */
+  max_grad_norm: number;
+  /** Early-stop threshold on approximate KL, or null. */
+  target_kl: number | null;
+  /** Normalise advantages per minibatch. */
+  normalize_advantage: boolean;
+}
+
+/** Robot kinematics. */
+export type RobotKind = "differential" | "bicycle";
+
+/** The `env:` block. */
+export interface ScenarioEnvSettings {
+  /** "default", a built-in map name, or a map file path as written. */
+  map: string;
+  /** Absolute path of the map file when `map` names a .json or .svg file, else null. */
+  map_path: string | null;
+  /** Difficulty level 0..3 (index into ped_density_by_difficulty). */
+  difficulty: number;
+  /** Pedestrians per m^2 of spawn area by difficulty (4 values). */
+  ped_density_by_difficulty: number[];
+  /** Episode time limit in simulated seconds. */
+  episode_seconds: number;
+  /** Robot kinematics. */
+  robot: RobotKind;
+}
+
+/** The `slurm:` block (types checked now; used by the SLURM script). */
+export interface SlurmSettings {
+  /** Partition (`--partition`). */
+  partition?: string;
+  /** Account (`--account`). */
+  account?: string;
+  /** Time limit per task (`--time`). */
+  time?: string;
+  /** CPUs per task. */
+  cpus_per_task?: number;
+  /** Memory per task (`--mem`). */
+  mem?: string;
+  /** GPU request for GPU extractors (a count or a gres string). */
+  gpus?: string | number;
+  /** Command that runs Deno on compute nodes. */
+  deno_command?: string;
+  /** Further sbatch arguments. */
+  extra_sbatch_args?: string[];
+}
+
+type _Props = Record<string, { default?: unknown }>;
+
+function _defaults<T>(block: "run" | "ppo" | "env"): Readonly<T> {
+  const properties = (scenarioSchema.properties[block] as { properties: _Props }).properties;
+  const values: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(properties)) {
+    if ("default" in spec) values[key] = structuredClone(spec.default);
+  }
+  return Object.freeze(values) as Readonly<T>;
+}
+
+/** Defaults of the `run:` block (the reference workflow's default config). */
+export const RUN_DEFAULTS: Readonly<RunSettings> = _defaults<RunSettings>("run");
+/** Defaults of the `ppo:` block (Stable-Baselines3 PPO defaults). */
+export const PPO_DEFAULTS: Readonly<PpoSettings> = _defaults<PpoSettings>("ppo");
+/** Defaults of the `env:` block, without the derived map_path. */
+export const ENV_DEFAULTS: Readonly<Omit<ScenarioEnvSettings, "map_path">> = _defaults<
+  Omit<ScenarioEnvSettings, "map_path">
+>("env");

@@ -1,0 +1,214 @@
+/**
+ * Logging for the scripts, on @logtape/logtape: a console sink on stderr whose level
+ * follows --quiet / --verbose, and a JSON-lines file sink for `<run_dir>/run.log.jsonl`
+ * that records everything from debug up. Library code only calls
+ * {@linkcode getSuiteLogger}; scripts call {@linkcode setupLogging} once.
+ *
+ * @module
+ */
+import {
+  configure,
+  dispose,
+  getJsonLinesFormatter,
+  getLogger,
+  getTextFormatter,
+  type Logger,
+  type LogLevel,
+  type LogRecord,
+  type Sink,
+  withFilter,
+} from "@logtape/logtape";
+
+export type { Logger, Sink };
+
+/** Root logger category of the suite. */
+export const LOG_CATEGORY = "multi-extractor";
+/** File name of a run's JSON-lines log. */
+export const RUN_LOG_FILE_NAME = "run.log.jsonl";
+
+/** How much the console shows: quiet = warnings and errors, normal = + info, verbose = + debug. */
+export type Verbosity = "quiet" | "normal" | "verbose";
+
+/**
+ * Map the --verbose / --quiet flags to a verbosity.
+ *
+ * @param flags Parsed flags.
+ * @returns The verbosity.
+ * @throws {RangeError} When both flags are set.
+ */
+export function verbosityFromFlags(flags: { verbose?: boolean; quiet?: boolean }): Verbosity {
+  if (flags.verbose && flags.quiet) {
+    throw new RangeError("--verbose and --quiet cannot be combined");
+  }
+  return flags.verbose ? "verbose" : flags.quiet ? "quiet" : "normal";
+}
+
+function _consoleLevel(verbosity: Verbosity): LogLevel {
+  return verbosity === "verbose" ? "debug" : verbosity === "quiet" ? "warning" : "info";
+}
+
+/**
+ * A sink appending one JSON object per record to a file (logtape's JSON Lines
+ * format: `@timestamp`, `level`, `message`, `logger`, `properties`). Each record is
+ * one synchronous append, so lines stay whole when the process dies.
+ *
+ * @param path Log file (created when missing, appended to otherwise).
+ * @returns The sink; dispose it to close the file.
+ */
+export function createJsonLinesFileSink(path: string): Sink & Disposable {
+  const file = Deno.openSync(path, { append: true, create: true });
+  const format = getJsonLinesFormatter();
+  const encoder = new TextEncoder();
+  const sink: Sink = (record: LogRecord) => {
+    const bytes = encoder.encode(format(record));
+    let offset = 0;
+    while (offset < bytes.length) offset += file.writeSync(bytes.subarray(offset));
+  };
+  return Object.assign(sink, { [Symbol.dispose]: () => file.close() });
+}
+
+/** Options of {@linkcode setupLogging}. */
+export interface LoggingOptions {
+  /**
+   * Console verbosity.
+   * @default "normal"
+   */
+  verbosity?: Verbosity;
+  /**
+   * JSON-lines log file to write from the start, or null.
+   * @default null
+   */
+  runLogPath?: string | null;
+  /**
+   * Receives each formatted console line (with its newline).
+   * @default writes to stderr
+   */
+  consoleWriter?: (text: string) => void;
+}
+
+/** Handle on the configured logging. */
+export interface LoggingSession {
+  /**
+   * Start writing the JSON-lines log to `path` (e.g. once the run directory exists).
+   * @param path Log file.
+   */
+  attachRunLog(path: string): Promise<void>;
+  /** Flush and close every sink. */
+  close(): Promise<void>;
+}
+
+const _stderrEncoder = new TextEncoder();
+
+function _stderr(text: string): void {
+  const bytes = _stderrEncoder.encode(text);
+  let offset = 0;
+  while (offset < bytes.length) offset += Deno.stderr.writeSync(bytes.subarray(offset));
+}
+
+/**
+ * Configure logging for a script (replaces any earlier configuration). Console lines
+ * read `WARN  <message>`; file lines are JSON.
+ *
+ * @example Log a skip in a script
+ * ```ts
+ * const logging = await setupLogging({ verbosity: "normal" });
+ * logExtractorSkipped(getSuiteLogger("train"), "mlp_small", { reason: "...", hint: "..." });
+ * await logging.close();
+ * ```
+ *
+ * @param options Verbosity, initial run log, console writer.
+ * @returns A session to attach the run log and close.
+ */
+export async function setupLogging(options: LoggingOptions = {}): Promise<LoggingSession> {
+  const writer = options.consoleWriter ?? _stderr;
+  const formatter = getTextFormatter({
+    timestamp: "none",
+    value: "bare",
+    sanitize: { newlines: "preserve" },
+    format: ({ level, message }) => `${level.padEnd(5)} ${message}`,
+    level: (level) => (level === "warning" ? "WARN" : level.toUpperCase()),
+  });
+  const consoleSink: Sink = (record) => writer(`${formatter(record).trimEnd()}\n`);
+  const level = _consoleLevel(options.verbosity ?? "normal");
+  let runLog = options.runLogPath ?? null;
+
+  const apply = async () => {
+    const sinks: Record<string, Sink> = { console: withFilter(consoleSink, level) };
+    if (runLog !== null) sinks.file = createJsonLinesFileSink(runLog);
+    await configure({
+      reset: true,
+      sinks,
+      loggers: [
+        { category: [LOG_CATEGORY], sinks: Object.keys(sinks), lowestLevel: "debug" },
+        { category: ["logtape", "meta"], sinks: ["console"], lowestLevel: "warning" },
+      ],
+    });
+  };
+  await apply();
+  return {
+    async attachRunLog(path: string) {
+      runLog = path;
+      await apply();
+    },
+    async close() {
+      await dispose();
+    },
+  };
+}
+
+/**
+ * The suite's logger for a sub-category, e.g. `getSuiteLogger("train")` ->
+ * `multi-extractor.train`.
+ *
+ * @param category Sub-category names.
+ * @returns A logtape logger (silent until a script configures logging).
+ */
+export function getSuiteLogger(...category: string[]): Logger {
+  return getLogger([LOG_CATEGORY, ...category]);
+}
+
+/** What to tell the user about a skipped or failed extractor. */
+export interface ExtractorProblem {
+  /** Why it was skipped or failed. */
+  reason: string;
+  /** What the user can do about it. */
+  hint: string;
+}
+
+/**
+ * Log a skipped extractor as a warning with its name, reason and hint.
+ *
+ * @param logger Logger to use.
+ * @param extractor Extractor name.
+ * @param problem Reason and hint.
+ */
+export function logExtractorSkipped(
+  logger: Logger,
+  extractor: string,
+  problem: ExtractorProblem,
+): void {
+  logger.warn("Extractor {extractor} skipped: {reason} (hint: {hint})", {
+    extractor,
+    reason: problem.reason,
+    hint: problem.hint,
+  });
+}
+
+/**
+ * Log a failed extractor as an error with its name, reason and hint.
+ *
+ * @param logger Logger to use.
+ * @param extractor Extractor name.
+ * @param problem Reason and hint.
+ */
+export function logExtractorFailed(
+  logger: Logger,
+  extractor: string,
+  problem: ExtractorProblem,
+): void {
+  logger.error("Extractor {extractor} failed: {reason} (hint: {hint})", {
+    extractor,
+    reason: problem.reason,
+    hint: problem.hint,
+  });
+}

@@ -1,0 +1,25 @@
+/**
+ * Logging (@logtape/logtape): console on stderr with --quiet / --verbose, a
+ * JSON-lines run log, and helpers that log skips as warnings and failures as errors,
+ * each with the extractor name and a hint.
+ *
+ * @module
+ */
+export {
+  createJsonLinesFileSink,
+  getSuiteLogger,
+  LOG_CATEGORY,
+  logExtractorFailed,
+  logExtractorSkipped,
+  RUN_LOG_FILE_NAME,
+  setupLogging,
+  verbosityFromFlags,
+} from "./logging.ts";
+export type {
+  ExtractorProblem,
+  Logger,
+  LoggingOptions,
+  LoggingSession,
+  Sink,
+  Verbosity,
+} from "./logging.ts";

@@ -1,0 +1,149 @@
+/**
+ * summary.md, rendered from a validated summary per contracts/summary_markdown.md:
+ * header with hardware overview, extractor table, failures and skips, aggregated
+ * metrics with units, reproducibility footer.
+ *
+ * @module
+ */
+import type { ExtractorRunRecord, TrainingRunSummary } from "../run/models.ts";
+import { METRIC_UNITS } from "./analysis.ts";
+
+/** File name of the JSON summary. */
+export const SUMMARY_JSON_FILE_NAME = "summary.json";
+/** File name of the Markdown summary. */
+export const SUMMARY_MARKDOWN_FILE_NAME = "summary.md";
+/** File name of the legacy results file. */
+export const LEGACY_RESULTS_FILE_NAME = "complete_results.json";
+
+/** Section headings of summary.md, in order. */
+export const SUMMARY_SECTIONS = [
+  "# Multi-Extractor Training Summary",
+  "## Hardware Overview",
+  "## Extractor Results",
+  "## Failures & Skips",
+  "## Aggregated Metrics",
+  "## Reproducibility",
+] as const;
+
+/** Options of {@linkcode renderSummaryMarkdown}. */
+export interface RenderMarkdownOptions {
+  /**
+   * Metric shown in the Best Metric column (falls back to the record's first metric).
+   * @default "best_mean_reward"
+   */
+  bestMetricKey?: string;
+}
+
+/** Escape a table cell: pipes, backslashes and line breaks. */
+function _cell(text: string): string {
+  return text.replaceAll("\\", "\\\\").replaceAll("|", "\\|").replace(/\r?\n/g, " ");
+}
+
+/**
+ * Format a number for a table: integers as they are, others with 3 decimals.
+ *
+ * @param value The number.
+ * @returns Text.
+ */
+export function formatMetricValue(value: number): string {
+  return Number.isInteger(value) ? String(value) : value.toFixed(3);
+}
+
+function _unit(key: string): string {
+  const unit = METRIC_UNITS[key];
+  return unit === undefined || unit === "" ? "" : ` ${unit}`;
+}
+
+function _bestMetric(record: ExtractorRunRecord, key: string): string {
+  const metrics = record.metrics ?? {};
+  if (key in metrics) return `${key}: ${formatMetricValue(metrics[key])}${_unit(key)}`;
+  const first = Object.keys(metrics)[0];
+  if (first === undefined) return "N/A";
+  return `${first}: ${formatMetricValue(metrics[first])}${_unit(first)}`;
+}
+
+/**
+ * Render summary.md. Durations have one decimal; status values are the schema's enum;
+ * metrics carry units.
+ *
+ * @param summary A schema-valid summary.
+ * @param options Which metric the Best Metric column shows.
+ * @returns Markdown text ending with a newline.
+ */
+export function renderSummaryMarkdown(
+  summary: TrainingRunSummary,
+  options: RenderMarkdownOptions = {},
+): string {
+  const bestKey = options.bestMetricKey ?? "best_mean_reward";
+  const out: string[] = [];
+  out.push(SUMMARY_SECTIONS[0], "");
+  out.push(`- Run ID: ${summary.run_id}`);
+  out.push(`- Created at: ${summary.created_at}`);
+  out.push(`- Output directory: \`${summary.output_root}\``, "");
+
+  out.push(SUMMARY_SECTIONS[1], "");
+  out.push("| Host | Platform | Arch | GPU Model | CUDA Version | Runtime | Workers |");
+  out.push("| --- | --- | --- | --- | --- | --- | --- |");
+  for (const host of summary.hardware_overview) {
+    out.push(
+      `| ${_cell(host.hostname ?? "N/A")} | ${_cell(host.platform)} | ${_cell(host.arch)} | ` +
+        `${_cell(host.gpu_model ?? "N/A")} | ${_cell(host.cuda_version ?? "N/A")} | ` +
+        `${_cell(host.python_version)} | ${host.workers} |`,
+    );
+  }
+  out.push("");
+
+  out.push(SUMMARY_SECTIONS[2], "");
+  out.push("| Extractor Name | Status | Worker Mode | Duration (s) | Best Metric | Notes |");
+  out.push("| --- | --- | --- | --- | --- | --- |");
+  for (const record of summary.extractor_results) {
+    const duration = record.duration_seconds === undefined
+      ? "N/A"
+      : record.duration_seconds.toFixed(1);
+    out.push(
+      `| ${_cell(record.config_name)} | ${record.status} | ${record.worker_mode} | ${duration} | ` +
+        `${_cell(_bestMetric(record, bestKey))} | ${_cell(record.reason ?? "")} |`,
+    );
+  }
+  out.push("");
+
+  out.push(SUMMARY_SECTIONS[3], "");
+  const problems = summary.extractor_results.filter((record) => record.status !== "success");
+  if (problems.length === 0) out.push("- None");
+  for (const record of problems) {
+    out.push(
+      `- ${record.config_name} (${record.status}): ${
+        (record.reason ?? "no reason recorded").replace(/\r?\n/g, " ")
+      }`,
+    );
+  }
+  for (const note of summary.notes ?? []) out.push(`- Note: ${note.replace(/\r?\n/g, " ")}`);
+  out.push("");
+
+  out.push(SUMMARY_SECTIONS[4], "");
+  const aggregate = Object.entries(summary.aggregate_metrics);
+  if (aggregate.length === 0) {
+    out.push("- None recorded");
+  } else {
+    out.push("| Metric | Value | Unit |", "| --- | --- | --- |");
+    for (const [key, value] of aggregate) {
+      out.push(`| ${key} | ${formatMetricValue(value)} | ${METRIC_UNITS[key] ?? ""} |`);
+    }
+  }
+  out.push("");
+
+  out.push(SUMMARY_SECTIONS[5], "");
+  out.push(`- JSON summary: \`${SUMMARY_JSON_FILE_NAME}\``);
+  out.push(`- Markdown summary: \`${SUMMARY_MARKDOWN_FILE_NAME}\``);
+  out.push(`- Legacy results: \`${LEGACY_RESULTS_FILE_NAME}\``);
+  const directories = summary.extractor_results.flatMap((record) =>
+    record.artifacts?.extractor_dir ? [[record.config_name, record.artifacts.extractor_dir]] : []
+  );
+  if (directories.length === 0) {
+    out.push("- Extractor artifact directories: none recorded");
+  } else {
+    out.push("- Extractor artifact directories (relative to the output directory):");
+    for (const [name, dir] of directories) out.push(`  - ${name}: \`${dir}\``);
+  }
+  return `${out.join("\n")}\n`;
+}

@@ -1,0 +1,517 @@
+/**
+ * Rebuild the summary files of a run from what the run left on disk (manifest.jsonl,
+ * per-extractor metrics.json and eval_history.jsonl), and merge several runs, e.g.
+ * from different hosts, into one comparison.
+ *
+ * @module
+ */
+import * as nodePath from "node:path";
+import {
+  EVAL_HISTORY_FILE_NAME,
+  type EvaluationPoint,
+  METRICS_FILE_NAME,
+  readEvalHistory,
+  readMetricsFile,
+} from "../run/artifacts.ts";
+import {
+  MANIFEST_FILE_NAME,
+  ManifestWriter,
+  readManifest,
+  type RunStartedEvent,
+} from "../run/manifest.ts";
+import {
+  createFailedRecord,
+  createSkippedRecord,
+  type ExtractorRunRecord,
+  type HardwareProfile,
+  type TrainingRunSummary,
+  type WorkerMode,
+} from "../run/models.ts";
+import { EXTRACTORS_DIR_NAME, normalizeName, resolveInside } from "../run/paths.ts";
+import { analyzeComparison } from "./analysis.ts";
+import type { LegacyRunSettings } from "./legacy.ts";
+import { buildTrainingSummary, type SummaryFiles, writeSummaryFiles } from "./summary.ts";
+
+/** A directory that is not a readable run directory. */
+export class RunDirectoryError extends Error {
+  /** The directory. */
+  readonly directory: string;
+
+  /**
+   * Create the error; the message is prefixed with the directory.
+   *
+   * @param message What is wrong.
+   * @param directory The directory.
+   */
+  constructor(message: string, directory: string) {
+    super(`${directory}: ${message}`);
+    this.name = "RunDirectoryError";
+    this.directory = directory;
+  }
+}
+
+/** Metric keys the analysis writes; stripped before re-analysis so none goes stale. */
+export const ANALYSIS_METRIC_KEYS: readonly string[] = Object.freeze([
+  "convergence_timestep",
+  "convergence_reached",
+  "baseline_target_reward",
+  "sample_efficiency_timestep",
+  "sample_efficiency_ratio",
+  "baseline_target_reached",
+  "delta_best_reward_vs_baseline",
+]);
+
+/** What a run directory holds. */
+export interface RunContents {
+  /** Absolute run directory. */
+  directory: string;
+  /** Its name. */
+  name: string;
+  /** The first run_started event. */
+  started: RunStartedEvent;
+  /** One record per scenario entry, in run order (interrupted ones marked). */
+  records: ExtractorRunRecord[];
+  /** Evaluation history per extractor name. */
+  histories: Map<string, EvaluationPoint[]>;
+  /** Preset per extractor name. */
+  presets: Record<string, string>;
+  /** Distinct host profiles of the run. */
+  hardware: HardwareProfile[];
+  /** Baseline from the resolved scenario. */
+  baseline: string | null;
+  /** convergence_fraction from the resolved scenario. */
+  convergenceFraction: number;
+  /** Settings the legacy file repeats. */
+  legacySettings: LegacyRunSettings;
+  /** Problems found while reading (torn lines, unreadable files, interruptions). */
+  notes: string[];
+}
+
+interface _Config {
+  run: {
+    worker_mode: WorkerMode;
+    num_envs: number;
+    total_timesteps: number;
+    n_eval_episodes: number;
+    device: string;
+    convergence_fraction: number;
+  };
+  env: { difficulty: number; ped_density_by_difficulty: number[] };
+  baseline: string | null;
+  extractors: { name: string; preset: string; directory_name: string }[];
+  skipped?: { name: string; reason: string }[];
+  order?: string[];
+}
+
+function _stableKey(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(_stableKey).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    return `{${
+      Object.keys(value).sort().map((key) =>
+        `${JSON.stringify(key)}:${_stableKey((value as Record<string, unknown>)[key])}`
+      ).join(",")
+    }}`;
+  }
+  return JSON.stringify(value);
+}
+
+function _distinct(profiles: readonly HardwareProfile[]): HardwareProfile[] {
+  const seen = new Map<string, HardwareProfile>();
+  for (const profile of profiles) seen.set(_stableKey(profile), profile);
+  return [...seen.values()];
+}
+
+async function _exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
+
+/**
+ * Read a run directory: manifest events, the records of finished extractors (with
+ * metrics.json merged over the recorded metrics), failed records for extractors
+ * that started but never finished, skipped records for entries the run never reached,
+ * and evaluation histories (eval_history.jsonl, else the manifest's evaluation_done
+ * events).
+ *
+ * @param directory Run directory.
+ * @returns Its contents.
+ * @throws {RunDirectoryError} When there is no manifest, no run_started event, or a
+ * complete manifest line is invalid.
+ */
+export async function readRunDirectory(directory: string): Promise<RunContents> {
+  const runDir = nodePath.resolve(directory);
+  const notes: string[] = [];
+  let manifest;
+  try {
+    manifest = await readManifest(nodePath.join(runDir, MANIFEST_FILE_NAME));
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new RunDirectoryError(`no ${MANIFEST_FILE_NAME}; not a run directory`, runDir);
+    }
+    throw new RunDirectoryError((error as Error).message, runDir);
+  }
+  if (manifest.torn !== null) {
+    notes.push(
+      `${MANIFEST_FILE_NAME} line ${manifest.torn.line} was cut short (${manifest.torn.bytes} bytes) and was skipped`,
+    );
+  }
+  const startedEvents = manifest.events.filter((e): e is RunStartedEvent =>
+    e.event === "run_started"
+  );
+  if (startedEvents.length === 0) {
+    throw new RunDirectoryError(`${MANIFEST_FILE_NAME} has no run_started event`, runDir);
+  }
+  const started = startedEvents[0];
+  const config = started.config as unknown as _Config;
+  const workerMode = config.run.worker_mode;
+
+  const finished = new Map<string, ExtractorRunRecord>();
+  const startedAt = new Map<string, string>();
+  const evaluations = new Map<string, EvaluationPoint[]>();
+  for (const event of manifest.events) {
+    if (event.event === "extractor_started") startedAt.set(event.extractor, event.time);
+    if (event.event === "extractor_finished") finished.set(event.extractor, event.record);
+    if (event.event === "evaluation_done") {
+      const { timestep, mean_reward, std_reward, n_episodes, mean_ep_length, success_rate } = event;
+      const list = evaluations.get(event.extractor) ?? [];
+      list.push(
+        JSON.parse(
+          JSON.stringify({
+            timestep,
+            mean_reward,
+            std_reward,
+            n_episodes,
+            mean_ep_length,
+            success_rate,
+          }),
+        ),
+      );
+      evaluations.set(event.extractor, list);
+    }
+  }
+
+  const presets: Record<string, string> = {};
+  const directories = new Map<string, string>();
+  for (const profile of config.extractors ?? []) {
+    presets[profile.name] = profile.preset;
+    directories.set(profile.name, profile.directory_name);
+  }
+  const order = config.order ?? [...new Set([...startedAt.keys(), ...finished.keys()])];
+  for (const name of [...startedAt.keys(), ...finished.keys()]) {
+    if (!order.includes(name)) order.push(name);
+  }
+
+  const records: ExtractorRunRecord[] = [];
+  const histories = new Map<string, EvaluationPoint[]>();
+  const lastTime = manifest.events[manifest.events.length - 1].time;
+  for (const name of order) {
+    let record = finished.get(name);
+    if (record === undefined && startedAt.has(name)) {
+      record = createFailedRecord(
+        name,
+        "Interrupted: the extractor started but never finished; resume the run to finish it",
+        {
+          workerMode,
+          startTime: new Date(startedAt.get(name) as string),
+          endTime: new Date(lastTime),
+          hardwareProfile: started.hardware,
+        },
+      );
+      notes.push(`${name}: started but never finished (interrupted run)`);
+    }
+    const invalid = (config.skipped ?? []).find((entry) => entry.name === name);
+    if (record === undefined && invalid !== undefined) {
+      record = createSkippedRecord(name, `Invalid config entry: ${invalid.reason}`, {
+        workerMode,
+        startTime: new Date(started.time),
+        hardwareProfile: started.hardware,
+      });
+    }
+    if (record === undefined) {
+      record = createSkippedRecord(
+        name,
+        "Not started: the run ended before this extractor; resume the run to train it",
+        {
+          workerMode,
+          startTime: new Date(lastTime),
+          hardwareProfile: started.hardware,
+        },
+      );
+      notes.push(`${name}: never started`);
+    }
+    record = structuredClone(record);
+    let extractorDir: string | null = null;
+    try {
+      extractorDir = resolveInside(
+        runDir,
+        record.artifacts?.extractor_dir ??
+          nodePath.join(EXTRACTORS_DIR_NAME, directories.get(name) ?? normalizeName(name)),
+      );
+    } catch (error) {
+      notes.push(`${name}: ${(error as Error).message}`);
+    }
+    if (extractorDir !== null && record.status === "success") {
+      const metricsPath = nodePath.join(extractorDir, METRICS_FILE_NAME);
+      if (await _exists(metricsPath)) {
+        try {
+          record.metrics = { ...record.metrics, ...(await readMetricsFile(metricsPath)) };
+        } catch (error) {
+          notes.push(
+            `${name}: ${METRICS_FILE_NAME} unreadable (${
+              (error as Error).message
+            }); using the manifest's metrics`,
+          );
+        }
+      }
+    }
+    if (record.metrics !== undefined) {
+      for (const key of ANALYSIS_METRIC_KEYS) delete record.metrics[key];
+    }
+    let history = evaluations.get(name) ?? [];
+    if (extractorDir !== null) {
+      const historyPath = nodePath.join(extractorDir, EVAL_HISTORY_FILE_NAME);
+      if (await _exists(historyPath)) {
+        try {
+          const contents = await readEvalHistory(historyPath);
+          history = contents.points;
+          if (contents.tornLine !== null) {
+            notes.push(
+              `${name}: ${EVAL_HISTORY_FILE_NAME} line ${contents.tornLine} was cut short and was skipped`,
+            );
+          }
+        } catch (error) {
+          notes.push(`${name}: ${(error as Error).message}; using the manifest's evaluations`);
+        }
+      }
+    }
+    if (history.length > 0) histories.set(name, history);
+    records.push(record);
+  }
+  if (records.length === 0) {
+    throw new RunDirectoryError("the manifest records no extractor", runDir);
+  }
+
+  const hardware = _distinct([
+    ...startedEvents.map((event) => event.hardware),
+    ...records.flatMap((record) => record.hardware_profile ? [record.hardware_profile] : []),
+  ]);
+  return {
+    directory: runDir,
+    name: nodePath.basename(runDir),
+    started,
+    records,
+    histories,
+    presets,
+    hardware,
+    baseline: config.baseline ?? null,
+    convergenceFraction: config.run.convergence_fraction,
+    legacySettings: {
+      worker_mode: config.run.worker_mode,
+      num_envs: config.run.num_envs,
+      total_timesteps: config.run.total_timesteps,
+      n_eval_episodes: config.run.n_eval_episodes,
+      device: config.run.device,
+      difficulty: config.env.difficulty,
+      ped_densities: config.env.ped_density_by_difficulty,
+    },
+    notes,
+  };
+}
+
+/** Result of {@linkcode summarizeRun} and {@linkcode mergeRuns}. */
+export interface SummarizeResult {
+  /** The summary written. */
+  summary: TrainingRunSummary;
+  /** Paths of the written files. */
+  files: SummaryFiles;
+}
+
+/** Options of {@linkcode summarizeRun}. */
+export interface SummarizeRunOptions {
+  /**
+   * Directory for the files.
+   * @default the run directory
+   */
+  outDir?: string;
+  /**
+   * Baseline extractor name.
+   * @default the scenario's baseline
+   */
+  baseline?: string | null;
+}
+
+/**
+ * Rebuild summary.json, summary.md and complete_results.json of one run. When the
+ * files go into the run directory, a summary_written event is appended to its manifest.
+ *
+ * @param directory Run directory.
+ * @param options Output directory, baseline.
+ * @returns The summary and file paths.
+ * @throws {RunDirectoryError} When the directory cannot be read as a run.
+ * @throws {SummaryValidationError} When the rebuilt summary breaks the schema.
+ */
+export async function summarizeRun(
+  directory: string,
+  options: SummarizeRunOptions = {},
+): Promise<SummarizeResult> {
+  const run = await readRunDirectory(directory);
+  const outDir = nodePath.resolve(options.outDir ?? run.directory);
+  const analysis = analyzeComparison({
+    records: run.records,
+    histories: run.histories,
+    baseline: options.baseline === undefined ? run.baseline : options.baseline,
+    convergenceFraction: run.convergenceFraction,
+  });
+  const summary = buildTrainingSummary({
+    runId: run.name,
+    createdAt: run.started.time,
+    outputRoot: run.directory,
+    hardwareOverview: run.hardware,
+    records: analysis.records,
+    aggregateMetrics: analysis.aggregate,
+    notes: [...run.notes, ...analysis.notes],
+  });
+  await Deno.mkdir(outDir, { recursive: true });
+  const files = await writeSummaryFiles(outDir, summary, {
+    legacy: { settings: run.legacySettings, presets: run.presets },
+  });
+  if (outDir === run.directory) {
+    const manifest = await ManifestWriter.open(nodePath.join(run.directory, MANIFEST_FILE_NAME), {
+      create: false,
+    });
+    try {
+      await manifest.append({
+        event: "summary_written",
+        output_dir: outDir,
+        files: {
+          json: nodePath.basename(files.json),
+          markdown: nodePath.basename(files.markdown),
+          legacy: nodePath.basename(files.legacy),
+        },
+      });
+    } finally {
+      manifest.close();
+    }
+  }
+  return { summary, files };
+}
+
+/** Options of {@linkcode mergeRuns}. */
+export interface MergeRunsOptions {
+  /**
+   * Label of the merged comparison (summary run_id).
+   * @default "merged-<n>-runs"
+   */
+  runId?: string;
+  /**
+   * Baseline extractor name (after renaming, see mergeRuns).
+   * @default the first run's baseline
+   */
+  baseline?: string | null;
+}
+
+/**
+ * Merge several runs into one comparison written to `outDir`. Records keep their
+ * names unless a name occurs in more than one run; then every occurrence becomes
+ * `<name>@<run directory name>`. Artifact paths are rewritten relative to `outDir`.
+ * The hardware overview lists every distinct host profile.
+ *
+ * @param directories Run directories (at least two distinct ones).
+ * @param outDir Output directory (created when missing; must not be one of the runs).
+ * @param options Label and baseline.
+ * @returns The summary and file paths.
+ * @throws {RangeError} When fewer than two distinct runs are given, or outDir is one of them.
+ * @throws {RunDirectoryError} When a directory cannot be read as a run.
+ */
+export async function mergeRuns(
+  directories: readonly string[],
+  outDir: string,
+  options: MergeRunsOptions = {},
+): Promise<SummarizeResult> {
+  const dirs = [...new Set(directories.map((dir) => nodePath.resolve(dir)))];
+  const out = nodePath.resolve(outDir);
+  if (dirs.length < 2) throw new RangeError("Merging needs at least two distinct run directories");
+  if (dirs.includes(out)) {
+    throw new RangeError(`The merge output ${out} must not be one of the run directories`);
+  }
+  const runs: RunContents[] = [];
+  for (const dir of dirs) runs.push(await readRunDirectory(dir));
+
+  const counts = new Map<string, number>();
+  for (const run of runs) {
+    for (const record of run.records) {
+      counts.set(record.config_name, (counts.get(record.config_name) ?? 0) + 1);
+    }
+  }
+  const rename = (run: RunContents, name: string) =>
+    (counts.get(name) ?? 0) > 1 ? `${name}@${run.name}` : name;
+
+  const records: ExtractorRunRecord[] = [];
+  const histories = new Map<string, EvaluationPoint[]>();
+  const presets: Record<string, string> = {};
+  const notes: string[] = [`Merged from ${runs.map((run) => run.directory).join(", ")}`];
+  for (const run of runs) {
+    for (const original of run.records) {
+      const record = structuredClone(original);
+      record.config_name = rename(run, original.config_name);
+      if (record.artifacts !== undefined) {
+        for (const [key, path] of Object.entries(record.artifacts)) {
+          record.artifacts[key] = nodePath.relative(out, nodePath.resolve(run.directory, path))
+            .split(nodePath.sep).join("/");
+        }
+      }
+      records.push(record);
+      const history = run.histories.get(original.config_name);
+      if (history !== undefined) histories.set(record.config_name, history);
+      if (run.presets[original.config_name] !== undefined) {
+        presets[record.config_name] = run.presets[original.config_name];
+      }
+    }
+    notes.push(...run.notes.map((note) => `${run.name}: ${note}`));
+  }
+
+  const [first] = runs;
+  const fractions = new Set(runs.map((run) => run.convergenceFraction));
+  if (fractions.size > 1) {
+    notes.push(
+      `Runs use different convergence_fraction values; ${first.convergenceFraction} (first run) is used`,
+    );
+  }
+  const baseline = options.baseline !== undefined
+    ? options.baseline
+    : first.baseline === null
+    ? null
+    : rename(first, first.baseline);
+  const analysis = analyzeComparison({
+    records,
+    histories,
+    baseline,
+    convergenceFraction: first.convergenceFraction,
+  });
+  const settingsKeys = new Set(runs.map((run) => _stableKey(run.legacySettings)));
+  if (settingsKeys.size > 1) notes.push("Runs differ in their run settings; compare with care");
+  const createdAt = runs.map((run) => run.started.time).sort()[0];
+  const summary = buildTrainingSummary({
+    runId: options.runId ?? `merged-${runs.length}-runs`,
+    createdAt,
+    outputRoot: out,
+    hardwareOverview: _distinct(runs.flatMap((run) => run.hardware)),
+    records: analysis.records,
+    aggregateMetrics: analysis.aggregate,
+    notes: [...notes, ...analysis.notes],
+  });
+  await Deno.mkdir(out, { recursive: true });
+  const files = await writeSummaryFiles(out, summary, {
+    legacy: {
+      settings: settingsKeys.size === 1 ? first.legacySettings : null,
+      presets,
+      mergedFrom: runs.map((run) => run.directory),
+    },
+  });
+  return { summary, files };
+}

@@ -1,0 +1,98 @@
+/**
+ * Run layout: typed models (profile, hardware, run record, summary) with the
+ * schema's invariants, run and extractor directories, the append-only manifest,
+ * per-extractor metrics and evaluation history, atomic writes and SHA-256 digests.
+ *
+ * @module
+ */
+export {
+  createFailedRecord,
+  createHardwareProfile,
+  createRunRecord,
+  createSkippedRecord,
+} from "./models.ts";
+export type {
+  ClosedRecordOptions,
+  ExpectedResources,
+  ExtractorConfigurationProfile,
+  ExtractorRunRecord,
+  HardwareProfile,
+  RunStatus,
+  TrainingRunSummary,
+  WorkerMode,
+} from "./models.ts";
+export {
+  assertUniqueNames,
+  createExtractorDirectory,
+  createRunDirectory,
+  DEFAULT_OUTPUT_ROOT,
+  extractorDirectory,
+  EXTRACTORS_DIR_NAME,
+  findNameCollisions,
+  formatRunTimestamp,
+  MAX_NAME_LENGTH,
+  normalizeName,
+  OUTPUT_ROOT_ENV,
+  REFERENCE_OUTPUT_ROOT_ENV,
+  relativeToRun,
+  resolveInside,
+  resolveOutputRoot,
+  RUN_TIMESTAMP_PATTERN,
+  runDirectoryName,
+} from "./paths.ts";
+export type {
+  CreateRunDirectoryOptions,
+  NameCollision,
+  OutputRoot,
+  OutputRootSource,
+  ResolveOutputRootOptions,
+  RunDirectory,
+} from "./paths.ts";
+export { writeFileAtomic, writeJsonFileAtomic, writeTextFileAtomic } from "./atomic.ts";
+export type { AtomicData, AtomicJsonOptions, AtomicWriteOptions } from "./atomic.ts";
+export {
+  MANIFEST_FILE_NAME,
+  MANIFEST_FORMAT_VERSION,
+  ManifestError,
+  ManifestWriter,
+  parseManifest,
+  readManifest,
+} from "./manifest.ts";
+export type {
+  CheckpointWrittenEvent,
+  EvaluationDoneEvent,
+  ExtractorFinishedEvent,
+  ExtractorStartedEvent,
+  ManifestContents,
+  ManifestEvent,
+  ManifestEventBase,
+  ManifestEventFields,
+  ManifestEventInput,
+  ManifestEventKind,
+  ManifestWriterOptions,
+  RunStartedEvent,
+  SummaryWrittenEvent,
+  TailRepair,
+  TornLine,
+} from "./manifest.ts";
+export {
+  appendEvaluation,
+  checkEvaluationPoint,
+  checkMetrics,
+  EVAL_HISTORY_FILE_NAME,
+  METRICS_FILE_NAME,
+  readEvalHistory,
+  readMetricsFile,
+  writeMetricsFile,
+} from "./artifacts.ts";
+export type { EvalHistoryContents, EvaluationPoint } from "./artifacts.ts";
+export { sha256File, sha256Hex } from "./hash.ts";
+export {
+  formatSchemaIssues,
+  pointerToPath,
+  validateHardwareProfile,
+  validateManifestEvent,
+  validateRunRecord,
+  validateTrainingSummary,
+} from "./schemas.ts";
+export type { SchemaIssue } from "./schemas.ts";

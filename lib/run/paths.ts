@@ -1,0 +1,327 @@
+/**
+ * Run directory layout: `<output_root>/<YYYYMMDD-HHMMSS>-<run_id>/extractors/<name>/`.
+ * Names are made directory-safe, the output root is resolved from flag, config and
+ * environment, run directories are never reused, and no path may leave the root.
+ *
+ * Source of the rules: robot_sf `robot_sf/training/multi_extractor_paths.py`.
+ *
+ * @module
+ */
+import * as nodePath from "node:path";
+
+/** Environment variable naming the output root (ours). */
+export const OUTPUT_ROOT_ENV = "MULTI_EXTRACTOR_TMP";
+/** Environment variable naming the output root (the reference's name, also honoured). */
+export const REFERENCE_OUTPUT_ROOT_ENV = "ROBOT_SF_MULTI_EXTRACTOR_TMP";
+/** Output root used when nothing overrides it, relative to the working directory. */
+export const DEFAULT_OUTPUT_ROOT = "tmp/multi_extractor_training";
+/** Name of the per-extractor folder inside a run directory. */
+export const EXTRACTORS_DIR_NAME = "extractors";
+/** Pattern of a run timestamp (UTC). */
+export const RUN_TIMESTAMP_PATTERN = /^\d{8}-\d{6}$/;
+/** Longest directory name a normalised name may produce. */
+export const MAX_NAME_LENGTH = 128;
+
+/**
+ * Make a name directory-safe: every run of characters outside `[A-Za-z0-9._-]` becomes
+ * `_`, then leading and trailing `.`, `_`, `-` are removed (so `.`, `..` and hidden
+ * names cannot appear).
+ *
+ * @param name Extractor name or run id.
+ * @returns The normalised name.
+ * @throws {RangeError} When nothing alphanumeric is left, or the result is longer than
+ * {@linkcode MAX_NAME_LENGTH}.
+ */
+export function normalizeName(name: string): string {
+  const normalized = name.trim().replace(/[^A-Za-z0-9._-]+/g, "_").replace(/^[._-]+|[._-]+$/g, "");
+  if (!/[A-Za-z0-9]/.test(normalized)) {
+    throw new RangeError(
+      `Name "${name}" has no ASCII letter or digit left after making it directory-safe`,
+    );
+  }
+  if (normalized.length > MAX_NAME_LENGTH) {
+    throw new RangeError(
+      `Name "${name.slice(0, 40)}..." is ${normalized.length} characters after normalisation; ` +
+        `the limit is ${MAX_NAME_LENGTH}`,
+    );
+  }
+  return normalized;
+}
+
+/** Two names that map to the same directory. */
+export interface NameCollision {
+  /** Position of the first name in the input list. */
+  firstIndex: number;
+  /** Position of the later, colliding name. */
+  secondIndex: number;
+  /** The first name as given. */
+  first: string;
+  /** The colliding name as given. */
+  second: string;
+  /** The directory name both map to (case-folded comparison). */
+  directory: string;
+}
+
+/**
+ * Find names that collide after normalisation or case folding (directories on
+ * case-insensitive file systems would clash).
+ *
+ * @param names Names in scenario order; each must normalise (see {@linkcode normalizeName}).
+ * @returns One entry per colliding later name.
+ * @throws {RangeError} When a name cannot be normalised.
+ */
+export function findNameCollisions(names: readonly string[]): NameCollision[] {
+  const seen = new Map<string, number>();
+  const collisions: NameCollision[] = [];
+  names.forEach((name, index) => {
+    const directory = normalizeName(name);
+    const key = directory.toLowerCase();
+    const firstIndex = seen.get(key);
+    if (firstIndex === undefined) {
+      seen.set(key, index);
+    } else {
+      collisions.push({
+        firstIndex,
+        secondIndex: index,
+        first: names[firstIndex],
+        second: name,
+        directory,
+      });
+    }
+  });
+  return collisions;
+}
+
+/**
+ * Throw when two names collide after normalisation or case folding.
+ *
+ * @param names Names to check.
+ * @throws {RangeError} Naming both colliding names and the directory they share.
+ */
+export function assertUniqueNames(names: readonly string[]): void {
+  const [collision] = findNameCollisions(names);
+  if (collision !== undefined) {
+    throw new RangeError(
+      `Names "${collision.first}" and "${collision.second}" collide after normalisation or ` +
+        `case folding (both map to directory "${collision.directory}")`,
+    );
+  }
+}
+
+/**
+ * UTC timestamp of a run directory, `YYYYMMDD-HHMMSS`.
+ *
+ * @param date Moment to format.
+ * @returns e.g. "20261129-174501".
+ */
+export function formatRunTimestamp(date: Date): string {
+  const pad = (value: number) => String(value).padStart(2, "0");
+  return `${date.getUTCFullYear()}${pad(date.getUTCMonth() + 1)}${pad(date.getUTCDate())}-` +
+    `${pad(date.getUTCHours())}${pad(date.getUTCMinutes())}${pad(date.getUTCSeconds())}`;
+}
+
+/** Where the output root came from. */
+export type OutputRootSource =
+  | "flag"
+  | "config"
+  | typeof OUTPUT_ROOT_ENV
+  | typeof REFERENCE_OUTPUT_ROOT_ENV
+  | "default";
+
+/** A resolved output root. */
+export interface OutputRoot {
+  /** Absolute path. */
+  path: string;
+  /** Which setting decided it. */
+  source: OutputRootSource;
+}
+
+/** Options of {@linkcode resolveOutputRoot}. */
+export interface ResolveOutputRootOptions {
+  /** `--output-root` flag value. */
+  flag?: string | null;
+  /** `run.output_root` from the scenario. */
+  config?: string | null;
+  /**
+   * Reads an environment variable; return undefined when unset.
+   * @default a reader of Deno.env that treats a missing permission as unset
+   */
+  env?: (name: string) => string | undefined;
+  /**
+   * Directory relative paths are resolved against.
+   * @default Deno.cwd()
+   */
+  cwd?: string;
+}
+
+function _readEnv(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+/**
+ * Decide the output root: `--output-root`, then `run.output_root`, then the
+ * environment variables MULTI_EXTRACTOR_TMP and ROBOT_SF_MULTI_EXTRACTOR_TMP, then
+ * `./tmp/multi_extractor_training`. Empty values count as unset; `~` is not expanded.
+ *
+ * @param options Flag, config value, environment reader, working directory.
+ * @returns The absolute root and its source.
+ */
+export function resolveOutputRoot(options: ResolveOutputRootOptions = {}): OutputRoot {
+  const env = options.env ?? _readEnv;
+  const cwd = options.cwd ?? Deno.cwd();
+  const candidates: [OutputRootSource, string | null | undefined][] = [
+    ["flag", options.flag],
+    ["config", options.config],
+    [OUTPUT_ROOT_ENV, env(OUTPUT_ROOT_ENV)],
+    [REFERENCE_OUTPUT_ROOT_ENV, env(REFERENCE_OUTPUT_ROOT_ENV)],
+    ["default", DEFAULT_OUTPUT_ROOT],
+  ];
+  for (const [source, value] of candidates) {
+    if (value !== undefined && value !== null && value.trim() !== "") {
+      return { path: nodePath.resolve(cwd, value), source };
+    }
+  }
+  throw new Error("Unreachable: the default output root is always set");
+}
+
+/**
+ * Join `segments` onto `root` and refuse results outside `root` (`..`, absolute
+ * segments). The check is lexical; the run never creates symlinks.
+ *
+ * @param root Absolute directory that must contain the result.
+ * @param segments Relative path segments.
+ * @returns The absolute joined path.
+ * @throws {RangeError} When the result would leave `root`.
+ */
+export function resolveInside(root: string, ...segments: string[]): string {
+  const base = nodePath.resolve(root);
+  const target = nodePath.resolve(base, ...segments);
+  const relative = nodePath.relative(base, target);
+  if (
+    relative === ".." || relative.startsWith(`..${nodePath.sep}`) || nodePath.isAbsolute(relative)
+  ) {
+    throw new RangeError(`Path "${segments.join("/")}" would leave the directory ${base}`);
+  }
+  return target;
+}
+
+/**
+ * Directory name of a run: `<YYYYMMDD-HHMMSS>-<normalised run id>`.
+ *
+ * @param runId run.run_id.
+ * @param date Start time (formatted in UTC).
+ * @returns e.g. "20261129-174501-default".
+ * @throws {RangeError} When the run id cannot be normalised.
+ */
+export function runDirectoryName(runId: string, date: Date): string {
+  return `${formatRunTimestamp(date)}-${normalizeName(runId)}`;
+}
+
+/** A run directory that was just created. */
+export interface RunDirectory {
+  /** Absolute path. */
+  path: string;
+  /** Directory name (timestamp, run id, and a `-<n>` suffix when the second was taken). */
+  name: string;
+  /** `YYYYMMDD-HHMMSS` of the start time. */
+  timestamp: string;
+}
+
+/** Options of {@linkcode createRunDirectory}. */
+export interface CreateRunDirectoryOptions {
+  /**
+   * Start time of the run.
+   * @default new Date()
+   */
+  now?: Date;
+}
+
+/**
+ * Create `<root>/<YYYYMMDD-HHMMSS>-<run_id>/extractors/`. The run directory itself is
+ * created with a non-recursive mkdir, so an existing directory is never reused: when
+ * the name is taken (a second run in the same second), `-2`, `-3`, ... is appended.
+ *
+ * @param root Absolute output root (created when missing).
+ * @param runId run.run_id.
+ * @param options Start time.
+ * @returns The created directory.
+ * @throws {RangeError} When the run id cannot be normalised.
+ * @throws {Deno.errors.AlreadyExists} When 1000 candidate names are all taken.
+ */
+export async function createRunDirectory(
+  root: string,
+  runId: string,
+  options: CreateRunDirectoryOptions = {},
+): Promise<RunDirectory> {
+  const now = options.now ?? new Date();
+  const baseName = runDirectoryName(runId, now);
+  await Deno.mkdir(root, { recursive: true });
+  for (let attempt = 1; attempt <= 1000; attempt++) {
+    const name = attempt === 1 ? baseName : `${baseName}-${attempt}`;
+    const path = resolveInside(root, name);
+    try {
+      await Deno.mkdir(path);
+    } catch (error) {
+      if (error instanceof Deno.errors.AlreadyExists) continue;
+      throw error;
+    }
+    await Deno.mkdir(nodePath.join(path, EXTRACTORS_DIR_NAME));
+    return { path, name, timestamp: formatRunTimestamp(now) };
+  }
+  throw new Deno.errors.AlreadyExists(
+    `Run directories ${baseName}-2 to -1000 all exist in ${root}`,
+  );
+}
+
+/**
+ * Path of an extractor's directory, `<runDir>/extractors/<normalised name>`, without
+ * touching the file system.
+ *
+ * @param runDir Absolute run directory.
+ * @param name Extractor name.
+ * @returns Absolute path.
+ * @throws {RangeError} When the name cannot be normalised.
+ */
+export function extractorDirectory(runDir: string, name: string): string {
+  return resolveInside(runDir, EXTRACTORS_DIR_NAME, normalizeName(name));
+}
+
+/**
+ * Create an extractor's directory (and `extractors/` if missing); an existing one is
+ * kept as is (resume continues in it).
+ *
+ * @param runDir Absolute run directory.
+ * @param name Extractor name.
+ * @returns Absolute path of the directory.
+ * @throws {RangeError} When the name cannot be normalised.
+ */
+export async function createExtractorDirectory(runDir: string, name: string): Promise<string> {
+  const path = extractorDirectory(runDir, name);
+  await Deno.mkdir(path, { recursive: true });
+  return path;
+}
+
+/**
+ * Path relative to the run directory, with `/` separators, as artifacts are recorded.
+ *
+ * @param runDir Absolute run directory.
+ * @param path Absolute path inside it.
+ * @returns e.g. "extractors/mlp_small/metrics.json".
+ * @throws {RangeError} When `path` is outside `runDir`.
+ */
+export function relativeToRun(runDir: string, path: string): string {
+  const relative = nodePath.relative(nodePath.resolve(runDir), nodePath.resolve(path));
+  if (
+    relative === ".." || relative.startsWith(`..${nodePath.sep}`) || nodePath.isAbsolute(relative)
+  ) {
+    throw new RangeError(`Path ${path} is outside the run directory ${runDir}`);
+  }
+  return relative.split(nodePath.sep).join("/");
+}

@@ -1,0 +1,97 @@
+/**
+ * Shared command-line plumbing of the scripts: strict flag parsing (unknown flags are
+ * usage errors) and the exit codes.
+ *
+ * Exit codes: 0 success; 1 unexpected failure; 2 invalid command line or invalid
+ * input (scenario config, run directory).
+ *
+ * @module
+ */
+import { parseArgs, type ParseArgsConfig } from "node:util";
+
+/** Exit code of a successful command. */
+export const EXIT_OK = 0;
+/** Exit code of an unexpected failure. */
+export const EXIT_FAILURE = 1;
+/** Exit code of an invalid command line or invalid input. */
+export const EXIT_INVALID = 2;
+
+/** A command line that cannot be used. */
+export class UsageError extends Error {
+  /**
+   * @param message What is wrong with the command line.
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** Parsed flags and positionals. */
+export interface ParsedCommandLine {
+  /** Flag values by long name. */
+  values: Record<string, string | boolean | (string | boolean)[] | undefined>;
+  /** Positional arguments. */
+  positionals: string[];
+}
+
+/**
+ * Parse arguments strictly with node:util parseArgs.
+ *
+ * @param args Arguments after the script name.
+ * @param options Flag definitions.
+ * @returns Flags and positionals.
+ * @throws {UsageError} On unknown flags, missing flag values or wrong flag types.
+ */
+export function parseCommandLine(
+  args: readonly string[],
+  options: NonNullable<ParseArgsConfig["options"]>,
+): ParsedCommandLine {
+  try {
+    const { values, positionals } = parseArgs({
+      args: [...args],
+      options,
+      strict: true,
+      allowPositionals: true,
+    });
+    return { values: values as ParsedCommandLine["values"], positionals };
+  } catch (error) {
+    const message = (error as Error).message.split("\n")[0]
+      .replace(/\. To specify a positional argument.*$/, "");
+    throw new UsageError(message.replace(/\.$/, ""));
+  }
+}
+
+/**
+ * Write text to stdout.
+ *
+ * @param text Text to write (no newline added).
+ */
+export function writeStdout(text: string): void {
+  const bytes = new TextEncoder().encode(text);
+  let offset = 0;
+  while (offset < bytes.length) offset += Deno.stdout.writeSync(bytes.subarray(offset));
+}
+
+/**
+ * Write text to stderr.
+ *
+ * @param text Text to write (no newline added).
+ */
+export function writeStderr(text: string): void {
+  const bytes = new TextEncoder().encode(text);
+  let offset = 0;
+  while (offset < bytes.length) offset += Deno.stderr.writeSync(bytes.subarray(offset));
+}
+
+/**
+ * Report a usage error with a pointer to --help.
+ *
+ * @param script Script name for the message.
+ * @param error The usage error.
+ * @returns {@linkcode EXIT_INVALID}.
+ */
+export function reportUsageError(script: string, error: UsageError): number {
+  writeStderr(`${script}: ${error.message}\nRun with --help for usage.\n`);
+  return EXIT_INVALID;
+}

@@ -1,0 +1,55 @@
+/**
+ * Entry point of the compiled binary `multi-extractor`: dispatches
+ * `multi-extractor <command> [options]` to the scripts' `main` functions.
+ *
+ * @module
+ */
+import denoConfig from "../deno.json" with { type: "json" };
+import { main as probe } from "./probe.ts";
+import { main as summarize } from "./summarize.ts";
+import { main as validate } from "./validate.ts";
+import { EXIT_INVALID, EXIT_OK, writeStderr, writeStdout } from "./_cli.ts";
+
+/** Subcommands of the binary. */
+export const COMMANDS: Readonly<Record<string, (args: string[]) => Promise<number>>> = Object
+  .freeze({ probe, validate, summarize });
+
+/** Help text of the binary. */
+export const CLI_HELP =
+  `multi-extractor ${denoConfig.version}: train and compare PPO feature extractors.
+
+Usage: multi-extractor <command> [options]
+
+Commands:
+  probe       Print this host's hardware profile
+  validate    Check a scenario config and print the run plan
+  summarize   Rebuild or merge run summaries
+
+Run "multi-extractor <command> --help" for a command's options.
+`;
+
+/**
+ * Dispatch to a subcommand.
+ *
+ * @param args Command-line arguments; the first names the command.
+ * @returns Exit code.
+ */
+export async function main(args: string[]): Promise<number> {
+  const [command, ...rest] = args;
+  if (command === undefined || command === "--help" || command === "-h" || command === "help") {
+    writeStdout(CLI_HELP);
+    return command === undefined ? EXIT_INVALID : EXIT_OK;
+  }
+  if (command === "--version") {
+    writeStdout(`multi-extractor ${denoConfig.version}\n`);
+    return EXIT_OK;
+  }
+  const run = COMMANDS[command];
+  if (run === undefined) {
+    writeStderr(`multi-extractor: unknown command "${command}"\nRun with --help for usage.\n`);
+    return EXIT_INVALID;
+  }
+  return await run(rest);
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,0 +1,97 @@
+import assert from "node:assert/strict";
+import {
+  formatRunPlan,
+  parseScenario,
+  planRun,
+  resolvedConfig,
+  resolveWorkerCount,
+  resourceSkipReason,
+  RUN_DEFAULTS,
+} from "../../../lib/config/mod.ts";
+
+const SCENARIO = `run:
+  run_id: plan test
+  worker_mode: vectorized
+  num_envs: 8
+extractors:
+  - {name: cnn, preset: lightweight_cnn, expected_resources: gpu}
+  - {name: mlp, preset: mlp_small}
+  - {name: bad, preset: mlp_small, parameters: {dropout_rate: 5}}
+`;
+
+const noCuda = { cudaUsable: false, logicalCores: 4 };
+const env = (values: Record<string, string>) => (name: string) => values[name];
+
+Deno.test("resourceSkipReason() skips GPU extractors and cuda runs without CUDA only", async () => {
+  const scenario = await parseScenario(SCENARIO);
+  const [cnn, mlp] = scenario.extractors;
+  const cpu = { device: "cpu" as const, cudaUsable: false };
+  assert.match(resourceSkipReason(cnn, cpu)?.reason ?? "", /expects GPU resources/);
+  assert.equal(resourceSkipReason(mlp, cpu), null);
+  assert.equal(resourceSkipReason(cnn, { ...cpu, cudaUsable: true }), null);
+  assert.match(
+    resourceSkipReason(mlp, { device: "cuda", cudaUsable: false })?.reason ?? "",
+    /CUDA device requested/,
+  );
+  assert.equal(resourceSkipReason(mlp, { device: "cuda", cudaUsable: true }), null);
+});
+
+Deno.test("resolveWorkerCount() is 1, env_workers, or min(num_envs, cores)", () => {
+  assert.equal(resolveWorkerCount({ ...RUN_DEFAULTS, num_envs: 8 }, { logicalCores: 4 }), 1);
+  const vectorized = { ...RUN_DEFAULTS, worker_mode: "vectorized" as const, num_envs: 8 };
+  assert.equal(resolveWorkerCount(vectorized, { logicalCores: 4 }), 4);
+  assert.equal(resolveWorkerCount(vectorized, { logicalCores: 16 }), 8);
+  assert.equal(resolveWorkerCount({ ...vectorized, env_workers: 3 }, { logicalCores: 16 }), 3);
+});
+
+Deno.test("planRun() names the run directory from the UTC time and normalised run id", async () => {
+  const scenario = await parseScenario(SCENARIO);
+  const plan = planRun(scenario, {
+    host: noCuda,
+    now: new Date("2026-03-04T05:06:07Z"),
+    env: env({}),
+  });
+  assert.ok(plan.run_directory.endsWith("/tmp/multi_extractor_training/20260304-050607-plan_test"));
+  assert.equal(plan.output_root_source, "default");
+  assert.equal(plan.workers, 4);
+  assert.deepEqual(plan.extractors.map((e) => [e.name, e.action]), [
+    ["cnn", "skip"],
+    ["mlp", "run"],
+    ["bad", "skip"],
+  ]);
+  assert.match(plan.extractors[2].reason ?? "", /^invalid entry at line 8: /);
+});
+
+Deno.test("planRun() takes the output root from flag, config, then the environment", async () => {
+  const withRoot = await parseScenario(
+    "run:\n  output_root: /cfg\nextractors:\n  - {name: a, preset: mlp_small}\n",
+  );
+  const plain = await parseScenario("extractors:\n  - {name: a, preset: mlp_small}\n");
+  const now = new Date("2026-01-01T00:00:00Z");
+  const both = env({ MULTI_EXTRACTOR_TMP: "/ours", ROBOT_SF_MULTI_EXTRACTOR_TMP: "/ref" });
+  const dir = (scenario: typeof plain, flag: string | null, e: (n: string) => string | undefined) =>
+    planRun(scenario, { host: noCuda, now, env: e, outputRootFlag: flag }).run_directory;
+  assert.equal(dir(withRoot, "/flag", both), "/flag/20260101-000000-default");
+  assert.equal(dir(withRoot, null, both), "/cfg/20260101-000000-default");
+  assert.equal(dir(plain, null, both), "/ours/20260101-000000-default");
+  assert.equal(
+    dir(plain, null, env({ ROBOT_SF_MULTI_EXTRACTOR_TMP: "/ref" })),
+    "/ref/20260101-000000-default",
+  );
+});
+
+Deno.test("formatRunPlan() shows defaults, skip reasons and the run directory", async () => {
+  const scenario = await parseScenario(SCENARIO);
+  const text = formatRunPlan(planRun(scenario, { host: noCuda, env: env({}) }));
+  assert.match(text, /total_timesteps\s+4096/);
+  assert.match(text, /1\. cnn {2}SKIP {2}Extractor expects GPU resources/);
+  assert.match(text, /2\. mlp {2}run {3}preset mlp_small, features_dim 40, priority 0/);
+  assert.match(text, /Run directory \(not created\): .*-plan_test/);
+});
+
+Deno.test("resolvedConfig() is plain JSON with every entry name in run order", async () => {
+  const scenario = await parseScenario(SCENARIO);
+  const config = resolvedConfig(scenario);
+  assert.deepEqual(JSON.parse(JSON.stringify(config)), config);
+  assert.deepEqual(config.order, ["cnn", "mlp", "bad"]);
+});

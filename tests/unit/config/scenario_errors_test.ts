@@ -1,0 +1,283 @@
+import assert from "node:assert/strict";
+import { ConfigError, loadScenario, parseScenario } from "../../../lib/config/mod.ts";
+
+const OK_EXTRACTORS = "extractors:\n  - name: a\n    preset: mlp_small\n";
+
+interface Case {
+  /** Test name. */
+  name: string;
+  /** Scenario text. */
+  yaml: string;
+  /** Expected YAML path of the first issue. */
+  path: string;
+  /** Expected 1-based line of the first issue. */
+  line: number;
+  /** Expected 1-based column, when checked. */
+  column?: number;
+  /** Text the message must contain. */
+  includes: string;
+}
+
+// Line and column numbers below are counted by hand in each YAML text.
+const CASES: Case[] = [
+  {
+    name: "a misspelt run key is unknown and suggests the right one",
+    yaml: `run:\n  run_id: x\n  num_env: 2\n${OK_EXTRACTORS}`,
+    path: "run.num_env",
+    line: 3,
+    column: 3,
+    includes: 'unknown key "num_env" (did you mean "num_envs"?)',
+  },
+  {
+    name: "num_envs given as a word is not an integer",
+    yaml: `run:\n  num_envs: two\n${OK_EXTRACTORS}`,
+    path: "run.num_envs",
+    line: 2,
+    column: 13,
+    includes: 'must be an integer, got "two"',
+  },
+  {
+    name: "num_envs 0 is below the minimum",
+    yaml: `run:\n  num_envs: 0\n${OK_EXTRACTORS}`,
+    path: "run.num_envs",
+    line: 2,
+    includes: "must be >= 1, got 0",
+  },
+  {
+    name: "an unknown worker_mode lists the accepted ones",
+    yaml: `run:\n  worker_mode: parallel\n${OK_EXTRACTORS}`,
+    path: "run.worker_mode",
+    line: 2,
+    includes: 'must be one of "single-thread", "vectorized", got "parallel"',
+  },
+  {
+    name: "device gpu is rejected with a suggestion",
+    yaml: `run:\n  seed: 1\n  device: gpu\n${OK_EXTRACTORS}`,
+    path: "run.device",
+    line: 3,
+    column: 11,
+    includes: 'did you mean "cpu"?',
+  },
+  {
+    name: "convergence_fraction above 1 is rejected",
+    yaml: `run:\n  convergence_fraction: 1.5\n${OK_EXTRACTORS}`,
+    path: "run.convergence_fraction",
+    line: 2,
+    includes: "must be <= 1, got 1.5",
+  },
+  {
+    name: "convergence_fraction 0 is rejected",
+    yaml: `run:\n  convergence_fraction: 0\n${OK_EXTRACTORS}`,
+    path: "run.convergence_fraction",
+    line: 2,
+    includes: "must be > 0, got 0",
+  },
+  {
+    name: "a fractional seed is not an integer",
+    yaml: `run:\n  seed: 3.5\n${OK_EXTRACTORS}`,
+    path: "run.seed",
+    line: 2,
+    includes: "must be an integer, got 3.5",
+  },
+  {
+    name: "an empty total_timesteps value is null, not a number",
+    yaml: `run:\n  run_id: x\n  total_timesteps:\n${OK_EXTRACTORS}`,
+    path: "run.total_timesteps",
+    line: 3,
+    includes: "must be an integer, got null",
+  },
+  {
+    name: "the run block must be a mapping",
+    yaml: `run:\n  - num_envs\n${OK_EXTRACTORS}`,
+    path: "run",
+    line: 2,
+    includes: "must be a mapping, got a list",
+  },
+  {
+    name: "ppo gamma above 1 is rejected",
+    yaml: `ppo:\n  gamma: 1.2\n${OK_EXTRACTORS}`,
+    path: "ppo.gamma",
+    line: 2,
+    includes: "must be <= 1, got 1.2",
+  },
+  {
+    name: "an unknown lr_schedule is rejected",
+    yaml: `ppo:\n  lr_schedule: cosine\n${OK_EXTRACTORS}`,
+    path: "ppo.lr_schedule",
+    line: 2,
+    includes: 'must be one of "constant", "linear"',
+  },
+  {
+    name: "a misspelt ppo key suggests the SB3 name",
+    yaml: `ppo:\n  n_steps: 512\n  learning_rat: 0.001\n${OK_EXTRACTORS}`,
+    path: "ppo.learning_rat",
+    line: 3,
+    includes: 'did you mean "learning_rate"?',
+  },
+  {
+    name: "batch_size 1 cannot be normalised",
+    yaml: `ppo:\n  batch_size: 1\n${OK_EXTRACTORS}`,
+    path: "ppo.batch_size",
+    line: 2,
+    includes: "must be >= 2 when normalize_advantage is true",
+  },
+  {
+    name: "difficulty 4 is out of range",
+    yaml: `env:\n  difficulty: 4\n${OK_EXTRACTORS}`,
+    path: "env.difficulty",
+    line: 2,
+    includes: "must be <= 3, got 4",
+  },
+  {
+    name: "ped_density_by_difficulty needs four values",
+    yaml: `env:\n  ped_density_by_difficulty: [0.01, 0.02, 0.04]\n${OK_EXTRACTORS}`,
+    path: "env.ped_density_by_difficulty",
+    line: 2,
+    includes: "must have exactly 4 items, got 3",
+  },
+  {
+    name: "a negative pedestrian density is rejected at its item",
+    yaml:
+      `env:\n  ped_density_by_difficulty:\n    - 0.01\n    - -0.5\n    - 0.04\n    - 0.08\n${OK_EXTRACTORS}`,
+    path: "env.ped_density_by_difficulty[1]",
+    line: 4,
+    includes: "must be >= 0, got -0.5",
+  },
+  {
+    name: "an unknown robot kind is rejected",
+    yaml: `env:\n  robot: holonomic\n${OK_EXTRACTORS}`,
+    path: "env.robot",
+    line: 2,
+    includes: 'must be one of "differential", "bicycle"',
+  },
+  {
+    name: "slurm cpus_per_task must be an integer",
+    yaml: `slurm:\n  partition: gpu\n  cpus_per_task: four\n${OK_EXTRACTORS}`,
+    path: "slurm.cpus_per_task",
+    line: 3,
+    includes: 'must be an integer, got "four"',
+  },
+  {
+    name: "slurm extra_sbatch_args must be a list",
+    yaml: `slurm:\n  extra_sbatch_args: --qos=high\n${OK_EXTRACTORS}`,
+    path: "slurm.extra_sbatch_args",
+    line: 2,
+    includes: "must be a list",
+  },
+  {
+    name: "an empty extractors list is rejected",
+    yaml: "run:\n  seed: 1\nextractors: []\n",
+    path: "extractors",
+    line: 3,
+    includes: "must have at least 1 item, got 0",
+  },
+  {
+    name: "extractors must be a list",
+    yaml: "extractors:\n  name: a\n",
+    path: "extractors",
+    line: 2,
+    includes: "must be a list, got a mapping",
+  },
+  {
+    name: "a misspelt top-level key suggests extractors",
+    yaml: "run:\n  seed: 1\nextractor:\n  - name: a\n    preset: mlp_small\n",
+    path: "extractors",
+    line: 1,
+    includes: 'unknown key "extractor" (did you mean "extractors"?)',
+  },
+  {
+    name: "a duplicate key is a YAML error at the duplicate",
+    yaml: `run:\n  seed: 1\n  seed: 2\n${OK_EXTRACTORS}`,
+    path: "",
+    line: 3,
+    includes: "Map keys must be unique",
+  },
+  {
+    name: "an unclosed flow sequence is a YAML syntax error",
+    yaml: "run:\n  seed: 1\nextractors: [\n",
+    path: "",
+    line: 4,
+    includes: "YAML syntax error",
+  },
+  {
+    name: "a run_id without letters or digits cannot name a directory",
+    yaml: `run:\n  run_id: "???"\n${OK_EXTRACTORS}`,
+    path: "run.run_id",
+    line: 2,
+    includes: "no ASCII letter or digit",
+  },
+  {
+    name: "an unknown baseline_extractor is rejected with a suggestion",
+    yaml:
+      "run:\n  baseline_extractor: mlp_smal\nextractors:\n  - name: mlp_small\n    preset: mlp_small\n",
+    path: "run.baseline_extractor",
+    line: 2,
+    includes: 'did you mean "mlp_small"?',
+  },
+  {
+    name: "names colliding after case folding are rejected at the second one",
+    yaml:
+      "extractors:\n  - name: MLP small\n    preset: mlp_small\n  - name: mlp_small\n    preset: mlp_small\n",
+    path: "extractors[1].name",
+    line: 4,
+    includes: 'collides with "MLP small" (extractors[0], line 2)',
+  },
+  {
+    name: "an empty file explains what is missing",
+    yaml: "# nothing here\n",
+    path: "",
+    line: 1,
+    includes: "the scenario is empty",
+  },
+];
+
+for (const c of CASES) {
+  Deno.test(`parseScenario(): ${c.name}`, async () => {
+    const error = await parseScenario(c.yaml, { file: "bad.yaml" }).then(
+      () => assert.fail("expected a ConfigError"),
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof ConfigError, `got ${error}`);
+    assert.equal(error.file, "bad.yaml");
+    assert.equal(error.path, c.path, error.message);
+    assert.equal(error.line, c.line, error.message);
+    if (c.column !== undefined) assert.equal(error.column, c.column, error.message);
+    const firstLine = error.message.split("\n")[0];
+    assert.ok(firstLine.startsWith(`bad.yaml:${c.line}:`), firstLine);
+    if (c.path !== "") assert.ok(firstLine.includes(`${c.path}: `), firstLine);
+    assert.ok(error.message.includes(c.includes), error.message);
+  });
+}
+
+Deno.test("parseScenario() reports every problem of a bad run block, in line order", async () => {
+  const yaml = `run:\n  num_envs: 0\n  devcie: cpu\n  seed: -1\n${OK_EXTRACTORS}`;
+  const error = await parseScenario(yaml, { file: "x.yaml" }).catch((e) => e);
+  assert.ok(error instanceof ConfigError);
+  assert.deepEqual(error.issues.map((i) => [i.path, i.line]), [
+    ["run.num_envs", 2],
+    ["run.devcie", 3],
+    ["run.seed", 4],
+  ]);
+  assert.equal(error.issues[1].hint, 'did you mean "device"?');
+});
+
+Deno.test("loadScenario() names a missing map file at env.map, relative to the scenario", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = `${dir}/scenario.yaml`;
+    await Deno.writeTextFile(file, `env:\n  map: maps/none.svg\n${OK_EXTRACTORS}`);
+    const error = await loadScenario(file).catch((e) => e);
+    assert.ok(error instanceof ConfigError);
+    assert.equal(error.path, "env.map");
+    assert.equal(error.line, 2);
+    assert.ok(error.message.includes(`map file not found: ${dir}/maps/none.svg`), error.message);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("loadScenario() names a missing scenario file", async () => {
+  const error = await loadScenario("/nonexistent/scenario.yaml").catch((e) => e);
+  assert.ok(error instanceof ConfigError);
+  assert.equal(error.message, "/nonexistent/scenario.yaml: file not found");
+});

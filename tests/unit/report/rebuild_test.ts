@@ -1,0 +1,145 @@
+import assert from "node:assert/strict";
+import {
+  mergeRuns,
+  readRunDirectory,
+  RunDirectoryError,
+  summarizeRun,
+} from "../../../lib/report/mod.ts";
+import { readManifest, validateTrainingSummary } from "../../../lib/run/mod.ts";
+import { buildRunDirectory, HOST_A, HOST_B } from "../../fixtures/run_dir.ts";
+
+async function withRoot(fn: (root: string) => Promise<void>) {
+  const root = await Deno.makeTempDir();
+  try {
+    await fn(root);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+}
+
+const close = (actual: number | undefined, expected: number, label: string) =>
+  assert.ok(Math.abs((actual ?? NaN) - expected) < 1e-12, `${label}: ${actual} != ${expected}`);
+
+Deno.test("summarizeRun() rebuilds all three files from the manifest and metrics", async () => {
+  await withRoot(async (root) => {
+    const { runDir, name } = await buildRunDirectory(root);
+    const { summary, files } = await summarizeRun(runDir);
+    assert.deepEqual(validateTrainingSummary(JSON.parse(await Deno.readTextFile(files.json))), []);
+    assert.equal(summary.run_id, name);
+    assert.equal(summary.output_root, runDir);
+    assert.equal(summary.created_at, "2026-11-29T12:00:00.000Z");
+    assert.deepEqual(summary.hardware_overview, [HOST_A]);
+    assert.deepEqual(
+      summary.extractor_results.map((r) => [r.config_name, r.status]),
+      [["dynamics_original", "success"], ["mlp_small", "success"], ["attention_small", "failed"], [
+        "broken",
+        "skipped",
+      ]],
+    );
+    // Hand-computed (see tests/fixtures/run_dir.ts): baseline dynamics_original converges at
+    // 1536 (target -0.21); mlp_small reaches -0.21 at 1024 -> ratio 1.5; converges at 2048.
+    const a = summary.aggregate_metrics;
+    assert.deepEqual([a.completed_runs, a.failed_runs, a.skipped_runs], [2, 1, 1]);
+    assert.equal(a.total_wall_time, 120.25 + 80.5 + 3 + 0);
+    close(a.best_mean_reward, 0.4, "best");
+    assert.equal(a.avg_convergence_timestep, 1792);
+    assert.equal(a.median_sample_efficiency_ratio, 1.25);
+    close(a.baseline_target_reward, -0.21, "target");
+    assert.equal(a.baseline_convergence_timestep, 1536);
+    const mlp = summary.extractor_results[1].metrics ?? {};
+    assert.equal(mlp.sample_efficiency_ratio, 1.5);
+    assert.equal(mlp.total_parameters, 68525);
+    const legacy = JSON.parse(await Deno.readTextFile(files.legacy));
+    assert.equal(legacy.results.mlp_small.completed, true);
+    assert.equal(legacy.results.mlp_small.extractor_type, "mlp_small");
+    assert.equal(
+      legacy.results.attention_small.error,
+      "ONNX Runtime session creation failed: out of memory",
+    );
+    assert.equal(legacy.comparison_metadata.total_timesteps_per_extractor, 2048);
+    const { events } = await readManifest(`${runDir}/manifest.jsonl`);
+    const last = events[events.length - 1];
+    assert.equal(last.event, "summary_written");
+  });
+});
+
+Deno.test("summarizeRun() prefers metrics.json over the manifest's metrics", async () => {
+  await withRoot(async (root) => {
+    const { runDir } = await buildRunDirectory(root);
+    await Deno.writeTextFile(
+      `${runDir}/extractors/mlp_small/metrics.json`,
+      JSON.stringify({ best_mean_reward: 0.4, total_parameters: 1234 }),
+    );
+    const { summary } = await summarizeRun(runDir);
+    assert.equal(summary.extractor_results[1].metrics?.total_parameters, 1234);
+  });
+});
+
+Deno.test("an interrupted run reports the unfinished extractor as failed and the rest as not started", async () => {
+  await withRoot(async (root) => {
+    const { runDir } = await buildRunDirectory(root, { interrupted: true, tornManifest: true });
+    const run = await readRunDirectory(runDir);
+    const [, , attention, broken] = run.records;
+    assert.equal(attention.status, "failed");
+    assert.match(attention.reason ?? "", /^Interrupted: .*resume the run/);
+    assert.equal(broken.status, "skipped");
+    assert.match(
+      broken.reason ?? "",
+      /^Invalid config entry: extractors\[3\]\.parameters\.embed_dim/,
+    );
+    assert.ok(run.notes.some((note) => /manifest\.jsonl line \d+ was cut short/.test(note)));
+    const { summary } = await summarizeRun(runDir);
+    assert.deepEqual(validateTrainingSummary(summary), []);
+  });
+});
+
+Deno.test("readRunDirectory() refuses a directory without a manifest", async () => {
+  await withRoot(async (root) => {
+    await assert.rejects(() => readRunDirectory(root), RunDirectoryError);
+  });
+});
+
+Deno.test("mergeRuns() lists every host and renames extractors that occur in several runs", async () => {
+  await withRoot(async (root) => {
+    const laptop = await buildRunDirectory(`${root}/laptop`, { host: HOST_A });
+    const gpu = await buildRunDirectory(`${root}/gpu`, {
+      host: HOST_B,
+      now: new Date("2026-11-30T08:00:00Z"),
+    });
+    const out = `${root}/merged`;
+    const { summary, files } = await mergeRuns([laptop.runDir, gpu.runDir], out);
+    assert.deepEqual(validateTrainingSummary(JSON.parse(await Deno.readTextFile(files.json))), []);
+    assert.deepEqual(summary.hardware_overview.map((h) => h.hostname), ["laptop", "workstation"]);
+    assert.equal(summary.extractor_results.length, 8);
+    assert.equal(summary.extractor_results[0].config_name, `dynamics_original@${laptop.name}`);
+    assert.equal(summary.extractor_results[4].config_name, `dynamics_original@${gpu.name}`);
+    assert.equal(
+      summary.extractor_results[1].artifacts?.extractor_dir,
+      `../laptop/${laptop.name}/extractors/mlp_small`,
+    );
+    assert.equal(summary.created_at, "2026-11-29T12:00:00.000Z");
+    assert.equal(summary.output_root, out);
+    const markdown = await Deno.readTextFile(files.markdown);
+    assert.match(
+      markdown,
+      /\| workstation \| Ubuntu 24\.04 LTS \(linux 6\.8\.0\) \| x86_64 \| NVIDIA RTX 4090 \| 12\.4 \|/,
+    );
+    const legacy = JSON.parse(await Deno.readTextFile(files.legacy));
+    assert.deepEqual(legacy.comparison_metadata.merged_from, [laptop.runDir, gpu.runDir]);
+  });
+});
+
+Deno.test("mergeRuns() refuses to write into one of the runs or to merge one run", async () => {
+  await withRoot(async (root) => {
+    const a = await buildRunDirectory(root);
+    const b = await buildRunDirectory(root);
+    await assert.rejects(
+      () => mergeRuns([a.runDir, b.runDir], a.runDir),
+      /must not be one of the run directories/,
+    );
+    await assert.rejects(
+      () => mergeRuns([a.runDir, a.runDir], `${root}/m`),
+      /at least two distinct/,
+    );
+  });
+});

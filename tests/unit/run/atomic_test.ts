@@ -1,0 +1,98 @@
+import assert from "node:assert/strict";
+import { writeFileAtomic, writeJsonFileAtomic, writeTextFileAtomic } from "../../../lib/run/mod.ts";
+
+async function withDir(fn: (dir: string) => Promise<void>) {
+  const dir = await Deno.makeTempDir();
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+async function entries(dir: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const entry of Deno.readDir(dir)) names.push(entry.name);
+  return names.sort();
+}
+
+Deno.test("writeJsonFileAtomic() writes indented JSON with a final newline", async () => {
+  await withDir(async (dir) => {
+    await writeJsonFileAtomic(`${dir}/a.json`, { b: [1, 2] });
+    assert.equal(await Deno.readTextFile(`${dir}/a.json`), '{\n  "b": [\n    1,\n    2\n  ]\n}\n');
+    assert.deepEqual(await entries(dir), ["a.json"]);
+  });
+});
+
+Deno.test("writeTextFileAtomic() replaces an existing file", async () => {
+  await withDir(async (dir) => {
+    await writeTextFileAtomic(`${dir}/s.md`, "old");
+    await writeTextFileAtomic(`${dir}/s.md`, "new");
+    assert.equal(await Deno.readTextFile(`${dir}/s.md`), "new");
+  });
+});
+
+Deno.test("writeFileAtomic() leaves the old file intact when the write fails midway", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/checkpoint.bin`;
+    await writeFileAtomic(path, new Uint8Array([1, 2, 3]));
+    async function* failing() {
+      yield new Uint8Array(1 << 20).fill(7); // 1 MiB reaches the temp file
+      throw new Error("disk went away");
+    }
+    await assert.rejects(() => writeFileAtomic(path, failing()), /disk went away/);
+    assert.deepEqual(await Deno.readFile(path), new Uint8Array([1, 2, 3]));
+    assert.deepEqual(await entries(dir), ["checkpoint.bin"], "the temp file is removed");
+  });
+});
+
+Deno.test("writeFileAtomic() streams chunks in order", async () => {
+  await withDir(async (dir) => {
+    const chunks = [new Uint8Array([1, 2]), new Uint8Array([]), new Uint8Array([3])];
+    await writeFileAtomic(`${dir}/c.bin`, chunks);
+    assert.deepEqual(await Deno.readFile(`${dir}/c.bin`), new Uint8Array([1, 2, 3]));
+  });
+});
+
+Deno.test("writeJsonFileAtomic() refuses unserialisable values before touching the file", async () => {
+  await withDir(async (dir) => {
+    await writeJsonFileAtomic(`${dir}/m.json`, { ok: true });
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    await assert.rejects(() => writeJsonFileAtomic(`${dir}/m.json`, cyclic), TypeError);
+    await assert.rejects(() => writeJsonFileAtomic(`${dir}/m.json`, { n: 1n }), TypeError);
+    await assert.rejects(() => writeJsonFileAtomic(`${dir}/m.json`, undefined), TypeError);
+    assert.equal(await Deno.readTextFile(`${dir}/m.json`), '{\n  "ok": true\n}\n');
+    assert.deepEqual(await entries(dir), ["m.json"]);
+  });
+});
+
+Deno.test("writeFileAtomic() fails with NotFound when the directory is missing", async () => {
+  await withDir(async (dir) => {
+    await assert.rejects(
+      () => writeTextFileAtomic(`${dir}/missing/x.txt`, "x"),
+      Deno.errors.NotFound,
+    );
+  });
+});
+
+Deno.test("a reader never sees a partial file while writes replace it", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/summary.json`;
+    const big = (n: number) => ({ n, pad: "x".repeat(200_000) });
+    await writeJsonFileAtomic(path, big(0));
+    let reads = 0;
+    const writer = (async () => {
+      for (let n = 1; n <= 20; n++) await writeJsonFileAtomic(path, big(n));
+    })();
+    let done = false;
+    writer.finally(() => (done = true));
+    while (!done) {
+      const value = JSON.parse(await Deno.readTextFile(path)); // throws on a partial file
+      assert.equal(value.pad.length, 200_000);
+      reads++;
+    }
+    await writer;
+    assert.ok(reads > 0);
+  });
+});

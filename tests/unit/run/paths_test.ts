@@ -1,0 +1,162 @@
+import assert from "node:assert/strict";
+import {
+  assertUniqueNames,
+  createExtractorDirectory,
+  createRunDirectory,
+  extractorDirectory,
+  findNameCollisions,
+  formatRunTimestamp,
+  normalizeName,
+  relativeToRun,
+  resolveInside,
+  resolveOutputRoot,
+  RUN_TIMESTAMP_PATTERN,
+} from "../../../lib/run/mod.ts";
+
+Deno.test("normalizeName() replaces runs of unsafe characters with one underscore", () => {
+  assert.equal(normalizeName("mlp small"), "mlp_small");
+  assert.equal(normalizeName("cnn/v2:final"), "cnn_v2_final");
+  assert.equal(normalizeName("Ärger über CNN"), "rger_ber_CNN");
+  assert.equal(normalizeName("  attention.large-2  "), "attention.large-2");
+});
+
+Deno.test("normalizeName() strips leading and trailing dots, dashes and underscores", () => {
+  assert.equal(normalizeName("../../etc/passwd"), "etc_passwd");
+  assert.equal(normalizeName(".hidden"), "hidden");
+  assert.equal(normalizeName("__x__"), "x");
+});
+
+Deno.test("normalizeName() refuses names with nothing alphanumeric left", () => {
+  for (const name of ["", "..", "???", " - ", "日本"]) {
+    assert.throws(() => normalizeName(name), RangeError, name);
+  }
+  assert.throws(() => normalizeName("x".repeat(129)), /the limit is 128/);
+});
+
+Deno.test("findNameCollisions() finds collisions after normalisation or case folding", () => {
+  assert.deepEqual(findNameCollisions(["mlp small", "cnn", "MLP_small", "mlp/small"]), [
+    {
+      firstIndex: 0,
+      secondIndex: 2,
+      first: "mlp small",
+      second: "MLP_small",
+      directory: "MLP_small",
+    },
+    {
+      firstIndex: 0,
+      secondIndex: 3,
+      first: "mlp small",
+      second: "mlp/small",
+      directory: "mlp_small",
+    },
+  ]);
+  assert.deepEqual(findNameCollisions(["a", "b", "a.b"]), []);
+});
+
+Deno.test("assertUniqueNames() names both colliding names and the shared directory", () => {
+  assert.throws(
+    () => assertUniqueNames(["CNN", "cnn"]),
+    {
+      name: "RangeError",
+      message:
+        'Names "CNN" and "cnn" collide after normalisation or case folding (both map to directory "cnn")',
+    },
+  );
+});
+
+Deno.test("formatRunTimestamp() formats in UTC as YYYYMMDD-HHMMSS", () => {
+  // 1700000000 s since the epoch is 2023-11-14 22:13:20 UTC.
+  assert.equal(formatRunTimestamp(new Date(1_700_000_000_000)), "20231114-221320");
+  // Single-digit fields are zero-padded; a UTC+1 local time does not shift the result.
+  assert.equal(formatRunTimestamp(new Date("2026-01-02T03:04:05+01:00")), "20260102-020405");
+  assert.match(formatRunTimestamp(new Date()), RUN_TIMESTAMP_PATTERN);
+});
+
+Deno.test("resolveOutputRoot() applies flag > config > MULTI_EXTRACTOR_TMP > ROBOT_SF_... > default", () => {
+  const env = { MULTI_EXTRACTOR_TMP: "ours", ROBOT_SF_MULTI_EXTRACTOR_TMP: "/ref" };
+  const read = (values: Record<string, string>) => (name: string) => values[name];
+  const cwd = "/work";
+  assert.deepEqual(resolveOutputRoot({ flag: "f", config: "c", env: read(env), cwd }), {
+    path: "/work/f",
+    source: "flag",
+  });
+  assert.deepEqual(resolveOutputRoot({ config: "/c", env: read(env), cwd }), {
+    path: "/c",
+    source: "config",
+  });
+  assert.deepEqual(resolveOutputRoot({ env: read(env), cwd }), {
+    path: "/work/ours",
+    source: "MULTI_EXTRACTOR_TMP",
+  });
+  assert.deepEqual(
+    resolveOutputRoot({ env: read({ ROBOT_SF_MULTI_EXTRACTOR_TMP: "/ref" }), cwd }),
+    {
+      path: "/ref",
+      source: "ROBOT_SF_MULTI_EXTRACTOR_TMP",
+    },
+  );
+  assert.deepEqual(resolveOutputRoot({ flag: " ", env: read({ MULTI_EXTRACTOR_TMP: "" }), cwd }), {
+    path: "/work/tmp/multi_extractor_training",
+    source: "default",
+  });
+});
+
+Deno.test("resolveInside() refuses paths that leave the root", () => {
+  assert.equal(resolveInside("/runs/r1", "extractors", "a"), "/runs/r1/extractors/a");
+  assert.throws(() => resolveInside("/runs/r1", "../r2"), RangeError);
+  assert.throws(() => resolveInside("/runs/r1", "extractors/../../x"), RangeError);
+  assert.throws(() => resolveInside("/runs/r1", "/etc/passwd"), RangeError);
+  assert.throws(() => resolveInside("/runs/r1", ".."), RangeError);
+  assert.throws(() => relativeToRun("/runs/r1", "/runs/r10/x"), RangeError);
+  assert.equal(relativeToRun("/runs/r1", "/runs/r1/extractors/a/m.json"), "extractors/a/m.json");
+});
+
+Deno.test("extractorDirectory() uses the normalised name inside extractors/", () => {
+  assert.equal(
+    extractorDirectory("/runs/r1", "../escape attempt"),
+    "/runs/r1/extractors/escape_attempt",
+  );
+});
+
+Deno.test("createRunDirectory() never reuses a directory: the same second gets a suffix", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const now = new Date("2026-11-29T17:45:01Z");
+    const first = await createRunDirectory(`${root}/out`, "my run", { now });
+    await Deno.writeTextFile(`${first.path}/keep.txt`, "first run's file");
+    const second = await createRunDirectory(`${root}/out`, "my run", { now });
+    const third = await createRunDirectory(`${root}/out`, "my run", { now });
+    assert.deepEqual([first.name, second.name, third.name], [
+      "20261129-174501-my_run",
+      "20261129-174501-my_run-2",
+      "20261129-174501-my_run-3",
+    ]);
+    assert.equal(first.timestamp, "20261129-174501");
+    assert.equal(await Deno.readTextFile(`${first.path}/keep.txt`), "first run's file");
+    for (const run of [first, second, third]) {
+      assert.ok((await Deno.stat(`${run.path}/extractors`)).isDirectory);
+    }
+    const dir = await createExtractorDirectory(first.path, "MLP small");
+    assert.equal(dir, `${first.path}/extractors/MLP_small`);
+    assert.equal(
+      await createExtractorDirectory(first.path, "MLP small"),
+      dir,
+      "existing dir is kept",
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("createRunDirectory() runs started concurrently in one second get distinct dirs", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const now = new Date("2026-11-29T17:45:01Z");
+    const runs = await Promise.all(
+      Array.from({ length: 5 }, () => createRunDirectory(root, "r", { now })),
+    );
+    assert.equal(new Set(runs.map((run) => run.path)).size, 5);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

@@ -1,0 +1,192 @@
+// The scripts as users run them: through `deno task`, with each task's permission flags.
+import assert from "node:assert/strict";
+import * as nodePath from "node:path";
+import { validateHardwareProfile, validateTrainingSummary } from "../../../lib/run/mod.ts";
+import { buildRunDirectory } from "../../fixtures/run_dir.ts";
+
+const REPO = nodePath.resolve(new URL("../../..", import.meta.url).pathname);
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function task(args: string[], env: Record<string, string> = {}): Promise<Result> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "--quiet", ...args],
+    cwd: REPO,
+    env: { NO_COLOR: "1", ...env },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test("deno task probe prints the hardware table", async () => {
+  const result = await task(["probe", "--workers", "2"]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /^Execution providers +cpu: usable/m);
+  assert.match(result.stdout, /^Workers +2$/m);
+});
+
+Deno.test("deno task probe --json prints a report with a schema-valid profile", async () => {
+  const result = await task(["probe", "--json"]);
+  assert.equal(result.code, 0, result.stderr);
+  const report = JSON.parse(result.stdout);
+  assert.deepEqual(validateHardwareProfile(report.profile), []);
+  assert.equal(report.profile.workers, navigator.hardwareConcurrency);
+});
+
+Deno.test("an unknown flag is a usage error with exit code 2", async () => {
+  const result = await task(["probe", "--jsn"]);
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /probe: Unknown option '--jsn'/);
+  const validate = await task(["validate", "--bogus", "x.yaml"]);
+  assert.equal(validate.code, 2);
+});
+
+Deno.test("deno task validate accepts both shipped configs and creates nothing", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const out = `${root}/never-created`;
+    for (const config of ["multi_extractor_default.yaml", "multi_extractor_gpu.yaml"]) {
+      const result = await task(["validate", `configs/scenarios/${config}`], {
+        MULTI_EXTRACTOR_TMP: out,
+      });
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /Extractors in run order:/);
+      assert.ok(result.stdout.includes(`Run directory (not created): ${out}/`), result.stdout);
+      assert.match(result.stdout, /Output root from: MULTI_EXTRACTOR_TMP/);
+    }
+    assert.equal(await exists(out), false);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("deno task validate --json prints the plan as JSON", async () => {
+  const result = await task([
+    "validate",
+    "--json",
+    "configs/scenarios/multi_extractor_default.yaml",
+  ]);
+  assert.equal(result.code, 0, result.stderr);
+  const plan = JSON.parse(result.stdout);
+  assert.deepEqual(plan.extractors.map((e: { name: string }) => e.name), [
+    "dynamics_original",
+    "mlp_small",
+  ]);
+  assert.equal(plan.settings.run.seed, 42);
+});
+
+Deno.test("deno task validate rejects a malformed config with exit 2, naming key and line", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const file = `${root}/bad.yaml`;
+    await Deno.writeTextFile(
+      file,
+      "run:\n  num_envs: -3\nextractors:\n  - {name: a, preset: mlp_small}\n",
+    );
+    const out = `${root}/out`;
+    const result = await task(["validate", file], { MULTI_EXTRACTOR_TMP: out });
+    assert.equal(result.code, 2);
+    assert.ok(
+      result.stderr.includes(`${file}:2:13: run.num_envs: must be >= 1, got -3`),
+      result.stderr,
+    );
+    assert.equal(await exists(out), false);
+    const syntax = `${root}/syntax.yaml`;
+    await Deno.writeTextFile(syntax, "run: {seed: 1\n");
+    assert.equal((await task(["validate", syntax])).code, 2);
+    assert.equal((await task(["validate", `${root}/missing.yaml`])).code, 2);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("deno task summarize rebuilds a run directory built by the tests", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const { runDir } = await buildRunDirectory(root);
+    const result = await task(["summarize", runDir]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(result.stdout.trim().split("\n"), [
+      `${runDir}/summary.json`,
+      `${runDir}/summary.md`,
+      `${runDir}/complete_results.json`,
+    ]);
+    const summary = JSON.parse(await Deno.readTextFile(`${runDir}/summary.json`));
+    assert.deepEqual(validateTrainingSummary(summary), []);
+    const log = await Deno.readTextFile(`${runDir}/run.log.jsonl`);
+    assert.match(log, /"logger":"multi-extractor.summarize"/);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("deno task summarize merges runs from two hosts with --out", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const a = await buildRunDirectory(`${root}/a`);
+    const b = await buildRunDirectory(`${root}/b`);
+    const missingOut = await task(["summarize", a.runDir, b.runDir]);
+    assert.equal(missingOut.code, 2);
+    assert.match(missingOut.stderr, /needs --out DIR/);
+    const result = await task([
+      "summarize",
+      a.runDir,
+      b.runDir,
+      "--out",
+      `${root}/merged`,
+      "--run-id",
+      "lab",
+    ]);
+    assert.equal(result.code, 0, result.stderr);
+    const summary = JSON.parse(await Deno.readTextFile(`${root}/merged/summary.json`));
+    assert.equal(summary.run_id, "lab");
+    assert.equal(summary.extractor_results.length, 8);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("deno task summarize on a directory that is not a run exits with 2", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const result = await task(["summarize", root]);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /no manifest\.jsonl; not a run directory/);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("the cli dispatcher runs subcommands and rejects unknown ones", async () => {
+  const run = (args: string[]) =>
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "--quiet", "--allow-read", "--allow-env", "scripts/cli.ts", ...args],
+      cwd: REPO,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  const version = await run(["--version"]);
+  assert.equal(version.code, 0);
+  assert.match(new TextDecoder().decode(version.stdout), /^multi-extractor \d+\.\d+\.\d+\n$/);
+  const help = await run(["summarize", "--help"]);
+  assert.equal(help.code, 0);
+  assert.match(new TextDecoder().decode(help.stdout), /Usage: deno task summarize/);
+  const unknown = await run(["trian"]);
+  assert.equal(unknown.code, 2);
+  assert.match(new TextDecoder().decode(unknown.stderr), /unknown command "trian"/);
+});

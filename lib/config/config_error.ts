@@ -34,9 +34,9 @@ export function formatConfigIssue(issue: ConfigIssue): string {
 }
 
 /**
- * A scenario config that cannot be used: YAML syntax errors, a bad `run:`, `ppo:`,
- * `env:` or `slurm:` block, a missing or empty `extractors` list, colliding extractor
- * names, or an unknown baseline. Carries every problem found; the first one is also
+ * A scenario config that cannot be used: YAML syntax errors, a bad `run:` (with its
+ * `run.ppo:` mapping), `env:` or `slurm:` block, a top-level `ppo:` key, a missing or
+ * empty `extractors` list, colliding extractor names, or an unknown baseline. Carries every problem found; the first one is also
  * exposed as `file`, `path`, `line`, `column`.
  */
 export class ConfigError extends Error {

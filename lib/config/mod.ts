@@ -63,6 +63,7 @@ export {
   formatRunPlan,
   planRun,
   resolvedConfig,
+  resolvedSettings,
   resolveWorkerCount,
   resourceSkipReason,
 } from "./plan.ts";
@@ -71,6 +72,7 @@ export type {
   HostCapabilities,
   PlannedExtractor,
   PlanRunOptions,
+  ResolvedSettings,
   ResourceSkip,
   ResourceSkipOptions,
   RunPlan,

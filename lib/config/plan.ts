@@ -10,8 +10,14 @@ import * as nodePath from "node:path";
 import type { ExtractorConfigurationProfile } from "../run/models.ts";
 import { resolveOutputRoot, runDirectoryName } from "../run/paths.ts";
 import { formatConfigIssue } from "./config_error.ts";
-import type { Device, RunSettings } from "./settings.ts";
-import type { Scenario } from "./scenario.ts";
+import type {
+  Device,
+  PpoSettings,
+  RunSettings,
+  ScenarioEnvSettings,
+  SlurmSettings,
+} from "./settings.ts";
+import type { Scenario, ScenarioSettings } from "./scenario.ts";
 
 /** Host facts the plan depends on. */
 export interface HostCapabilities {
@@ -86,20 +92,41 @@ export function resolveWorkerCount(
 }
 
 /**
+ * Settings with defaults in the scenario file's shape: the PPO hyperparameters nested in
+ * `run.ppo`, where the file has them (`ScenarioSettings` keeps them apart as `ppo`).
+ */
+export interface ResolvedSettings {
+  /** `run:` block with its `ppo:` mapping. */
+  run: RunSettings & { ppo: PpoSettings };
+  /** `env:` block. */
+  env: ScenarioEnvSettings;
+  /** `slurm:` block, or null when absent. */
+  slurm: SlurmSettings | null;
+}
+
+/**
+ * Put a scenario's settings back in the file's shape (`ppo` inside `run`).
+ *
+ * @param settings Validated settings.
+ * @returns A new object; `settings` is not changed.
+ */
+export function resolvedSettings(settings: ScenarioSettings): ResolvedSettings {
+  const { run, ppo, env, slurm } = structuredClone(settings);
+  return { run: { ...run, ppo }, env, slurm };
+}
+
+/**
  * The resolved scenario as plain JSON (defaults filled in, entries in run order), as
  * recorded in the manifest's run_started event.
  *
  * @param scenario A validated scenario.
- * @returns JSON-serialisable object with run, ppo, env, slurm, baseline, extractors (ready
- * profiles), skipped (invalid entries) and order (every entry name in run order).
+ * @returns JSON-serialisable object with run (PPO hyperparameters in run.ppo, as in the
+ * scenario file), env, slurm, baseline, extractors (ready profiles), skipped (invalid
+ * entries) and order (every entry name in run order).
  */
 export function resolvedConfig(scenario: Scenario): Record<string, unknown> {
-  const { run, ppo, env, slurm } = scenario.settings;
   return structuredClone({
-    run,
-    ppo,
-    env,
-    slurm,
+    ...resolvedSettings(scenario.settings),
     baseline: scenario.baseline,
     extractors: scenario.extractors,
     skipped: scenario.skipped,
@@ -131,8 +158,8 @@ export interface PlannedExtractor {
 export interface RunPlan {
   /** Absolute scenario path. */
   file: string;
-  /** Settings with defaults. */
-  settings: Scenario["settings"];
+  /** Settings with defaults, in the scenario file's shape (PPO hyperparameters in run.ppo). */
+  settings: ResolvedSettings;
   /** Environment workers. */
   workers: number;
   /** Baseline extractor. */
@@ -196,7 +223,7 @@ export function buildRunPlan(scenario: Scenario, options: BuildRunPlanOptions): 
   });
   return {
     file: scenario.file,
-    settings: scenario.settings,
+    settings: resolvedSettings(scenario.settings),
     workers: resolveWorkerCount(run, options.host),
     baseline: scenario.baseline,
     extractors,
@@ -258,8 +285,9 @@ function _value(value: unknown): string {
 }
 
 /**
- * Render a plan as readable text: settings, extractors in run order with skip
- * reasons, warnings and the run directory that would be created.
+ * Render a plan as readable text: settings (run.ppo nested under run, as in the
+ * scenario file), extractors in run order with skip reasons, warnings and the run
+ * directory that would be created.
  *
  * @param plan The plan.
  * @returns Multi-line text ending with a newline.
@@ -267,16 +295,23 @@ function _value(value: unknown): string {
 export function formatRunPlan(plan: RunPlan): string {
   const out: string[] = [];
   out.push(`Scenario: ${plan.file}`, "");
-  const block = (title: string, values: object | null) => {
-    if (values === null) return;
-    out.push(`${title}:`);
+  const pairs = (values: object, indent: string) => {
     const entries = Object.entries(values);
     const width = Math.max(...entries.map(([key]) => key.length));
-    for (const [key, value] of entries) out.push(`  ${key.padEnd(width)}  ${_value(value)}`);
+    for (const [key, value] of entries) out.push(`${indent}${key.padEnd(width)}  ${_value(value)}`);
+  };
+  const block = (title: string, values: object | null, nested: Record<string, object> = {}) => {
+    if (values === null) return;
+    out.push(`${title}:`);
+    pairs(values, "  ");
+    for (const [key, inner] of Object.entries(nested)) {
+      out.push(`  ${key}:`);
+      pairs(inner, "    ");
+    }
     out.push("");
   };
-  block("run", plan.settings.run);
-  block("ppo", plan.settings.ppo);
+  const { ppo, ...run } = plan.settings.run;
+  block("run", run, { ppo });
   block("env", plan.settings.env);
   block("slurm", plan.settings.slurm);
   out.push(`Environment workers: ${plan.workers}`);

@@ -1,7 +1,9 @@
 /**
- * Load and validate a scenario config (YAML): the `run:`, `ppo:`, `env:`, `slurm:`
- * blocks and the `extractors:` list, checked against contracts/scenario.schema.json
- * (ajv, defaults filled in) and the preset parameter table.
+ * Load and validate a scenario config (YAML): the `run:` block (PPO hyperparameters in
+ * its nested `run.ppo:` mapping), the `env:` and `slurm:` blocks and the `extractors:`
+ * list, checked against contracts/scenario.schema.json (ajv, defaults filled in) and the
+ * preset parameter table. A top-level `ppo:` key is an error that says to move it under
+ * `run:`.
  *
  * A problem outside `extractors[i]` (syntax, a bad block, an empty list, colliding
  * names, an unknown baseline) raises a {@linkcode ConfigError}; a bad single extractor
@@ -36,11 +38,11 @@ import {
 } from "./presets.ts";
 import type { PpoSettings, RunSettings, ScenarioEnvSettings, SlurmSettings } from "./settings.ts";
 
-/** The four settings blocks with defaults filled in. */
+/** The settings blocks with defaults filled in. */
 export interface ScenarioSettings {
-  /** `run:` block. */
+  /** `run:` block, without its `ppo` mapping (that is {@linkcode ScenarioSettings.ppo}). */
   run: RunSettings;
-  /** `ppo:` block. */
+  /** `run.ppo:` mapping: the PPO hyperparameters. */
   ppo: PpoSettings;
   /** `env:` block. */
   env: ScenarioEnvSettings;
@@ -191,6 +193,14 @@ class _Source {
     parent: readonly YamlPathSegment[],
     key: string,
   ): { line: number | null; column: number | null } {
+    return this.findKey(parent, key) ?? this.value(parent);
+  }
+
+  /** Position of the key `key` inside the mapping at `parent`, or null when absent. */
+  findKey(
+    parent: readonly YamlPathSegment[],
+    key: string,
+  ): { line: number | null; column: number | null } | null {
     const node = parent.length === 0 ? this.#doc.contents : this.#doc.getIn(parent, true);
     if (isMap(node)) {
       for (const pair of node.items) {
@@ -199,7 +209,7 @@ class _Source {
         }
       }
     }
-    return this.value(parent);
+    return null;
   }
 
   /** Whether the node at `segments` is a sequence. */
@@ -256,7 +266,28 @@ interface _Problem {
   hint: string | null;
 }
 
-function _translate(error: ErrorObject, data: unknown): _Problem | null {
+/**
+ * The problem of a top-level `ppo:` key: PPO hyperparameters live in `run.ppo`. The hint
+ * names the line of `run:` (or of an existing `run.ppo:`) to move the block to.
+ */
+function _topLevelPpo(source: _Source): _Problem {
+  const nested = source.findKey(["run"], "ppo");
+  const run = source.findKey([], "run");
+  const hint = nested !== null
+    ? `run.ppo already exists on line ${nested.line}; merge these keys into it`
+    : run !== null
+    ? `run: is on line ${run.line}; indent ppo: and its keys under it`
+    : "add a run: key and indent ppo: and its keys under it";
+  return {
+    segments: ["ppo"],
+    pointAtKey: "ppo",
+    message: "move this block under run: as run.ppo; PPO hyperparameters are not accepted " +
+      "at the top level",
+    hint,
+  };
+}
+
+function _translate(error: ErrorObject, data: unknown, source: _Source): _Problem | null {
   if (error.keyword === "if") return null;
   const segments = _pointerSegments(error.instancePath);
   const value = _valueAt(data, segments);
@@ -317,6 +348,7 @@ function _translate(error: ErrorObject, data: unknown): _Problem | null {
       };
     case "additionalProperties": {
       const key = String(params.additionalProperty);
+      if (segments.length === 0 && key === "ppo") return _topLevelPpo(source);
       if (key in FORBIDDEN_PARAMETERS) {
         return {
           segments: [...segments, key],
@@ -489,9 +521,11 @@ function _parse(text: string, file: string, sha256: string): Scenario {
       hint: null,
     }]);
   }
-  for (const block of ["run", "ppo", "env", "slurm"]) {
-    if (data[block] === null) delete data[block]; // `run:` with every key commented out
+  // A block with every key commented out (`run:`, `run.ppo:`) takes the defaults.
+  for (const block of ["run", "env", "slurm"]) {
+    if (data[block] === null) delete data[block];
   }
+  if (_isMapping(data.run) && data.run.ppo === null) delete data.run.ppo;
   const rawExtractors = structuredClone(data.extractors);
 
   const validate = _validator();
@@ -499,7 +533,7 @@ function _parse(text: string, file: string, sha256: string): Scenario {
   const fatal: _Problem[] = [];
   const perEntry = new Map<number, _Problem[]>();
   for (const error of validate.errors ?? []) {
-    const problem = _translate(error, data);
+    const problem = _translate(error, data, source);
     if (problem === null) continue;
     const [head, index] = problem.segments;
     if (head === "extractors" && typeof index === "number") {
@@ -590,8 +624,7 @@ function _parse(text: string, file: string, sha256: string): Scenario {
 }
 
 function _settings(data: Record<string, unknown>, file: string): ScenarioSettings {
-  const run = data.run as RunSettings;
-  const ppo = data.ppo as PpoSettings;
+  const { ppo, ...run } = data.run as RunSettings & { ppo: PpoSettings };
   const envBlock = data.env as Omit<ScenarioEnvSettings, "map_path">;
   const mapPath = _isMapFile(envBlock.map)
     ? nodePath.resolve(nodePath.dirname(nodePath.resolve(file)), envBlock.map)
@@ -622,7 +655,7 @@ function _semanticChecks(settings: ScenarioSettings): { errors: _Problem[]; warn
   }
   if (ppo.normalize_advantage && ppo.batch_size < 2) {
     errors.push(at(
-      ["ppo", "batch_size"],
+      ["run", "ppo", "batch_size"],
       `must be >= 2 when normalize_advantage is true, got ${ppo.batch_size}`,
       "advantages of a single sample cannot be normalised",
     ));
@@ -630,7 +663,10 @@ function _semanticChecks(settings: ScenarioSettings): { errors: _Problem[]; warn
   const envs = run.worker_mode === "vectorized" ? run.num_envs : 1;
   if (ppo.n_steps * envs < 2) {
     errors.push(
-      at(["ppo", "n_steps"], `n_steps x environments must be > 1, got ${ppo.n_steps * envs}`),
+      at(
+        ["run", "ppo", "n_steps"],
+        `n_steps x environments must be > 1, got ${ppo.n_steps * envs}`,
+      ),
     );
   }
   if (run.worker_mode === "vectorized" && run.num_envs < 2) {
@@ -669,7 +705,7 @@ function _semanticChecks(settings: ScenarioSettings): { errors: _Problem[]; warn
   const rollout = ppo.n_steps * envs;
   if (rollout % ppo.batch_size !== 0) {
     warnings.push(at(
-      ["ppo", "batch_size"],
+      ["run", "ppo", "batch_size"],
       `the rollout of ${rollout} steps (n_steps x environments) is not a multiple of batch_size ` +
         `${ppo.batch_size}; the last minibatch of each epoch is smaller`,
     ));

@@ -1,6 +1,6 @@
 /**
- * Typed settings blocks of a scenario (`run:`, `ppo:`, `env:`, `slurm:`) and their
- * defaults. The defaults live in contracts/scenario.schema.json (`default` keywords,
+ * Typed settings blocks of a scenario (`run:` with its nested `run.ppo:`, `env:`,
+ * `slurm:`) and their defaults. The defaults live in contracts/scenario.schema.json (`default` keywords,
  * filled in by ajv); the constants below are read from that file, so there is one
  * definition.
  *
@@ -12,7 +12,11 @@ import type { WorkerMode } from "../run/models.ts";
 /** Training device (ONNX Runtime execution provider). */
 export type Device = "cpu" | "cuda";
 
-/** The `run:` block: settings shared by all extractors. */
+/**
+ * The `run:` block: settings shared by all extractors. The nested `run.ppo:` mapping
+ * is not part of this type; it is {@linkcode PpoSettings}, exposed as
+ * `ScenarioSettings.ppo`.
+ */
 export interface RunSettings {
   /** Label of the run; the run directory is `<YYYYMMDD-HHMMSS>-<run_id>`. */
   run_id: string;
@@ -47,7 +51,7 @@ export interface RunSettings {
 /** Learning-rate schedule. */
 export type LearningRateSchedule = "constant" | "linear";
 
-/** The `ppo:` block: Stable-Baselines3 names and defaults. */
+/** The `run.ppo:` mapping: PPO hyperparameters, Stable-Baselines3 names and defaults. */
 export interface PpoSettings {
   /** Adam step size (initial value for the linear schedule). */
   learning_rate: number;
@@ -118,20 +122,21 @@ export interface SlurmSettings {
 
 type _Props = Record<string, { default?: unknown }>;
 
-function _defaults<T>(block: "run" | "ppo" | "env"): Readonly<T> {
-  const properties = (scenarioSchema.properties[block] as { properties: _Props }).properties;
+function _defaults<T>(properties: _Props, omit: readonly string[] = []): Readonly<T> {
   const values: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(properties)) {
-    if ("default" in spec) values[key] = structuredClone(spec.default);
+    if (!omit.includes(key) && "default" in spec) values[key] = structuredClone(spec.default);
   }
   return Object.freeze(values) as Readonly<T>;
 }
 
-/** Defaults of the `run:` block (the reference workflow's default config). */
-export const RUN_DEFAULTS: Readonly<RunSettings> = _defaults<RunSettings>("run");
-/** Defaults of the `ppo:` block (Stable-Baselines3 PPO defaults). */
-export const PPO_DEFAULTS: Readonly<PpoSettings> = _defaults<PpoSettings>("ppo");
+const _run = scenarioSchema.properties.run.properties;
+
+/** Defaults of the `run:` block (the reference workflow's default config), without `ppo`. */
+export const RUN_DEFAULTS: Readonly<RunSettings> = _defaults<RunSettings>(_run, ["ppo"]);
+/** Defaults of the `run.ppo:` mapping (Stable-Baselines3 PPO defaults). */
+export const PPO_DEFAULTS: Readonly<PpoSettings> = _defaults<PpoSettings>(_run.ppo.properties);
 /** Defaults of the `env:` block, without the derived map_path. */
 export const ENV_DEFAULTS: Readonly<Omit<ScenarioEnvSettings, "map_path">> = _defaults<
   Omit<ScenarioEnvSettings, "map_path">
->("env");
+>(scenarioSchema.properties.env.properties);

@@ -3,6 +3,7 @@ import {
   formatRunPlan,
   parseScenario,
   planRun,
+  PPO_DEFAULTS,
   resolvedConfig,
   resolveWorkerCount,
   resourceSkipReason,
@@ -13,6 +14,9 @@ const SCENARIO = `run:
   run_id: plan test
   worker_mode: vectorized
   num_envs: 8
+  ppo:
+    n_steps: 256
+    gamma: 0.98
 extractors:
   - {name: cnn, preset: lightweight_cnn, expected_resources: gpu}
   - {name: mlp, preset: mlp_small}
@@ -59,7 +63,7 @@ Deno.test("planRun() names the run directory from the UTC time and normalised ru
     ["mlp", "run"],
     ["bad", "skip"],
   ]);
-  assert.match(plan.extractors[2].reason ?? "", /^invalid entry at line 8: /);
+  assert.match(plan.extractors[2].reason ?? "", /^invalid entry at line 11: /);
 });
 
 Deno.test("planRun() takes the output root from flag, config, then the environment", async () => {
@@ -89,9 +93,38 @@ Deno.test("formatRunPlan() shows defaults, skip reasons and the run directory", 
   assert.match(text, /Run directory \(not created\): .*-plan_test/);
 });
 
+Deno.test("formatRunPlan() nests the PPO hyperparameters under run, as in the file", async () => {
+  const scenario = await parseScenario(SCENARIO);
+  const text = formatRunPlan(planRun(scenario, { host: noCuda, env: env({}) }));
+  const lines = text.split("\n");
+  const run = lines.indexOf("run:");
+  const ppo = lines.indexOf("  ppo:");
+  const envBlock = lines.indexOf("env:");
+  assert.ok(run >= 0 && run < ppo && ppo < envBlock, text);
+  assert.equal(lines.includes("ppo:"), false, text);
+  const ppoLines = lines.slice(ppo + 1, envBlock - 1);
+  assert.equal(ppoLines.length, Object.keys(PPO_DEFAULTS).length, text);
+  assert.ok(ppoLines.every((line) => line.startsWith("    ") && line[4] !== " "), text);
+  assert.ok(ppoLines.some((line) => /^ {4}n_steps +256$/.test(line)), text);
+  assert.ok(ppoLines.some((line) => /^ {4}gamma +0\.98$/.test(line)), text);
+  assert.equal(lines[envBlock - 1], "", text);
+});
+
+Deno.test("planRun() settings have the file's shape: PPO hyperparameters in run.ppo", async () => {
+  const scenario = await parseScenario(SCENARIO);
+  const plan = planRun(scenario, { host: noCuda, env: env({}) });
+  assert.deepEqual(plan.settings.run.ppo, { ...PPO_DEFAULTS, n_steps: 256, gamma: 0.98 });
+  assert.equal("ppo" in plan.settings, false);
+  assert.equal("ppo" in scenario.settings.run, false, "the scenario's settings are not changed");
+});
+
 Deno.test("resolvedConfig() is plain JSON with every entry name in run order", async () => {
   const scenario = await parseScenario(SCENARIO);
   const config = resolvedConfig(scenario);
   assert.deepEqual(JSON.parse(JSON.stringify(config)), config);
   assert.deepEqual(config.order, ["cnn", "mlp", "bad"]);
+  assert.equal("ppo" in config, false);
+  const run = config.run as Record<string, unknown>;
+  assert.deepEqual(run.ppo, { ...PPO_DEFAULTS, n_steps: 256, gamma: 0.98 });
+  assert.equal(run.num_envs, 8);
 });

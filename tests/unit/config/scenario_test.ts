@@ -6,6 +6,7 @@ import {
   PPO_DEFAULTS,
   RUN_DEFAULTS,
 } from "../../../lib/config/mod.ts";
+import scenarioSchema from "../../../contracts/scenario.schema.json" with { type: "json" };
 
 const DEFAULT_CONFIG = "configs/scenarios/multi_extractor_default.yaml";
 const GPU_CONFIG = "configs/scenarios/multi_extractor_gpu.yaml";
@@ -164,8 +165,8 @@ Deno.test("allowed but suspicious settings become warnings with their line", asy
   num_envs: 1
   total_timesteps: 1000
   eval_freq: 2000
-ppo:
-  n_steps: 100
+  ppo:
+    n_steps: 100
 extractors:
   - {name: a, preset: mlp_small}
 `,
@@ -175,7 +176,7 @@ extractors:
     ["run.save_freq", 1],
     ["run.num_envs", 3],
     ["run.eval_freq", 5],
-    ["ppo.batch_size", 6],
+    ["run.ppo.batch_size", 6],
   ]);
   assert.ok(scenario.warnings[1].message.includes("vectorized worker_mode with num_envs 1"));
 });
@@ -193,9 +194,43 @@ extractors:
 });
 
 Deno.test("an empty block (every key commented out) takes the defaults", async () => {
-  const scenario = await parseScenario(
-    "run:\n  # seed: 7\nppo:\nextractors:\n  - {name: a, preset: mlp_small}\n",
+  const emptyRun = await parseScenario(
+    "run:\n  # seed: 7\nextractors:\n  - {name: a, preset: mlp_small}\n",
   );
+  assert.deepEqual(emptyRun.settings.run, RUN_DEFAULTS);
+  assert.deepEqual(emptyRun.settings.ppo, PPO_DEFAULTS);
+  const emptyPpo = await parseScenario(
+    "run:\n  seed: 7\n  ppo:\n    # n_steps: 512\nextractors:\n  - {name: a, preset: mlp_small}\n",
+  );
+  assert.deepEqual(emptyPpo.settings.run, { ...RUN_DEFAULTS, seed: 7 });
+  assert.deepEqual(emptyPpo.settings.ppo, PPO_DEFAULTS);
+});
+
+Deno.test("run.ppo values override the SB3 defaults and stay out of settings.run", async () => {
+  const scenario = await parseScenario(`run:
+  run_id: default
+  ppo:
+    n_steps: 512
+    learning_rate: 0.001
+    target_kl: 0.02
+extractors:
+  - {name: a, preset: mlp_small}
+`);
+  assert.deepEqual(scenario.settings.ppo, {
+    ...PPO_DEFAULTS,
+    n_steps: 512,
+    learning_rate: 0.001,
+    target_kl: 0.02,
+  });
   assert.deepEqual(scenario.settings.run, RUN_DEFAULTS);
-  assert.deepEqual(scenario.settings.ppo, PPO_DEFAULTS);
+  assert.equal("ppo" in scenario.settings.run, false);
+});
+
+Deno.test("RUN_DEFAULTS has no ppo key; PPO_DEFAULTS are the schema's run.ppo defaults", () => {
+  assert.equal("ppo" in RUN_DEFAULTS, false);
+  const ppo = scenarioSchema.properties.run.properties.ppo.properties;
+  for (const [key, spec] of Object.entries(ppo)) {
+    assert.deepEqual(PPO_DEFAULTS[key as keyof typeof PPO_DEFAULTS], spec.default, key);
+  }
+  assert.equal("ppo" in scenarioSchema.properties, false);
 });

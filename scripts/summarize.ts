@@ -1,9 +1,9 @@
 /**
- * `summarize`: rebuild summary.json, summary.md and complete_results.json of a run
- * directory from its manifest and per-extractor files, or merge several run
+ * `summarize`: rebuild summary.json, summary.md, complete_results.json and the figures
+ * of a run directory from its manifest and per-extractor files, or merge several run
  * directories (e.g. from different hosts) into one comparison with --out.
  *
- * Usage: deno task summarize <run_dir> [<run_dir>...] [--out DIR] [--baseline NAME] [--run-id LABEL]
+ * Usage: deno task summarize <run_dir> [<run_dir>...] [--out DIR] [--baseline NAME] [--run-id LABEL] [--no-figures]
  *
  * @module
  */
@@ -32,12 +32,14 @@ Usage: deno task summarize <run_dir> [<run_dir>...] [options]
 
 With one run directory the files are rewritten in it (or in --out).
 With several, --out is required: the merged comparison is written there, with every
-host in its hardware overview.
+host in its hardware overview. Figures (learning curves, final metrics; SVG and PNG)
+go to figures/ beside summary.md and are linked from it.
 
 Options:
   --out DIR           Directory for summary.json, summary.md, complete_results.json
   --baseline NAME     Baseline extractor for sample efficiency (default: the scenario's)
   --run-id LABEL      Label of a merged comparison (default: merged-<n>-runs)
+  --no-figures        Do not draw the figures
   -v, --verbose       More log output
   -q, --quiet         Only warnings and errors
   -h, --help          Show this help
@@ -59,6 +61,7 @@ export async function main(args: string[]): Promise<number> {
       out: { type: "string" },
       baseline: { type: "string" },
       "run-id": { type: "string" },
+      "no-figures": { type: "boolean", default: false },
       verbose: { type: "boolean", short: "v", default: false },
       quiet: { type: "boolean", short: "q", default: false },
       help: { type: "boolean", short: "h", default: false },
@@ -88,6 +91,7 @@ export async function main(args: string[]): Promise<number> {
   try {
     const out = values.out as string | undefined;
     const baseline = values.baseline as string | undefined;
+    const figures = values["no-figures"] ? false : {};
     let result;
     if (dirs.length === 1) {
       const runDir = nodePath.resolve(dirs[0]);
@@ -99,14 +103,22 @@ export async function main(args: string[]): Promise<number> {
           // not a run directory: summarizeRun reports it
         }
       }
-      result = await summarizeRun(runDir, { outDir: out, baseline });
+      result = await summarizeRun(runDir, { outDir: out, baseline, figures });
     } else {
       result = await mergeRuns(dirs, out as string, {
         baseline,
         runId: values["run-id"] as string | undefined,
+        figures,
       });
     }
     for (const note of result.summary.notes ?? []) logger.warn("{note}", { note });
+    for (const note of result.figures.notes) logger.info("Figures: {note}", { note });
+    if (result.figures.links.length > 0) {
+      logger.info("{count} figures written to {dir}", {
+        count: result.figures.links.length,
+        dir: nodePath.join(nodePath.dirname(result.files.markdown), "figures"),
+      });
+    }
     logger.info("Summary of {runId} written: {json}", {
       runId: result.summary.run_id,
       json: result.files.json,

@@ -1,7 +1,7 @@
 /**
  * summary.md, rendered from a validated summary per contracts/summary_markdown.md:
  * header with hardware overview, extractor table, failures and skips, aggregated
- * metrics with units, reproducibility footer.
+ * metrics with units, links to the figures, reproducibility footer.
  *
  * @module
  */
@@ -22,8 +22,27 @@ export const SUMMARY_SECTIONS = [
   "## Extractor Results",
   "## Failures & Skips",
   "## Aggregated Metrics",
+  "## Figures",
   "## Reproducibility",
 ] as const;
+
+/** One figure linked from summary.md. */
+export interface FigureLink {
+  /** Text of the bullet, e.g. "Learning curves, all extractors". */
+  title: string;
+  /** SVG path relative to the directory of summary.md, `/`-separated. */
+  svg: string;
+  /** PNG path relative to the directory of summary.md, or null when none was written. */
+  png: string | null;
+}
+
+/** The Figures section of summary.md. */
+export interface SummaryFigures {
+  /** Figures in display order. */
+  links: readonly FigureLink[];
+  /** What the figures leave out and why. */
+  notes: readonly string[];
+}
 
 /** Options of {@linkcode renderSummaryMarkdown}. */
 export interface RenderMarkdownOptions {
@@ -32,6 +51,11 @@ export interface RenderMarkdownOptions {
    * @default "best_mean_reward"
    */
   bestMetricKey?: string;
+  /**
+   * Figures to link (see writeComparisonFigures and summaryFigures in figures.ts).
+   * @default none: the section reads "- None written"
+   */
+  figures?: SummaryFigures;
 }
 
 /** Escape a table cell: pipes, backslashes and line breaks. */
@@ -47,6 +71,16 @@ function _cell(text: string): string {
  */
 export function formatMetricValue(value: number): string {
   return Number.isInteger(value) ? String(value) : value.toFixed(3);
+}
+
+/** Escape link text: backslashes and square brackets. */
+function _linkText(text: string): string {
+  return text.replaceAll("\\", "\\\\").replace(/[[\]]/g, (c) => `\\${c}`).replace(/\r?\n/g, " ");
+}
+
+/** Link target: spaces and parentheses percent-encoded. */
+function _linkTarget(path: string): string {
+  return path.replace(/[ ()]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 function _unit(key: string): string {
@@ -67,7 +101,7 @@ function _bestMetric(record: ExtractorRunRecord, key: string): string {
  * metrics carry units.
  *
  * @param summary A schema-valid summary.
- * @param options Which metric the Best Metric column shows.
+ * @param options Which metric the Best Metric column shows; the figures to link.
  * @returns Markdown text ending with a newline.
  */
 export function renderSummaryMarkdown(
@@ -133,6 +167,17 @@ export function renderSummaryMarkdown(
   out.push("");
 
   out.push(SUMMARY_SECTIONS[5], "");
+  const figures = options.figures ?? { links: [], notes: [] };
+  if (figures.links.length === 0) out.push("- None written");
+  for (const link of figures.links) {
+    const targets = [`[SVG](${_linkTarget(link.svg)})`];
+    if (link.png !== null) targets.push(`[PNG](${_linkTarget(link.png)})`);
+    out.push(`- ${_linkText(link.title)}: ${targets.join(", ")}`);
+  }
+  for (const note of figures.notes) out.push(`- Note: ${note.replace(/\r?\n/g, " ")}`);
+  out.push("");
+
+  out.push(SUMMARY_SECTIONS[6], "");
   out.push(`- JSON summary: \`${SUMMARY_JSON_FILE_NAME}\``);
   out.push(`- Markdown summary: \`${SUMMARY_MARKDOWN_FILE_NAME}\``);
   out.push(`- Legacy results: \`${LEGACY_RESULTS_FILE_NAME}\``);

@@ -1,8 +1,9 @@
 /**
  * Summaries of a comparison: convergence and sample-efficiency analysis, summary.json
  * (validated against contracts/training_summary.schema.json before writing),
- * summary.md (contracts/summary_markdown.md), complete_results.json (legacy), and
- * rebuilding or merging them from run directories.
+ * summary.md (contracts/summary_markdown.md), complete_results.json (legacy), the
+ * comparison figures (learning curves and final metrics, SVG and PNG), and rebuilding
+ * or merging them from run directories.
  *
  * @example Rebuild the summary of a run directory
  * ```ts
@@ -32,7 +33,30 @@ export {
   SUMMARY_MARKDOWN_FILE_NAME,
   SUMMARY_SECTIONS,
 } from "./markdown.ts";
-export type { RenderMarkdownOptions } from "./markdown.ts";
+export type { FigureLink, RenderMarkdownOptions, SummaryFigures } from "./markdown.ts";
+export {
+  DEFAULT_FONT_CANDIDATES,
+  FIGURE_ARTIFACT_KEYS,
+  FIGURE_METRIC_KEYS,
+  FIGURES_DIR_NAME,
+  FINAL_METRICS_FIGURE_NAME,
+  findFont,
+  LEARNING_CURVE_FIGURE_PREFIX,
+  LEARNING_CURVES_FIGURE_NAME,
+  summaryFigures,
+  svgToPng,
+  withFigureArtifacts,
+  writeComparisonFigures,
+} from "./figures.ts";
+export type {
+  ComparisonFiguresInput,
+  FigureFile,
+  FigureKind,
+  FiguresResult,
+  FontSource,
+  SvgToPngOptions,
+  WriteFiguresOptions,
+} from "./figures.ts";
 export { buildCompleteResults } from "./legacy.ts";
 export type {
   BuildCompleteResultsOptions,
@@ -59,4 +83,5 @@ export type {
   RunContents,
   SummarizeResult,
   SummarizeRunOptions,
+  SummaryFigureOptions,
 } from "./rebuild.ts";

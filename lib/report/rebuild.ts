@@ -29,7 +29,14 @@ import {
 } from "../run/models.ts";
 import { EXTRACTORS_DIR_NAME, normalizeName, resolveInside } from "../run/paths.ts";
 import { analyzeComparison } from "./analysis.ts";
+import {
+  summaryFigures,
+  withFigureArtifacts,
+  writeComparisonFigures,
+  type WriteFiguresOptions,
+} from "./figures.ts";
 import type { LegacyRunSettings } from "./legacy.ts";
+import type { SummaryFigures } from "./markdown.ts";
 import { buildTrainingSummary, type SummaryFiles, writeSummaryFiles } from "./summary.ts";
 
 /** A directory that is not a readable run directory. */
@@ -329,6 +336,37 @@ export interface SummarizeResult {
   summary: TrainingRunSummary;
   /** Paths of the written files. */
   files: SummaryFiles;
+  /** Figures linked from summary.md (paths relative to its directory) and their notes. */
+  figures: SummaryFigures;
+}
+
+/** How summaries draw their figures: options, or false for none. */
+export type SummaryFigureOptions = WriteFiguresOptions | false;
+
+/**
+ * Write the figures into `outDir/figures/` and put each extractor's own figure into its
+ * record's artifacts. A rendering failure never stops the summary: it becomes a note.
+ */
+async function _figures(
+  outDir: string,
+  outputRoot: string,
+  records: ExtractorRunRecord[],
+  histories: ReadonlyMap<string, readonly EvaluationPoint[]>,
+  options: SummaryFigureOptions | undefined,
+): Promise<{ records: ExtractorRunRecord[]; figures: SummaryFigures }> {
+  if (options === false) return { records, figures: { links: [], notes: [] } };
+  try {
+    const result = await writeComparisonFigures(outDir, { records, histories }, options ?? {});
+    return {
+      records: withFigureArtifacts(records, result, outputRoot),
+      figures: summaryFigures(result, outDir),
+    };
+  } catch (error) {
+    return {
+      records,
+      figures: { links: [], notes: [`Figures not written: ${(error as Error).message}`] },
+    };
+  }
 }
 
 /** Options of {@linkcode summarizeRun}. */
@@ -343,15 +381,22 @@ export interface SummarizeRunOptions {
    * @default the scenario's baseline
    */
   baseline?: string | null;
+  /**
+   * Figure options (see writeComparisonFigures), or false to write none.
+   * @default {} (SVG and PNG)
+   */
+  figures?: SummaryFigureOptions;
 }
 
 /**
- * Rebuild summary.json, summary.md and complete_results.json of one run. When the
- * files go into the run directory, a summary_written event is appended to its manifest.
+ * Rebuild summary.json, summary.md and complete_results.json of one run, and its
+ * figures in `<outDir>/figures/` (linked from summary.md; each extractor's own
+ * learning curve is also in its record's artifacts). When the files go into the run
+ * directory, a summary_written event is appended to its manifest.
  *
  * @param directory Run directory.
- * @param options Output directory, baseline.
- * @returns The summary and file paths.
+ * @param options Output directory, baseline, figures.
+ * @returns The summary, file paths and figure links.
  * @throws {RunDirectoryError} When the directory cannot be read as a run.
  * @throws {SummaryValidationError} When the rebuilt summary breaks the schema.
  */
@@ -367,18 +412,26 @@ export async function summarizeRun(
     baseline: options.baseline === undefined ? run.baseline : options.baseline,
     convergenceFraction: run.convergenceFraction,
   });
+  await Deno.mkdir(outDir, { recursive: true });
+  const { records, figures } = await _figures(
+    outDir,
+    run.directory,
+    analysis.records,
+    run.histories,
+    options.figures,
+  );
   const summary = buildTrainingSummary({
     runId: run.name,
     createdAt: run.started.time,
     outputRoot: run.directory,
     hardwareOverview: run.hardware,
-    records: analysis.records,
+    records,
     aggregateMetrics: analysis.aggregate,
     notes: [...run.notes, ...analysis.notes],
   });
-  await Deno.mkdir(outDir, { recursive: true });
   const files = await writeSummaryFiles(outDir, summary, {
     legacy: { settings: run.legacySettings, presets: run.presets },
+    figures,
   });
   if (outDir === run.directory) {
     const manifest = await ManifestWriter.open(nodePath.join(run.directory, MANIFEST_FILE_NAME), {
@@ -398,7 +451,7 @@ export async function summarizeRun(
       manifest.close();
     }
   }
-  return { summary, files };
+  return { summary, files, figures };
 }
 
 /** Options of {@linkcode mergeRuns}. */
@@ -413,18 +466,24 @@ export interface MergeRunsOptions {
    * @default the first run's baseline
    */
   baseline?: string | null;
+  /**
+   * Figure options (see writeComparisonFigures), or false to write none.
+   * @default {} (SVG and PNG)
+   */
+  figures?: SummaryFigureOptions;
 }
 
 /**
  * Merge several runs into one comparison written to `outDir`. Records keep their
  * names unless a name occurs in more than one run; then every occurrence becomes
  * `<name>@<run directory name>`. Artifact paths are rewritten relative to `outDir`.
- * The hardware overview lists every distinct host profile.
+ * The hardware overview lists every distinct host profile. The merged comparison's
+ * figures are drawn into `<outDir>/figures/`.
  *
  * @param directories Run directories (at least two distinct ones).
  * @param outDir Output directory (created when missing; must not be one of the runs).
- * @param options Label and baseline.
- * @returns The summary and file paths.
+ * @param options Label, baseline, figures.
+ * @returns The summary, file paths and figure links.
  * @throws {RangeError} When fewer than two distinct runs are given, or outDir is one of them.
  * @throws {RunDirectoryError} When a directory cannot be read as a run.
  */
@@ -496,22 +555,24 @@ export async function mergeRuns(
   const settingsKeys = new Set(runs.map((run) => _stableKey(run.legacySettings)));
   if (settingsKeys.size > 1) notes.push("Runs differ in their run settings; compare with care");
   const createdAt = runs.map((run) => run.started.time).sort()[0];
+  await Deno.mkdir(out, { recursive: true });
+  const drawn = await _figures(out, out, analysis.records, histories, options.figures);
   const summary = buildTrainingSummary({
     runId: options.runId ?? `merged-${runs.length}-runs`,
     createdAt,
     outputRoot: out,
     hardwareOverview: _distinct(runs.flatMap((run) => run.hardware)),
-    records: analysis.records,
+    records: drawn.records,
     aggregateMetrics: analysis.aggregate,
     notes: [...notes, ...analysis.notes],
   });
-  await Deno.mkdir(out, { recursive: true });
   const files = await writeSummaryFiles(out, summary, {
     legacy: {
       settings: settingsKeys.size === 1 ? first.legacySettings : null,
       presets,
       mergedFrom: runs.map((run) => run.directory),
     },
+    figures: drawn.figures,
   });
-  return { summary, files };
+  return { summary, files, figures: drawn.figures };
 }

@@ -111,9 +111,34 @@ Deno.test("aggregated metrics mirror aggregate_metrics with units", async () => 
   assert.deepEqual(byKey.baseline_target_reward, ["-0.210", "reward"]);
 });
 
+Deno.test("the figures section links every figure file, relative to summary.md", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const { runDir } = await buildRunDirectory(root);
+    const { files } = await summarizeRun(runDir);
+    const lines = section(await Deno.readTextFile(files.markdown), SUMMARY_SECTIONS[5]);
+    const figure = (title: string, name: string) =>
+      `- ${title}: [SVG](figures/${name}.svg), [PNG](figures/${name}.png)`;
+    assert.deepEqual(lines.filter((line) => !line.startsWith("- Note: ")), [
+      figure("Learning curves, all extractors", "learning_curves"),
+      figure("Final metrics", "final_metrics"),
+      figure("Learning curve, dynamics_original", "learning_curve_dynamics_original"),
+      figure("Learning curve, mlp_small", "learning_curve_mlp_small"),
+    ]);
+    assert.ok(lines.includes("- Note: Not shown (failed): attention_small"), lines.join("\n"));
+    for (const line of lines.filter((l) => !l.startsWith("- Note: "))) {
+      for (const [, path] of line.matchAll(/\]\(([^)]+)\)/g)) {
+        assert.ok((await Deno.stat(`${runDir}/${path}`)).isFile, path);
+      }
+    }
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
 Deno.test("the reproducibility footer points to the JSON summary and the extractor directories", async () => {
   const { markdown } = await fixtureSummary();
-  const lines = section(markdown, SUMMARY_SECTIONS[5]);
+  const lines = section(markdown, SUMMARY_SECTIONS[6]);
   assert.equal(lines[0], "- JSON summary: `summary.json`");
   assert.ok(lines.includes("  - mlp_small: `extractors/mlp_small`"), lines.join("\n"));
 });

@@ -6,7 +6,14 @@ import {
   summarizeRun,
 } from "../../../lib/report/mod.ts";
 import { readManifest, validateTrainingSummary } from "../../../lib/run/mod.ts";
-import { buildRunDirectory, HOST_A, HOST_B } from "../../fixtures/run_dir.ts";
+import { buildRunDirectory, HISTORIES, HOST_A, HOST_B } from "../../fixtures/run_dir.ts";
+import { findAll, parseXml, pathVertices } from "../../fixtures/svg_png.ts";
+
+async function lineVertexCounts(svgPath: string): Promise<number[]> {
+  const svg = parseXml(await Deno.readTextFile(svgPath));
+  return findAll(svg, (e) => e.attributes["aria-roledescription"] === "line mark")
+    .map((line) => pathVertices(line.attributes.d).length);
+}
 
 async function withRoot(fn: (root: string) => Promise<void>) {
   const root = await Deno.makeTempDir();
@@ -141,5 +148,77 @@ Deno.test("mergeRuns() refuses to write into one of the runs or to merge one run
       () => mergeRuns([a.runDir, a.runDir], `${root}/m`),
       /at least two distinct/,
     );
+  });
+});
+
+Deno.test("summarizeRun() draws the run's figures and lists each extractor's own curve in its artifacts", async () => {
+  await withRoot(async (root) => {
+    const { runDir } = await buildRunDirectory(root);
+    const { summary, figures } = await summarizeRun(runDir);
+    assert.deepEqual(figures.links.map((link) => link.svg), [
+      "figures/learning_curves.svg",
+      "figures/final_metrics.svg",
+      "figures/learning_curve_dynamics_original.svg",
+      "figures/learning_curve_mlp_small.svg",
+    ]);
+    for (const link of figures.links) {
+      assert.ok((await Deno.stat(`${runDir}/${link.svg}`)).isFile);
+      assert.ok((await Deno.stat(`${runDir}/${link.png}`)).isFile);
+    }
+    // One line per successful extractor, one vertex per evaluation in the fixture.
+    assert.deepEqual(await lineVertexCounts(`${runDir}/figures/learning_curves.svg`), [
+      HISTORIES.dynamics_original.length,
+      HISTORIES.mlp_small.length,
+    ]);
+    const [dynamics, mlp, failed] = summary.extractor_results;
+    assert.equal(
+      dynamics.artifacts?.learning_curve_svg,
+      "figures/learning_curve_dynamics_original.svg",
+    );
+    assert.equal(mlp.artifacts?.learning_curve_png, "figures/learning_curve_mlp_small.png");
+    assert.equal(failed.artifacts?.learning_curve_svg, undefined);
+    assert.deepEqual(validateTrainingSummary(summary), []);
+  });
+});
+
+Deno.test("summarizeRun() without figures, or with figures that fail, still writes the summary", async () => {
+  await withRoot(async (root) => {
+    const { runDir } = await buildRunDirectory(root);
+    const none = await summarizeRun(runDir, { figures: false });
+    assert.ok(
+      (await Deno.readTextFile(none.files.markdown)).includes("## Figures\n\n- None written\n"),
+    );
+    const failing = await summarizeRun(runDir, { figures: { width: -1 } });
+    assert.deepEqual(failing.figures, {
+      links: [],
+      notes: ["Figures not written: Figure width must be a positive number, got -1"],
+    });
+    assert.ok(
+      (await Deno.readTextFile(failing.files.markdown)).includes(
+        "- Note: Figures not written: Figure width must be a positive number, got -1",
+      ),
+    );
+  });
+});
+
+Deno.test("mergeRuns() draws merged figures in the output directory", async () => {
+  await withRoot(async (root) => {
+    const laptop = await buildRunDirectory(`${root}/laptop`, { host: HOST_A });
+    const gpu = await buildRunDirectory(`${root}/gpu`, {
+      host: HOST_B,
+      now: new Date("2026-11-30T08:00:00Z"),
+    });
+    const out = `${root}/merged`;
+    const { summary, figures } = await mergeRuns([laptop.runDir, gpu.runDir], out);
+    // 2 successful extractors per run, renamed <name>@<run directory name>
+    assert.deepEqual(await lineVertexCounts(`${out}/figures/learning_curves.svg`), [4, 4, 4, 4]);
+    assert.equal(figures.links.length, 2 + 4);
+    const record = summary.extractor_results[4];
+    assert.equal(record.config_name, `dynamics_original@${gpu.name}`);
+    assert.equal(
+      record.artifacts?.learning_curve_svg,
+      `figures/learning_curve_dynamics_original_${gpu.name}.svg`,
+    );
+    assert.ok((await Deno.stat(`${out}/${record.artifacts?.learning_curve_svg}`)).isFile);
   });
 });

@@ -130,6 +130,40 @@ Deno.test("deno task summarize rebuilds a run directory built by the tests", asy
     assert.deepEqual(validateTrainingSummary(summary), []);
     const log = await Deno.readTextFile(`${runDir}/run.log.jsonl`);
     assert.match(log, /"logger":"multi-extractor.summarize"/);
+    // The task's narrow --allow-ffi and --allow-sys are enough for the PNG copies.
+    for (const name of ["learning_curves", "final_metrics", "learning_curve_mlp_small"]) {
+      assert.ok(await exists(`${runDir}/figures/${name}.svg`), name);
+      assert.ok(await exists(`${runDir}/figures/${name}.png`), name);
+    }
+    assert.match(log, /4 figures written to/);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("summarize without --allow-ffi writes SVG figures only and says why", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const { runDir } = await buildRunDirectory(root);
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--no-prompt", "--allow-read", "--allow-write", "scripts/summarize.ts", runDir],
+      cwd: REPO,
+      env: { NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+    assert.ok(await exists(`${runDir}/figures/learning_curves.svg`));
+    assert.equal(await exists(`${runDir}/figures/learning_curves.png`), false);
+    const markdown = await Deno.readTextFile(`${runDir}/summary.md`);
+    assert.match(
+      markdown,
+      /^- Learning curves, all extractors: \[SVG\]\(figures\/learning_curves\.svg\)$/m,
+    );
+    assert.match(
+      markdown,
+      /^- Note: PNG copies not written: the resvg addon did not load .*--allow-ffi/m,
+    );
   } finally {
     await Deno.remove(root, { recursive: true });
   }

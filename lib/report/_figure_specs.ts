@@ -1,0 +1,302 @@
+/**
+ * Vega-Lite specifications of the comparison figures, as pure functions of the data:
+ * learning curves (evaluation mean reward vs training timesteps, a band of one
+ * standard deviation, a point per evaluation) and final-metric bars.
+ *
+ * Scales are explicit so a figure can be checked pixel by pixel:
+ * - x (timesteps): domain [0, max plotted timestep] (at least [0, 1]), not rounded;
+ * - y (reward): domain [lo - 5% span, hi + 5% span] with lo = min(mean - std) and
+ *   hi = max(mean + std) over the plotted points (span 1 when lo = hi), not rounded.
+ * Bars start at zero, so bar lengths are proportional to the values.
+ *
+ * @module
+ */
+import type { TopLevelSpec } from "vega-lite";
+import type { EvaluationPoint } from "../run/artifacts.ts";
+
+/** Colours of the extractors, in run order (Tableau 10, the Vega default), cycled. */
+export const EXTRACTOR_PALETTE: readonly string[] = Object.freeze([
+  "#4c78a8",
+  "#f58518",
+  "#e45756",
+  "#72b7b2",
+  "#54a24b",
+  "#eeca3b",
+  "#b279a2",
+  "#ff9da6",
+  "#9d755d",
+  "#bab0ac",
+]);
+
+/** Fraction of the reward span added above and below the learning-curve data. */
+export const REWARD_DOMAIN_PADDING = 0.05;
+
+/** One extractor's learning curve. */
+export interface CurveSeries {
+  /** Extractor name. */
+  name: string;
+  /** Its colour. */
+  color: string;
+  /** Evaluations, sorted by timestep. */
+  points: readonly EvaluationPoint[];
+}
+
+/** Size and text shared by the spec builders. */
+export interface SpecLayout {
+  /** Plot area width, px. */
+  width: number;
+  /** Plot area height, px. */
+  height: number;
+  /** Font families, CSS list. */
+  font: string;
+  /** Title. */
+  title: string;
+  /** Subtitle lines (notes about missing data). */
+  notes: readonly string[];
+}
+
+/**
+ * x and y domains of learning curves (see the module doc).
+ *
+ * @param series Curves with at least one point in total.
+ * @returns `x: [0, max timestep]`, `y: [lo, hi]` padded.
+ */
+export function curveDomains(series: readonly CurveSeries[]): {
+  x: [number, number];
+  y: [number, number];
+} {
+  let maxT = 0;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const { points } of series) {
+    for (const p of points) {
+      maxT = Math.max(maxT, p.timestep);
+      lo = Math.min(lo, p.mean_reward - p.std_reward);
+      hi = Math.max(hi, p.mean_reward + p.std_reward);
+    }
+  }
+  const span = hi > lo ? hi - lo : 1;
+  const pad = span * REWARD_DOMAIN_PADDING;
+  const [low, high] = hi > lo ? [lo, hi] : [lo - 0.5, hi + 0.5];
+  return { x: [0, maxT > 0 ? maxT : 1], y: [low - pad, high + pad] };
+}
+
+function _title(layout: SpecLayout) {
+  return layout.notes.length === 0
+    ? { text: layout.title, anchor: "start" as const }
+    : { text: layout.title, subtitle: [...layout.notes], anchor: "start" as const };
+}
+
+function _config(font: string) {
+  return {
+    font,
+    view: { stroke: "#ddd" },
+    axis: { labelFontSize: 11, titleFontSize: 12 },
+    legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 0 },
+    title: { fontSize: 14, subtitleFontSize: 11, subtitleColor: "#555" },
+  };
+}
+
+/**
+ * Learning curves: one line per series (mean reward), a band mean ± std, a point per
+ * evaluation (so a single evaluation still shows), colour per extractor.
+ *
+ * Data rows: `{extractor, timestep, mean_reward, std_reward, lower, upper}`.
+ *
+ * @param series Curves (non-empty, each with at least one point).
+ * @param layout Size, font, title, notes; `legend` false hides the colour legend.
+ * @returns A Vega-Lite spec with inline data.
+ */
+export function learningCurveSpec(
+  series: readonly CurveSeries[],
+  layout: SpecLayout & { legend: boolean },
+): TopLevelSpec {
+  const domains = curveDomains(series);
+  const values = series.flatMap(({ name, points }) =>
+    points.map((p) => ({
+      extractor: name,
+      timestep: p.timestep,
+      mean_reward: p.mean_reward,
+      std_reward: p.std_reward,
+      lower: p.mean_reward - p.std_reward,
+      upper: p.mean_reward + p.std_reward,
+    }))
+  );
+  const x = {
+    field: "timestep",
+    type: "quantitative" as const,
+    title: "Training timesteps (env steps)",
+    scale: { domain: domains.x, nice: false, zero: true },
+  };
+  const y = {
+    field: "mean_reward",
+    type: "quantitative" as const,
+    title: "Eval reward, mean ± 1 std",
+    scale: { domain: domains.y, nice: false, zero: false },
+  };
+  const color = {
+    field: "extractor",
+    type: "nominal" as const,
+    title: "Extractor",
+    scale: { domain: series.map((s) => s.name), range: series.map((s) => s.color) },
+    sort: series.map((s) => s.name),
+    legend: layout.legend
+      ? { symbolType: "stroke", symbolStrokeWidth: 2.5, symbolOpacity: 1 }
+      : null,
+  };
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: _title(layout),
+    width: layout.width,
+    height: layout.height,
+    background: "white",
+    data: { values },
+    layer: [
+      {
+        name: "curve_band",
+        mark: { type: "area", opacity: 0.18 },
+        encoding: {
+          x,
+          y: { ...y, field: "lower" },
+          y2: { field: "upper" },
+          color,
+        },
+      },
+      {
+        name: "curve_line",
+        mark: { type: "line", strokeWidth: 2 },
+        encoding: {
+          x,
+          y,
+          color,
+        },
+      },
+      {
+        name: "curve_point",
+        mark: { type: "point", filled: true, size: 36, opacity: 1 },
+        encoding: {
+          x,
+          y,
+          color,
+          tooltip: [
+            { field: "extractor", type: "nominal" },
+            { field: "timestep", type: "quantitative", title: "timestep (env steps)" },
+            { field: "mean_reward", type: "quantitative", format: ".3f" },
+            { field: "std_reward", type: "quantitative", format: ".3f" },
+          ],
+        },
+      },
+    ],
+    config: _config(layout.font),
+  } as TopLevelSpec;
+}
+
+/** One bar of the final-metrics figure. */
+export interface BarValue {
+  /** Extractor name. */
+  extractor: string;
+  /** Statistic within a grouped panel ("Best", "Last"), or "" for a plain panel. */
+  statistic: string;
+  /** Bar value in the panel's unit. */
+  value: number;
+}
+
+/** One panel of the final-metrics figure. */
+export interface BarPanel {
+  /** Panel name; its bars are the marks named `bars_<id>_marks`. */
+  id: string;
+  /** Panel title. */
+  title: string;
+  /** y axis title with unit. */
+  axisTitle: string;
+  /** Bars (extractors in run order). */
+  bars: readonly BarValue[];
+  /** Statistics shown side by side per extractor (grouped panel); empty = one bar each. */
+  statistics: readonly string[];
+  /** Fixed y domain, e.g. [0, 1] for rates; undefined = from zero to the data. */
+  domain?: [number, number];
+}
+
+/**
+ * Final metrics: panels stacked vertically, one horizontal bar per extractor (grouped
+ * by statistic where a panel has several), colour per extractor, statistics told apart
+ * by opacity. Extractor names read horizontally on the y axis, however long.
+ *
+ * @param panels Panels with at least one bar each.
+ * @param extractors Extractor names and colours, in run order.
+ * @param layout Font, title, notes; `width` is the panel width, `height` the thickness
+ * of one bar (px).
+ * @returns A Vega-Lite spec with inline data.
+ */
+export function finalMetricsSpec(
+  panels: readonly BarPanel[],
+  extractors: readonly { name: string; color: string }[],
+  layout: SpecLayout,
+): TopLevelSpec {
+  const names = extractors.map((e) => e.name);
+  const color = {
+    field: "extractor",
+    type: "nominal" as const,
+    scale: { domain: names, range: extractors.map((e) => e.color) },
+    legend: null,
+  };
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: _title(layout),
+    background: "white",
+    spacing: 28,
+    vconcat: panels.map((panel) => {
+      const grouped = panel.statistics.length > 1;
+      const encoding: Record<string, unknown> = {
+        y: {
+          field: "extractor",
+          type: "nominal",
+          sort: names,
+          scale: { domain: names, paddingInner: 0.25 },
+          title: null,
+          axis: { labelLimit: 0 },
+        },
+        x: {
+          field: "value",
+          type: "quantitative",
+          title: panel.axisTitle,
+          axis: { tickCount: 5 },
+          scale: panel.domain === undefined
+            ? { zero: true, nice: true }
+            : { domain: panel.domain, zero: true },
+        },
+        color,
+        tooltip: [
+          { field: "extractor", type: "nominal" },
+          ...(grouped ? [{ field: "statistic", type: "nominal" }] : []),
+          { field: "value", type: "quantitative", format: ".4~f", title: panel.axisTitle },
+        ],
+      };
+      if (grouped) {
+        encoding.yOffset = { field: "statistic", type: "nominal", sort: [...panel.statistics] };
+        encoding.opacity = {
+          field: "statistic",
+          type: "ordinal",
+          sort: [...panel.statistics],
+          title: null,
+          scale: {
+            domain: [...panel.statistics],
+            range: panel.statistics.map((_, i) => 1 - 0.55 * i / (panel.statistics.length - 1)),
+          },
+          legend: { orient: "top", direction: "horizontal", offset: 4 },
+        };
+      }
+      return {
+        title: { text: panel.title, anchor: "start" },
+        name: `bars_${panel.id}`,
+        width: layout.width,
+        height: { step: layout.height },
+        data: { values: panel.bars.map((bar) => ({ ...bar })) },
+        mark: { type: "bar" },
+        encoding,
+      };
+    }),
+    resolve: { scale: { x: "independent", opacity: "independent" } },
+    config: _config(layout.font),
+  } as unknown as TopLevelSpec;
+}

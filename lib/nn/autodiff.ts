@@ -122,7 +122,8 @@ export function gradients(
       );
     }
     const grads = n.outputs.map((o) => total(o));
-    const inGrads = n.op.vjp(n, grads, needs);
+    const vjp = n.op.vjp;
+    const inGrads = graph.scope(`grad(${n.name})`, () => vjp(n, grads, needs));
     n.inputs.forEach((t, i) => {
       const g = inGrads[i];
       if (needs[i] && g) push(t, g);

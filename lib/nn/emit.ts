@@ -77,6 +77,8 @@ class OnnxEmitter implements Emitter {
   #ints = new Map<string, string>();
   #scalars = new Map<string, string>();
   #counter = 0;
+  /** Name of the IR node being written (prefix of ONNX node names). */
+  current = "";
 
   constructor(dtype: FloatType) {
     this.dtype = dtype;
@@ -90,6 +92,13 @@ class OnnxEmitter implements Emitter {
 
   bind(t: Tensor, name: string): void {
     this.#names.set(t.id, this.claim(name));
+  }
+
+  /** Bind to `name`, or to a suffixed variant when it is taken; returns the name used. */
+  bindFresh(t: Tensor, name: string): string {
+    const n = this.fresh(name);
+    this.#names.set(t.id, n);
+    return n;
   }
 
   has(t: Tensor): boolean {
@@ -122,7 +131,7 @@ class OnnxEmitter implements Emitter {
       opType,
       input: [...inputs],
       output: [...outputs],
-      name: `${opType}_${this.nodes.length}`,
+      name: this.current ? `${this.current}:${opType}_${this.nodes.length}` : `${opType}_${this.nodes.length}`,
       attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)),
     });
   }
@@ -136,6 +145,19 @@ class OnnxEmitter implements Emitter {
         tensorProto(n, "int64", [values.length], BigInt64Array.from(values.map(BigInt))),
       );
       this.#ints.set(key, n);
+    }
+    return n;
+  }
+
+  zeros(dims: readonly number[]): string {
+    const key = `zeros:${dims.join("x")}`;
+    let n = this.#scalars.get(key);
+    if (!n) {
+      n = this.fresh("zeros");
+      const size = dims.reduce((a, b) => a * b, 1);
+      const data = this.dtype === "float32" ? new Float32Array(size) : new Float64Array(size);
+      this.initializers.push(tensorProto(n, this.dtype, dims, data));
+      this.#scalars.set(key, n);
     }
     return n;
   }
@@ -215,10 +237,10 @@ export function emitModel(
       const name = e.name(t);
       e.initializers.push(tensorProto(name, t.dtype, t.shape as number[], leaf.values!));
     } else if (mode === "initializers") {
-      e.bind(t, leaf.name);
+      const name = e.bindFresh(t, leaf.name);
       const values = store.values(leaf.name);
       const data = graph.dtype === "float32" ? Float32Array.from(values) : values;
-      e.initializers.push(tensorProto(leaf.name, graph.dtype, t.shape as number[], data));
+      e.initializers.push(tensorProto(name, graph.dtype, t.shape as number[], data));
     } else {
       neededState[leaf.kind === "parameter" ? "params" : "buffers"].push(n);
     }
@@ -232,9 +254,11 @@ export function emitModel(
   const irNodes: Node[] = [];
   for (const n of order) {
     if (n.leaf) continue;
+    e.current = n.name;
     n.op.emit(n, e);
     irNodes.push(n);
   }
+  e.current = "";
   for (const [name, t] of entries) {
     if (aliases.some((a) => a[0] === name)) e.add("Identity", [e.name(t)], [name]);
   }
@@ -282,20 +306,17 @@ function emitFlatState(
       return inputName;
     })();
   const wanted = new Map(leaves.map((n) => [n.leaf!.name, n]));
-  const pieces = layout.map((info) => wanted.has(info.name) && info.shape.length === 1
-    ? (() => {
-      const t = wanted.get(info.name)!.outputs[0];
-      e.bind(t, info.name);
-      return info.name;
-    })()
-    : e.fresh(`${info.name}.flat`)
+  const pieces = layout.map((info) =>
+    wanted.has(info.name) && info.shape.length === 1
+      ? e.bindFresh(wanted.get(info.name)!.outputs[0], info.name)
+      : e.fresh(`${info.name}.flat`)
   );
   if (layout.length === 1) e.add("Identity", [flat], pieces);
   else e.add("Split", [flat, e.ints(layout.map((p) => p.size))], pieces, { axis: { i: 0 } });
   layout.forEach((info, k) => {
     const n = wanted.get(info.name);
     if (!n || info.shape.length === 1) return;
-    e.bind(n.outputs[0], info.name);
-    e.add("Reshape", [pieces[k], e.ints(info.shape)], [info.name]);
+    const name = e.bindFresh(n.outputs[0], info.name);
+    e.add("Reshape", [pieces[k], e.ints(info.shape)], [name]);
   });
 }

@@ -44,6 +44,8 @@ export interface Emitter {
   ints(values: readonly number[]): string;
   /** Name of a cached float scalar initializer of the graph's float type. */
   scalar(value: number): string;
+  /** Name of a cached all-zero float initializer of the given static shape. */
+  zeros(dims: readonly number[]): string;
 }
 
 /** Gradient rule: output gradients (null = zero) to input gradients (null = none). */

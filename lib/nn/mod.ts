@@ -142,3 +142,35 @@ export {
 } from "./ops/conv.ts";
 export { adaptiveAvgPool1d, argMax, avgPool1d, maxPool1d, type Pool1dOptions } from "./ops/pool.ts";
 export { dropout } from "./ops/dropout.ts";
+export {
+  activate,
+  type Activation,
+  batchNorm1d,
+  type BatchNormLayerOptions,
+  conv1d,
+  type Conv1dLayerOptions,
+  layerNorm,
+  type LayerNormLayerOptions,
+  type LayerInit,
+  linear,
+  type LinearOptions,
+  mlp,
+  type MlpOptions,
+} from "./layers.ts";
+export { DropoutMaskGenerator, fillMask } from "./dropout_masks.ts";
+export {
+  type AdamOptions,
+  buildTrainingGraph,
+  createTrainingStep,
+  type TensorFeed,
+  TRAINING_IO,
+  type TrainingGraphOptions,
+  type TrainingGraphSpec,
+  type TrainingRunOptions,
+  type TrainingState,
+  TrainingStep,
+  type TrainingStepOptions,
+  type TrainingStepResult,
+} from "./training.ts";
+export { createInferenceModel, InferenceModel, type InferenceModelOptions } from "./inference.ts";
+export { countFlops } from "./flops.ts";

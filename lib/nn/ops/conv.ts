@@ -14,12 +14,19 @@
  *   and a sum over the batch) or `conv` (a Conv of the input by the output
  *   gradient with stride and dilation swapped).
  *
+ * - channels-last (`layout: "nlc"`): forward as im2col (padded input, `k`
+ *   strided Slices, one Concat) and one Gemm `[B*L_out, k*C] x [k*C, O]`; the
+ *   im2col tensor is kept for the weight gradient (one Gemm); the input gradient
+ *   is `stride` phase GEMMs (each over the output gradient shifted per tap) and
+ *   an interleave. Works in float32 and float64, so it is checked directly
+ *   against finite differences.
+ *
  * @module
  */
 import type { Emitter, Node, OpDef, Tensor } from "../graph.ts";
-import { formatShape, ShapeError } from "../shape.ts";
+import { formatShape, mulDims, ShapeError } from "../shape.ts";
 import { apply1, requireFloat, requireRank, staticDim } from "./_define.ts";
-import { add } from "./elementwise.ts";
+import { add, stopGradient } from "./elementwise.ts";
 import { gemm, matmul } from "./linalg.ts";
 import { reduceSum } from "./reduce.ts";
 import { concat, pad, reshape, slice, transpose, unsqueeze, zerosLike } from "./shape_ops.ts";
@@ -47,6 +54,21 @@ export interface Conv1dOptions {
   inputGrad?: ConvInputGrad;
   /** Weight-gradient formulation of a native conv. @default "gemm" */
   weightGrad?: ConvWeightGrad;
+  /**
+   * Memory layout. `"ncl"`: x `[batch, C, L]` -> `[batch, O, L_out]` (PyTorch's
+   * layout). `"nlc"` (channels last): x `[batch, L, C]` -> `[batch, L_out, O]`,
+   * computed as one im2col GEMM with gradients as GEMMs (see module docs); the
+   * weight keeps PyTorch's `[O, C, k]` layout either way.
+   * @default "ncl"
+   */
+  layout?: "ncl" | "nlc";
+  /**
+   * With `layout: "nlc"`, take the input in `[batch, C, L]` instead (cheaper
+   * im2col when C is small, e.g. the 3 stacked LiDAR scans); the output is still
+   * channels last.
+   * @default false
+   */
+  channelsFirstInput?: boolean;
 }
 
 interface ConvAttrs {
@@ -116,9 +138,13 @@ export function conv1dMap(x: Tensor, weight: Tensor, options: Conv1dOptions = {}
       throw new RangeError(`Conv1d: ${name} must be an integer >= ${min}, got ${v}`);
     }
   }
-  const length = staticDim("Conv1d", x, 2);
+  const nlc = options.layout === "nlc";
+  const cf = !nlc || options.channelsFirstInput === true;
+  const lengthAxis = cf ? 2 : 1;
+  const channelAxis = cf ? 1 : 2;
+  const length = staticDim("Conv1d", x, lengthAxis);
   const kernel = staticDim("Conv1d", weight, 2, "weight");
-  if (x.shape[1] !== weight.shape[1]) {
+  if (x.shape[channelAxis] !== weight.shape[1]) {
     throw new ShapeError(
       "Conv1d",
       `input channels of ${formatShape(x.shape)} do not match weight ${formatShape(weight.shape)}`,
@@ -145,6 +171,16 @@ export function conv1dMap(x: Tensor, weight: Tensor, options: Conv1dOptions = {}
         [bias.shape, weight.shape],
       );
     }
+  }
+  if (nlc) {
+    return conv1dNlc(x, weight, bias, {
+      stride,
+      pads,
+      dilation,
+      kernel,
+      inputGrad: "phase",
+      weightGrad: "gemm",
+    }, outLen, cf);
   }
   const forward = options.forward ?? (x.dtype === "float32" ? "native" : "im2col");
   if (forward === "native" && x.dtype !== "float32") {
@@ -324,4 +360,249 @@ function phaseInputGrad(g: Tensor, w: Tensor, x: Tensor, a: ConvAttrs): Tensor {
   });
   const merged = reshape(concat(padded, { axis: 3 }), [x.shape[0], x.shape[1], phaseLen * s]);
   return phaseLen * s > length ? slice(merged, [0], [length], { axes: [2] }) : merged;
+}
+
+// ---- channels last -----------------------------------------------------------------
+//
+// Input positions are grouped in rows of `stride` positions: x [B, L, C] (zero-padded
+// at the end to a multiple of s) viewed as xr [B, Lr, s*C]. Tap t of output j reads
+// position s*j + d*t - p = s*(j + delta_t) + beta_t, i.e. block beta_t of row
+// j + delta_t. The im2col matrix is the concatenation, for each distinct row offset
+// delta, of the used block range of xr shifted by delta rows; the input gradient is
+// one GEMM of the output gradient shifted by -delta (per delta) with a block weight
+// matrix, written directly in row layout (no interleave).
+
+interface TapPlacement {
+  /** Row offset of each tap. */
+  delta: number[];
+  /** Block (position within the row) of each tap. */
+  beta: number[];
+  /** Distinct row offsets in ascending order, with the block range each uses. */
+  rows: { delta: number; lo: number; hi: number }[];
+}
+
+function placeTaps(a: ConvAttrs): TapPlacement {
+  const s = a.stride;
+  const delta: number[] = [];
+  const beta: number[] = [];
+  for (let t = 0; t < a.kernel; t++) {
+    const off = a.dilation * t - a.pads[0];
+    delta.push(Math.floor(off / s));
+    beta.push(((off % s) + s) % s);
+  }
+  const rows = [...new Set(delta)].sort((x, y) => x - y).map((d) => {
+    const bs = beta.filter((_, t) => delta[t] === d);
+    return { delta: d, lo: Math.min(...bs), hi: Math.max(...bs) };
+  });
+  return { delta, beta, rows };
+}
+
+interface NlcAttrs extends ConvAttrs {
+  channelsFirstInput: boolean;
+  outLen: number;
+  /** Row (im2col column block) of each tap in the im2col matrix, in units of C. */
+  colBlock: number[];
+  /** Number of C-blocks in the im2col matrix. */
+  colBlocks: number;
+}
+
+const CONV_NLC: OpDef = {
+  type: "Conv1dNLC",
+  // inputs: [x, w, src, bias?]; src is the row-blocked im2col [B, L_out, colBlocks*C]
+  // built as IR for a channels-last input, or x again for a channels-first input.
+  emit(n: Node, e: Emitter) {
+    const a = n.attrs as unknown as NlcAttrs;
+    const [, w, src, b] = n.inputs;
+    const [y, cols] = n.outputs;
+    const c = w.shape[1] as number;
+    const o = w.shape[0] as number;
+    let cols3 = e.name(src);
+    if (a.channelsFirstInput) {
+      cols3 = e.fresh(`${n.name}.cols3`);
+      emitIm2colCf(n, e, a, cols3);
+    }
+    e.add("Reshape", [cols3, e.ints([-1, a.colBlocks * c])], [e.name(cols)]);
+    // Weight matrix [colBlocks*C, O]: block colBlock[t] = W[:, :, t]^T, unused blocks zero.
+    const wt = e.fresh(`${n.name}.w_t`);
+    e.add("Transpose", [e.name(w)], [wt], { perm: { ints: [2, 1, 0] } }); // [k, C, O]
+    let wm = wt;
+    if (!(a.colBlocks === a.kernel && a.colBlock.every((r, t) => r === t))) {
+      const ext = e.fresh(`${n.name}.w_ext`);
+      e.add("Concat", [wt, e.zeros([1, c, o])], [ext], { axis: { i: 0 } });
+      const order = new Array(a.colBlocks).fill(a.kernel);
+      a.colBlock.forEach((r, t) => (order[r] = t));
+      wm = e.fresh(`${n.name}.w_blocks`);
+      e.add("Gather", [ext, e.ints(order)], [wm], { axis: { i: 0 } });
+    }
+    const wmat = e.fresh(`${n.name}.w_mat`);
+    e.add("Reshape", [wm, e.ints([a.colBlocks * c, o])], [wmat]);
+    const flat = e.fresh(`${n.name}.y_flat`);
+    e.add("Gemm", b ? [e.name(cols), wmat, e.name(b)] : [e.name(cols), wmat], [flat]);
+    e.add("Reshape", [flat, e.ints([-1, a.outLen, o])], [e.name(y)]);
+  },
+  nondiffInputs: [2],
+  vjp: (n, [g], needs) => {
+    const a = n.attrs as unknown as NlcAttrs;
+    const [x, w, , b] = n.inputs;
+    const cols = n.outputs[1];
+    if (!g) return [null, null, null, null];
+    const [o, c, k] = w.shape as number[];
+    const g2 = reshape(g, [-1, o]); // [B*L_out, O]
+    let gw: Tensor | null = null;
+    if (needs[1]) {
+      const dcols = gemm(cols, g2, { transA: true }); // [colBlocks*C, O]
+      const blocks = reshape(dcols, [a.colBlocks, c, o]);
+      const taps = a.colBlock.every((r, t) => r === t) && a.colBlocks === k
+        ? blocks
+        : gatherStatic(blocks, a.colBlock, 0); // [k, C, O]
+      gw = transpose(taps, [2, 1, 0]);
+    }
+    const gb = b && needs[3] ? reduceSum(g2, { axes: [0] }) : null;
+    let gx: Tensor | null = null;
+    if (needs[0]) {
+      const length = x.shape[a.channelsFirstInput ? 2 : 1] as number;
+      gx = rowInputGrad(g, w, a, length);
+      if (a.channelsFirstInput) gx = transpose(gx, [0, 2, 1]);
+    }
+    return [gx, gw, null, gb];
+  },
+};
+
+function emitIm2colCf(n: Node, e: Emitter, a: NlcAttrs, out: string): void {
+  // x [B, C, L]: pad L, k strided slices [B, C, L_out], stack [B, k, C, L_out],
+  // transpose to [B, L_out, k, C] (tap-major columns).
+  let xp = e.name(n.inputs[0]);
+  if (a.pads[0] > 0 || a.pads[1] > 0) {
+    const padded = e.fresh(`${n.name}.padded`);
+    e.add("Pad", [xp, e.ints([0, 0, a.pads[0], 0, 0, a.pads[1]]), e.scalar(0)], [padded], {
+      mode: { s: "constant" },
+    });
+    xp = padded;
+  }
+  const taps: string[] = [];
+  for (let t = 0; t < a.kernel; t++) {
+    const start = a.dilation * t;
+    const tap = e.fresh(`${n.name}.tap${t}`);
+    e.add("Slice", [
+      xp,
+      e.ints([start]),
+      e.ints([start + a.stride * (a.outLen - 1) + 1]),
+      e.ints([2]),
+      e.ints([a.stride]),
+    ], [tap]);
+    const u = e.fresh(`${n.name}.tap${t}u`);
+    e.add("Unsqueeze", [tap, e.ints([1])], [u]);
+    taps.push(u);
+  }
+  let stacked = taps[0];
+  if (taps.length > 1) {
+    stacked = e.fresh(`${n.name}.stacked`);
+    e.add("Concat", taps, [stacked], { axis: { i: 1 } });
+  }
+  e.add("Transpose", [stacked], [out], { perm: { ints: [0, 3, 1, 2] } });
+}
+
+/** x [B, L, C] viewed as rows of `s` positions: [B, ceil(L/s), s*C] (zero-padded at the end). */
+function toRows(x: Tensor, s: number): Tensor {
+  const length = x.shape[1] as number;
+  const c = x.shape[2] as number;
+  const rows = Math.ceil(length / s);
+  const xp = rows * s > length ? pad(x, { 1: [0, rows * s - length] }) : x;
+  return s === 1 ? xp : reshape(xp, [x.shape[0], rows, s * c]);
+}
+
+function conv1dNlc(
+  x: Tensor,
+  w: Tensor,
+  bias: Tensor | undefined,
+  a: ConvAttrs,
+  outLen: number,
+  channelsFirstInput: boolean,
+): Tensor {
+  const [o, c, k] = w.shape as number[];
+  const batch = x.shape[0];
+  let colBlock: number[];
+  let colBlocks: number;
+  let src = x;
+  if (channelsFirstInput) {
+    colBlock = [...Array(k).keys()];
+    colBlocks = k;
+  } else {
+    // Row-blocked im2col as IR (Slice/Pad/Concat); the node differentiates x itself.
+    const place = placeTaps(a);
+    const xr = stopGradient(toRows(x, a.stride));
+    const pieces: Tensor[] = [];
+    colBlock = new Array(k).fill(0);
+    let offset = 0;
+    for (const row of place.rows) {
+      let piece = shiftRows(xr, row.delta, outLen);
+      const width = (row.hi - row.lo + 1) * c;
+      if (width < a.stride * c) {
+        piece = slice(piece, [row.lo * c], [row.lo * c + width], { axes: [2] });
+      }
+      for (let t = 0; t < k; t++) {
+        if (place.delta[t] === row.delta) colBlock[t] = offset + place.beta[t] - row.lo;
+      }
+      offset += row.hi - row.lo + 1;
+      pieces.push(piece);
+    }
+    colBlocks = offset;
+    src = concat(pieces, { axis: 2 });
+  }
+  const inputs = bias ? [x, w, src, bias] : [x, w, src];
+  const attrs: NlcAttrs = { ...a, channelsFirstInput, outLen, colBlock, colBlocks };
+  return x.graph.apply(CONV_NLC, inputs, [
+    { shape: [batch, outLen, o], dtype: x.dtype },
+    { shape: [mulDims(batch, outLen), colBlocks * c], dtype: x.dtype },
+  ], attrs)[0];
+}
+
+/** Shift along axis 1 of `[B, n, O]`: out[m] = g[m + q] for m < len, zero outside [0, n). */
+function shiftRows(g: Tensor, q: number, len: number): Tensor {
+  const n = g.shape[1] as number;
+  const start = Math.max(0, q);
+  const end = Math.min(n, len + q);
+  if (end <= start) {
+    return zerosLike(slice(pad(g, { 1: [0, len] }), [n], [n + len], { axes: [1] }));
+  }
+  let r = start === 0 && end === n ? g : slice(g, [start], [end], { axes: [1] });
+  const before = Math.max(0, -q);
+  const after = len - before - (end - start);
+  if (before > 0 || after > 0) r = pad(r, { 1: [before, after] });
+  return r;
+}
+
+/**
+ * Channels-last input gradient in row layout: dxr[m, block beta] =
+ * sum over taps t with beta_t = beta of g[m - delta_t] W[:, :, t], as one GEMM
+ * of [shift(g, -delta) for each row offset] `[B*Lr, n_delta*O]` with a block
+ * matrix `[n_delta*O, s*C]`.
+ */
+function rowInputGrad(g: Tensor, w: Tensor, a: ConvAttrs, length: number): Tensor {
+  const s = a.stride;
+  const [o, c, k] = w.shape as number[];
+  const batch = g.shape[0];
+  const rowsLen = Math.ceil(length / s);
+  const place = placeTaps(a);
+  const shifted = place.rows.map((row) => shiftRows(g, -row.delta, rowsLen));
+  const gr = reshape(concat(shifted, { axis: 2 }), [-1, place.rows.length * o]);
+  // Block matrix rows (delta index, O) x columns (beta, C): W[:, :, t] at (delta_t, beta_t).
+  // Gather [O, C] tap blocks from [k + 1, O, C] (index k = zeros).
+  const wt = transpose(w, [2, 0, 1]); // [k, O, C]
+  const ext = concat([wt, w.graph.constant(new Float64Array(o * c), [1, o, c])], { axis: 0 });
+  const order: number[] = [];
+  for (const row of place.rows) {
+    for (let beta = 0; beta < s; beta++) {
+      const t = place.delta.findIndex((d, i) => d === row.delta && place.beta[i] === beta);
+      order.push(t >= 0 ? t : k);
+    }
+  }
+  const blocks = gatherStatic(ext, order, 0); // [n_delta * s, O, C]
+  const bm = reshape(transpose(reshape(blocks, [place.rows.length, s, o, c]), [0, 2, 1, 3]), [
+    place.rows.length * o,
+    s * c,
+  ]);
+  const dxr = gemm(gr, bm); // [B*Lr, s*C]
+  const dx = reshape(dxr, [batch, rowsLen * s, c]);
+  return rowsLen * s > length ? slice(dx, [0], [length], { axes: [1] }) : dx;
 }

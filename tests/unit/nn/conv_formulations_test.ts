@@ -90,3 +90,77 @@ Deno.test("conv1d native float32 passes a finite-difference check (float32 toler
     );
   }
 });
+
+for (const c of configs) {
+  Deno.test(`conv1d channels-last passes a float64 finite-difference check: ${c.name}`, async () => {
+    for (const channelsFirstInput of [false, true]) {
+      for (const batch of [1, 2]) {
+        const xShape = channelsFirstInput ? [batch, c.c, c.length] : [batch, c.length, c.c];
+        assertGradOk(
+          await checkGradients((g) => {
+            const x = g.input("x", ["batch", ...xShape.slice(1)]);
+            const w = g.input("w", [c.o, c.c, c.k]);
+            const b = g.input("b", [c.o]);
+            const y = conv1dMap(x, w, {
+              bias: b,
+              stride: c.stride,
+              padding: c.padding,
+              dilation: c.dilation,
+              layout: "nlc",
+              channelsFirstInput,
+            });
+            return { output: y, wrt: { x, w, b } };
+          }, {
+            x: randomFeed(rng, xShape),
+            w: randomFeed(rng, [c.o, c.c, c.k]),
+            b: randomFeed(rng, [c.o]),
+          }, { maxElements: 40 }),
+        );
+      }
+    }
+  });
+
+  Deno.test(`conv1d channels-last float32 equals channels-first float64: ${c.name}`, async () => {
+    const batch = 3;
+    const xcf = randomFeed(rng, [batch, c.c, c.length]);
+    const xcl = { data: transposeLast2(xcf.data, batch, c.c, c.length), shape: [batch, c.length, c.c] };
+    const w = randomFeed(rng, [c.o, c.c, c.k]);
+    const b = randomFeed(rng, [c.o]);
+    const outLen = Math.floor((c.length + 2 * c.padding - c.dilation * (c.k - 1) - 1) / c.stride) + 1;
+    const cotCf = Array.from({ length: batch * c.o * outLen }, () => rng.uniformRange(-1, 1));
+    const reference = await evalWithGradients((g) => {
+      const x = g.input("x", ["batch", c.c, c.length]);
+      const wt = g.input("w", [c.o, c.c, c.k]);
+      const bt = g.input("b", [c.o]);
+      const y = conv1dMap(x, wt, { bias: bt, stride: c.stride, padding: c.padding, dilation: c.dilation });
+      return { output: y, wrt: { x, w: wt, b: bt } };
+    }, { x: xcf, w, b }, cotCf, "float64");
+    const r = await evalWithGradients((g) => {
+      const x = g.input("x", ["batch", c.length, c.c]);
+      const wt = g.input("w", [c.o, c.c, c.k]);
+      const bt = g.input("b", [c.o]);
+      const y = conv1dMap(x, wt, {
+        bias: bt,
+        stride: c.stride,
+        padding: c.padding,
+        dilation: c.dilation,
+        layout: "nlc",
+      });
+      return { output: y, wrt: { x, w: wt, b: bt } };
+    }, { x: xcl, w, b }, transposeLast2(cotCf, batch, c.o, outLen), "float32");
+    const tol = { rtol: 1e-4, atol: 1e-5 };
+    assertClose(r.output, transposeLast2(reference.output, batch, c.o, outLen), { ...tol, label: "y" });
+    assertClose(r.grads.x, transposeLast2(reference.grads.x, batch, c.c, c.length), { ...tol, label: "dx" });
+    assertClose(r.grads.w, reference.grads.w, { ...tol, label: "dw" });
+    assertClose(r.grads.b, reference.grads.b, { ...tol, label: "db" });
+  });
+}
+
+/** [B, R, C] -> [B, C, R] of a row-major array. */
+function transposeLast2(data: ArrayLike<number>, b: number, r: number, c: number): number[] {
+  const out = new Array(b * r * c);
+  for (let i = 0; i < b; i++) {
+    for (let j = 0; j < r; j++) for (let k = 0; k < c; k++) out[i * r * c + k * r + j] = data[i * r * c + j * c + k];
+  }
+  return out;
+}

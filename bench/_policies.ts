@@ -10,14 +10,18 @@
  * @module
  */
 import {
+  abs,
   add,
+  cast,
   clip,
   concat,
   conv1d,
+  div,
   dropout,
   exp,
   flatten,
   type Graph,
+  greater,
   linear,
   mean,
   minimum,
@@ -27,19 +31,15 @@ import {
   reduceSum,
   relu,
   reshape,
+  sizeOf,
   sqrt,
   square,
+  stopGradient,
   sub,
   type Tensor,
-  transpose,
   type TrainingGraphSpec,
+  transpose,
   zeros,
-  abs,
-  cast,
-  div,
-  greater,
-  sizeOf,
-  stopGradient,
 } from "../lib/nn/mod.ts";
 
 /** Benchmark presets. */

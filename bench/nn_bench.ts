@@ -128,7 +128,10 @@ async function benchInference(preset: PresetName, batch: number): Promise<BenchR
     const t0 = performance.now();
     for (let i = 0; i < perRound; i++) {
       // a fresh feed object per call, as a rollout loop does
-      await model.run({ rays: { data: rays.data, dims: rays.dims }, drive_state: { data: drive.data, dims: drive.dims } });
+      await model.run({
+        rays: { data: rays.data, dims: rays.dims },
+        drive_state: { data: drive.data, dims: drive.dims },
+      });
     }
     times.push((performance.now() - t0) / perRound);
   }
@@ -155,12 +158,16 @@ if (args.json) {
     if (r.ms_per_update !== undefined) {
       console.log(
         `${r.preset.padEnd(18)} update batch ${r.batch}: ${r.ms_per_update.toFixed(2)} ms ` +
-          `(dropout masks ${r.ms_dropout_masks!.toFixed(2)} ms), ${(r.flops_per_update! / 1e6).toFixed(1)} MFLOP, ` +
+          `(dropout masks ${r.ms_dropout_masks!.toFixed(2)} ms), ${
+            (r.flops_per_update! / 1e6).toFixed(1)
+          } MFLOP, ` +
           `${r.gflop_per_s!.toFixed(1)} GFLOP/s, ${r.onnx_nodes} ONNX nodes`,
       );
     } else {
       console.log(
-        `${r.preset.padEnd(18)} inference batch ${r.batch}: ${r.ms_per_inference!.toFixed(3)} ms per call ` +
+        `${r.preset.padEnd(18)} inference batch ${r.batch}: ${
+          r.ms_per_inference!.toFixed(3)
+        } ms per call ` +
           `(${r.ms_per_sample!.toFixed(4)} ms per sample)`,
       );
     }

@@ -32,7 +32,11 @@ export function elemType(dtype: DType): number {
 }
 
 /** ValueInfoProto with symbolic dims written as `dim_param`. */
-export function valueInfo(name: string, dtype: DType, shape: Shape): onnxProto.onnx.IValueInfoProto {
+export function valueInfo(
+  name: string,
+  dtype: DType,
+  shape: Shape,
+): onnxProto.onnx.IValueInfoProto {
   return {
     name,
     type: {

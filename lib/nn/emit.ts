@@ -8,17 +8,13 @@
  * @module
  */
 import type onnxProto from "onnx-proto";
-import {
-  attribute,
-  IR_VERSION,
-  onnx,
-  OPSET_VERSION,
-  tensorProto,
-  valueInfo,
-} from "./_onnx.ts";
+import { attribute, IR_VERSION, onnx, OPSET_VERSION, tensorProto, valueInfo } from "./_onnx.ts";
 import type { Attr, DType, Emitter, FloatType, Graph, Node, Tensor } from "./graph.ts";
 import type { ParameterInfo } from "./parameters.ts";
 import type { Shape } from "./shape.ts";
+
+/** Elementwise activations written before a preceding Reshape (see emitModel). */
+const SINKABLE = new Set(["Relu", "Tanh", "Sigmoid"]);
 
 /** How parameters and buffers enter the model. */
 export type StateMode = "inputs" | "initializers";
@@ -131,7 +127,9 @@ class OnnxEmitter implements Emitter {
       opType,
       input: [...inputs],
       output: [...outputs],
-      name: this.current ? `${this.current}:${opType}_${this.nodes.length}` : `${opType}_${this.nodes.length}`,
+      name: this.current
+        ? `${this.current}:${opType}_${this.nodes.length}`
+        : `${opType}_${this.nodes.length}`,
       attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)),
     });
   }
@@ -167,9 +165,7 @@ class OnnxEmitter implements Emitter {
     let n = this.#scalars.get(key);
     if (!n) {
       n = this.fresh("scalar");
-      const data = this.dtype === "float32"
-        ? Float32Array.of(value)
-        : Float64Array.of(value);
+      const data = this.dtype === "float32" ? Float32Array.of(value) : Float64Array.of(value);
       this.initializers.push(tensorProto(n, this.dtype, [], data));
       this.#scalars.set(key, n);
     }
@@ -250,12 +246,38 @@ export function emitModel(
     emitFlatState(e, neededState.buffers, store.buffers, stateNames.buffers, store.bufferCount);
   }
 
+  // Peephole: an activation applied to a Reshape whose only consumer it is is
+  // written before the reshape, so ONNX Runtime can fuse it into a preceding Gemm
+  // (Conv1d channels-last and Linear on rank-3 inputs end in Gemm -> Reshape).
+  const consumers = new Map<number, number>();
+  for (const n of order) {
+    for (const t of n.inputs) consumers.set(t.id, (consumers.get(t.id) ?? 0) + 1);
+  }
+  const outputIds = new Set(entries.map(([, t]) => t.id));
+  const deferred = new Set<number>();
+  const sinkFrom = new Map<number, Node>();
+  for (const n of order) {
+    if (!SINKABLE.has(n.op.type)) continue;
+    const r = n.inputs[0];
+    if (r.node.op.type !== "Reshape" || consumers.get(r.id) !== 1 || outputIds.has(r.id)) continue;
+    deferred.add(r.node.id);
+    sinkFrom.set(n.id, r.node);
+  }
+
   // Op nodes.
   const irNodes: Node[] = [];
   for (const n of order) {
-    if (n.leaf) continue;
+    if (n.leaf || deferred.has(n.id)) continue;
     e.current = n.name;
-    n.op.emit(n, e);
+    const reshapeNode = sinkFrom.get(n.id);
+    if (reshapeNode) {
+      const pre = e.fresh(`${n.name}.pre_reshape`);
+      e.add(n.op.type, [e.name(reshapeNode.inputs[0])], [pre]);
+      e.add("Reshape", [pre, e.ints(reshapeNode.attrs.target as number[])], [e.name(n.outputs[0])]);
+      irNodes.push(reshapeNode);
+    } else {
+      n.op.emit(n, e);
+    }
     irNodes.push(n);
   }
   e.current = "";
@@ -298,13 +320,11 @@ function emitFlatState(
   total: number,
 ): void {
   if (leaves.length === 0) return;
-  const flat = e.inputs.find((i) => i.name === inputName)
-    ? inputName
-    : (() => {
-      e.claim(inputName);
-      e.inputs.push({ name: inputName, dtype: e.dtype, shape: [total] });
-      return inputName;
-    })();
+  const flat = e.inputs.find((i) => i.name === inputName) ? inputName : (() => {
+    e.claim(inputName);
+    e.inputs.push({ name: inputName, dtype: e.dtype, shape: [total] });
+    return inputName;
+  })();
   const wanted = new Map(leaves.map((n) => [n.leaf!.name, n]));
   const pieces = layout.map((info) =>
     wanted.has(info.name) && info.shape.length === 1

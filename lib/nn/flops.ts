@@ -10,7 +10,10 @@ import type { Node } from "./graph.ts";
 import { bindShape } from "./shape.ts";
 
 /** FLOPs of matrix products and convolutions in `nodes` (e.g. `EmittedModel.irNodes`). */
-export function countFlops(nodes: readonly Node[], bindings: Readonly<Record<string, number>>): number {
+export function countFlops(
+  nodes: readonly Node[],
+  bindings: Readonly<Record<string, number>>,
+): number {
   let total = 0;
   for (const n of nodes) {
     const out = n.outputs[0];
@@ -37,10 +40,10 @@ export function countFlops(nodes: readonly Node[], bindings: Readonly<Record<str
         break;
       }
       case "Conv1dNLC": {
-        // executed GEMM: [B*L_out, colBlocks*C] x [colBlocks*C, O]
-        const cols = shape(n.outputs[1]);
-        const o = shape(n.inputs[1])[0];
-        total += 2 * cols[0] * cols[1] * o;
+        // executed GEMMs: [B*L_out, colBlocks*C] x [colBlocks*C, O]
+        const [rows, o] = shape(out);
+        const c = shape(n.inputs[1])[1];
+        total += 2 * rows * (n.attrs.colBlocks as number) * c * o;
         break;
       }
       case "ConvTranspose": {

@@ -227,9 +227,11 @@ export async function checkGradients(
   const summary = `${ok ? "OK" : "MISMATCH"}: ${checked} elements, max abs error ${
     maxAbs.toExponential(2)
   }, max rel error ${maxRel.toExponential(2)}${
-    ok ? "" : "; first: " + mismatches.slice(0, 5).map((m) =>
-      `${m.tensor}[${m.index}] analytic ${m.analytic} numeric ${m.numeric}`
-    ).join("; ")
+    ok
+      ? ""
+      : "; first: " + mismatches.slice(0, 5).map((m) =>
+        `${m.tensor}[${m.index}] analytic ${m.analytic} numeric ${m.numeric}`
+      ).join("; ")
   }`;
   return { ok, checked, maxAbsError: maxAbs, maxRelError: maxRel, mismatches, summary };
 }

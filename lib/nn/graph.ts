@@ -399,7 +399,11 @@ export class Graph {
     else if (dtype === "float32") data = Float32Array.from(values);
     else if (dtype === "int64") data = BigInt64Array.from(Array.from(values, (v) => BigInt(v)));
     else data = Uint8Array.from(values, (v) => (v ? 1 : 0));
-    return this.#leaf({ kind: "constant", name: `const_${this.#nextId}`, values: data }, shape, dtype);
+    return this.#leaf(
+      { kind: "constant", name: `const_${this.#nextId}`, values: data },
+      shape,
+      dtype,
+    );
   }
 
   /** A cached float scalar constant (shape `[]`) of the graph's float type. */

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { type EmittedModel, emitModel, type StateMode } from "./emit.ts";
+import { emitModel, type EmittedModel, type StateMode } from "./emit.ts";
 import { type FloatType, Graph, type Tensor } from "./graph.ts";
 import type { FloatArray, ParameterStore } from "./parameters.ts";
 import { ort, Session, type SessionOptions } from "./session.ts";
@@ -85,10 +85,14 @@ export class InferenceModel {
    */
   async setParameters(params: ArrayLike<number>, buffers?: ArrayLike<number>): Promise<void> {
     if (params.length !== this.#params.length) {
-      throw new RangeError(`Parameters have ${params.length} elements, expected ${this.#params.length}`);
+      throw new RangeError(
+        `Parameters have ${params.length} elements, expected ${this.#params.length}`,
+      );
     }
     if (buffers && buffers.length !== this.#buffers.length) {
-      throw new RangeError(`Buffers have ${buffers.length} elements, expected ${this.#buffers.length}`);
+      throw new RangeError(
+        `Buffers have ${buffers.length} elements, expected ${this.#buffers.length}`,
+      );
     }
     this.#params.set(params);
     if (buffers) this.#buffers.set(buffers);
@@ -118,12 +122,16 @@ export class InferenceModel {
       const f = feeds[name];
       if (!f) throw new RangeError(`Missing feed '${name}'`);
       if (f.dims.length !== input.rank) {
-        throw new RangeError(`Feed '${name}' has dims [${f.dims.join(", ")}], expected ${formatShape(input.shape)}`);
+        throw new RangeError(
+          `Feed '${name}' has dims [${f.dims.join(", ")}], expected ${formatShape(input.shape)}`,
+        );
       }
       input.shape.forEach((d, i) => {
         if (typeof d === "string" && !d.includes("*")) bindings[d] = f.dims[i];
         else if (typeof d === "number" && d !== f.dims[i]) {
-          throw new RangeError(`Feed '${name}' has dims [${f.dims.join(", ")}], expected ${formatShape(input.shape)}`);
+          throw new RangeError(
+            `Feed '${name}' has dims [${f.dims.join(", ")}], expected ${formatShape(input.shape)}`,
+          );
         }
       });
       ortFeeds[name] = new ort.Tensor(input.dtype, f.data as Float32Array, f.dims as number[]);
@@ -175,7 +183,11 @@ export async function createInferenceModel(
   build: (g: Graph) => Record<string, Tensor>,
   options: InferenceModelOptions,
 ): Promise<InferenceModel> {
-  const g = new Graph({ dtype: options.dtype ?? "float32", training: false, parameters: options.parameters });
+  const g = new Graph({
+    dtype: options.dtype ?? "float32",
+    training: false,
+    parameters: options.parameters,
+  });
   const outputs = build(g);
   const model = emitModel(g, outputs, { state: options.state ?? "inputs", graphName: "inference" });
   const session = await Session.create(model, options.session);

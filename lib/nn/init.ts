@@ -165,7 +165,7 @@ function thinQ(a: Float64Array, m: number, n: number): Float64Array {
     let vn = 0;
     for (let i = 0; i < v.length; i++) vn += v[i] * v[i];
     vn = Math.sqrt(vn);
-    if (vn > 0) for (let i = 0; i < v.length; i++) v[i] /= vn;
+    if (vn > 0) { for (let i = 0; i < v.length; i++) v[i] /= vn; }
     vs.push(v);
     signs[k] = alpha >= 0 ? 1 : -1;
     // A[k:, k:] -= 2 v (v^T A[k:, k:])

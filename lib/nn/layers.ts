@@ -16,7 +16,7 @@ import {
   orthogonal,
   zeros,
 } from "./init.ts";
-import type { Conv1dOptions, ConvForward, ConvInputGrad, ConvWeightGrad } from "./ops/conv.ts";
+import type { ConvForward, ConvInputGrad, ConvWeightGrad } from "./ops/conv.ts";
 import { conv1dMap } from "./ops/conv.ts";
 import { dropout } from "./ops/dropout.ts";
 import { relu, tanh } from "./ops/elementwise.ts";
@@ -96,7 +96,7 @@ export interface Conv1dLayerOptions {
   inputGrad?: ConvInputGrad;
   /** Weight-gradient formulation. @default "gemm" */
   weightGrad?: ConvWeightGrad;
-  /** Memory layout (see {@linkcode Conv1dOptions.layout}). @default "ncl" */
+  /** Memory layout (see `Conv1dOptions.layout` of `conv1dMap`). @default "ncl" */
   layout?: "ncl" | "nlc";
   /** With `layout: "nlc"`, read a `[batch, C, L]` input. @default false */
   channelsFirstInput?: boolean;
@@ -112,9 +112,13 @@ export function conv1d(x: Tensor, options: Conv1dLayerOptions): Tensor {
   const cf = options.layout !== "nlc" || options.channelsFirstInput === true;
   const inC = x.shape[cf ? 1 : 2];
   if (x.rank !== 3 || typeof inC !== "number") {
-    throw new ShapeError("Conv1d", `input must be rank 3 with static channels, got ${formatShape(x.shape)}`, [
-      x.shape,
-    ]);
+    throw new ShapeError(
+      "Conv1d",
+      `input must be rank 3 with static channels, got ${formatShape(x.shape)}`,
+      [
+        x.shape,
+      ],
+    );
   }
   positive("Conv1d", "outChannels", options.outChannels);
   positive("Conv1d", "kernel", options.kernel);
@@ -125,17 +129,18 @@ export function conv1d(x: Tensor, options: Conv1dLayerOptions): Tensor {
   const b = options.bias === false
     ? undefined
     : g.parameter(`${options.name}.bias`, [options.outChannels], { init: bi });
-  return g.scope(options.name, () => conv1dMap(x, w, {
-    bias: b,
-    stride: options.stride,
-    padding: options.padding,
-    dilation: options.dilation,
-    forward: options.forward,
-    inputGrad: options.inputGrad,
-    weightGrad: options.weightGrad,
-    layout: options.layout,
-    channelsFirstInput: options.channelsFirstInput,
-  }));
+  return g.scope(options.name, () =>
+    conv1dMap(x, w, {
+      bias: b,
+      stride: options.stride,
+      padding: options.padding,
+      dilation: options.dilation,
+      forward: options.forward,
+      inputGrad: options.inputGrad,
+      weightGrad: options.weightGrad,
+      layout: options.layout,
+      channelsFirstInput: options.channelsFirstInput,
+    }));
 }
 
 /** Options of {@linkcode layerNorm}. */
@@ -164,7 +169,10 @@ export function layerNorm(x: Tensor, options: LayerNormLayerOptions): Tensor {
   const g = x.graph;
   const w = g.parameter(`${options.name}.weight`, shape, { init: ones() });
   const b = g.parameter(`${options.name}.bias`, shape, { init: zeros() });
-  return g.scope(options.name, () => layerNormMap(x, w, { bias: b, axis: x.rank - n, eps: options.eps }));
+  return g.scope(
+    options.name,
+    () => layerNormMap(x, w, { bias: b, axis: x.rank - n, eps: options.eps }),
+  );
 }
 
 /** Options of {@linkcode batchNorm1d}. */
@@ -190,9 +198,13 @@ export interface BatchNormLayerOptions {
 export function batchNorm1d(x: Tensor, options: BatchNormLayerOptions): Tensor {
   const c = x.shape[1];
   if (typeof c !== "number" || (x.rank !== 2 && x.rank !== 3)) {
-    throw new ShapeError("BatchNorm1d", `input must be [batch, C] or [batch, C, L], got ${formatShape(x.shape)}`, [
-      x.shape,
-    ]);
+    throw new ShapeError(
+      "BatchNorm1d",
+      `input must be [batch, C] or [batch, C, L], got ${formatShape(x.shape)}`,
+      [
+        x.shape,
+      ],
+    );
   }
   const g = x.graph;
   const n = options.name;
@@ -200,15 +212,16 @@ export function batchNorm1d(x: Tensor, options: BatchNormLayerOptions): Tensor {
   const bias = g.parameter(`${n}.bias`, [c], { init: zeros() });
   const runningMean = g.buffer(`${n}.running_mean`, [c], { init: zeros() });
   const runningVar = g.buffer(`${n}.running_var`, [c], { init: ones() });
-  const r = g.scope(n, () => batchNormMap(x, {
-    weight,
-    bias,
-    runningMean,
-    runningVar,
-    training: g.training,
-    momentum: options.momentum,
-    eps: options.eps,
-  }));
+  const r = g.scope(n, () =>
+    batchNormMap(x, {
+      weight,
+      bias,
+      runningMean,
+      runningVar,
+      training: g.training,
+      momentum: options.momentum,
+      eps: options.eps,
+    }));
   if (r.runningMean && r.runningVar) {
     g.setBufferUpdate(`${n}.running_mean`, r.runningMean);
     g.setBufferUpdate(`${n}.running_var`, r.runningVar);
@@ -261,5 +274,7 @@ export function mlp(x: Tensor, options: MlpOptions): Tensor {
 }
 
 function positive(op: string, what: string, v: number): void {
-  if (!Number.isInteger(v) || v < 1) throw new RangeError(`${op}: ${what} must be a positive integer, got ${v}`);
+  if (!Number.isInteger(v) || v < 1) {
+    throw new RangeError(`${op}: ${what} must be a positive integer, got ${v}`);
+  }
 }

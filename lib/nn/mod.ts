@@ -40,9 +40,9 @@ export {
   zeros,
 } from "./init.ts";
 export {
+  emitModel,
   type EmitOptions,
   type EmittedModel,
-  emitModel,
   type StateMode,
   type ValueSpec,
 } from "./emit.ts";
@@ -133,8 +133,8 @@ export {
   layerNormMap,
 } from "./ops/norm.ts";
 export {
-  type Conv1dOptions,
   conv1dMap,
+  type Conv1dOptions,
   type ConvForward,
   type ConvInputGrad,
   convOutputLength,
@@ -149,9 +149,9 @@ export {
   type BatchNormLayerOptions,
   conv1d,
   type Conv1dLayerOptions,
+  type LayerInit,
   layerNorm,
   type LayerNormLayerOptions,
-  type LayerInit,
   linear,
   type LinearOptions,
   mlp,

@@ -106,9 +106,7 @@ export class ParameterStore {
     const values = options.init(shape, this.rng);
     if (values.length !== size) {
       throw new RangeError(
-        `Initializer of '${name}' returned ${values.length} values for shape [${
-          shape.join(", ")
-        }]`,
+        `Initializer of '${name}' returned ${values.length} values for shape [${shape.join(", ")}]`,
       );
     }
     const target = options.trainable ? this.#paramValues : this.#bufferValues;

@@ -66,7 +66,10 @@ function tinyModel(): Uint8Array {
     graph: {
       name: "probe",
       node: [{ opType: "Relu", input: ["x"], output: ["y"] }],
-      input: [{ name: "x", type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 1 }] } } } }],
+      input: [{
+        name: "x",
+        type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 1 }] } } },
+      }],
       output: [{
         name: "y",
         type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 1 }] } } },

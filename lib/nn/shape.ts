@@ -144,7 +144,9 @@ export function broadcastShapes(op: string, a: Shape, b: Shape): Dim[] {
     else {
       throw new ShapeError(
         op,
-        `cannot broadcast shapes ${formatShape(a)} and ${formatShape(b)} (dimension ${i}: ${da} vs ${db})`,
+        `cannot broadcast shapes ${formatShape(a)} and ${
+          formatShape(b)
+        } (dimension ${i}: ${da} vs ${db})`,
         [a, b],
       );
     }

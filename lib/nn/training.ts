@@ -20,19 +20,10 @@
 import type { SeededRng, SeededRngState } from "../rng/mod.ts";
 import { gradients } from "./autodiff.ts";
 import { DropoutMaskGenerator } from "./dropout_masks.ts";
-import { type EmittedModel, emitModel } from "./emit.ts";
+import { emitModel, type EmittedModel } from "./emit.ts";
 import { type FloatType, Graph, type Tensor } from "./graph.ts";
 import { zeros } from "./init.ts";
-import {
-  add,
-  cast,
-  div,
-  minimum,
-  mul,
-  sqrt,
-  sub,
-  where,
-} from "./ops/elementwise.ts";
+import { add, cast, div, minimum, mul, sqrt, sub, where } from "./ops/elementwise.ts";
 import { reduceSum } from "./ops/reduce.ts";
 import { concat, reshape } from "./ops/shape_ops.ts";
 import type { FloatArray, ParameterStore } from "./parameters.ts";
@@ -429,7 +420,9 @@ function bindDims(
   bindings: Record<string, number>,
 ): void {
   if (dims.length !== shape.length) {
-    throw new RangeError(`Feed '${name}' has dims [${dims.join(", ")}], expected ${formatShape(shape)}`);
+    throw new RangeError(
+      `Feed '${name}' has dims [${dims.join(", ")}], expected ${formatShape(shape)}`,
+    );
   }
   shape.forEach((d, i) => {
     if (typeof d === "number") {
@@ -468,7 +461,11 @@ export async function createTrainingStep(
   build: (g: Graph) => TrainingGraphSpec,
   options: TrainingStepOptions,
 ): Promise<TrainingStep> {
-  const g = new Graph({ dtype: options.dtype ?? "float32", training: true, parameters: options.parameters });
+  const g = new Graph({
+    dtype: options.dtype ?? "float32",
+    training: true,
+    parameters: options.parameters,
+  });
   const spec = build(g);
   const outputs = buildTrainingGraph(g, spec, options);
   const model = emitModel(g, outputs, { graphName: "training_step" });

@@ -72,7 +72,9 @@ export function requireFloat(op: string, ...ts: Tensor[]): void {
   for (const t of ts) {
     if (t.dtype !== ts[0].dtype) {
       throw new TypeError(
-        `${op}: element types differ: ${ts[0].dtype} ${ts[0].describe()} and ${t.dtype} ${t.describe()}`,
+        `${op}: element types differ: ${ts[0].dtype} ${
+          ts[0].describe()
+        } and ${t.dtype} ${t.describe()}`,
       );
     }
   }

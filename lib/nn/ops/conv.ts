@@ -107,7 +107,9 @@ const CONV: OpDef = {
     const [x, w] = n.inputs;
     const a = n.attrs as unknown as ConvAttrs;
     const gx = needs[0]
-      ? (a.inputGrad === "convtranspose" ? convTransposeGrad(g!, w, x, a) : phaseInputGrad(g!, w, x, a))
+      ? (a.inputGrad === "convtranspose"
+        ? convTransposeGrad(g!, w, x, a)
+        : phaseInputGrad(g!, w, x, a))
       : null;
     const gw = needs[1] ? weightGrad(g!, x, w, a) : null;
     const gb = n.inputs.length > 2 && needs[2] ? reduceSum(g!, { axes: [0, 2] }) : null;
@@ -129,11 +131,13 @@ export function conv1dMap(x: Tensor, weight: Tensor, options: Conv1dOptions = {}
   const dilation = options.dilation ?? 1;
   const p = options.padding ?? 0;
   const pads: [number, number] = typeof p === "number" ? [p, p] : [p[0], p[1]];
-  for (const [name, v, min] of [["stride", stride, 1], ["dilation", dilation, 1], [
-    "padding",
-    pads[0],
-    0,
-  ], ["padding", pads[1], 0]] as const) {
+  for (
+    const [name, v, min] of [["stride", stride, 1], ["dilation", dilation, 1], [
+      "padding",
+      pads[0],
+      0,
+    ], ["padding", pads[1], 0]] as const
+  ) {
     if (!Number.isInteger(v) || v < min) {
       throw new RangeError(`Conv1d: ${name} must be an integer >= ${min}, got ${v}`);
     }
@@ -155,9 +159,9 @@ export function conv1dMap(x: Tensor, weight: Tensor, options: Conv1dOptions = {}
   if (outLen < 1) {
     throw new ShapeError(
       "Conv1d",
-      `input ${formatShape(x.shape)} is too short for kernel ${kernel} (dilation ${dilation}, padding ${
-        pads.join("/")
-      })`,
+      `input ${
+        formatShape(x.shape)
+      } is too short for kernel ${kernel} (dilation ${dilation}, padding ${pads.join("/")})`,
       [x.shape, weight.shape],
     );
   }
@@ -173,18 +177,27 @@ export function conv1dMap(x: Tensor, weight: Tensor, options: Conv1dOptions = {}
     }
   }
   if (nlc) {
-    return conv1dNlc(x, weight, bias, {
-      stride,
-      pads,
-      dilation,
-      kernel,
-      inputGrad: "phase",
-      weightGrad: "gemm",
-    }, outLen, cf);
+    return conv1dNlc(
+      x,
+      weight,
+      bias,
+      {
+        stride,
+        pads,
+        dilation,
+        kernel,
+        inputGrad: "phase",
+        weightGrad: "gemm",
+      },
+      outLen,
+      cf,
+    );
   }
   const forward = options.forward ?? (x.dtype === "float32" ? "native" : "im2col");
   if (forward === "native" && x.dtype !== "float32") {
-    throw new RangeError("Conv1d: the native formulation needs float32 (ONNX Runtime has no double Conv)");
+    throw new RangeError(
+      "Conv1d: the native formulation needs float32 (ONNX Runtime has no double Conv)",
+    );
   }
   const attrs: ConvAttrs = {
     stride,
@@ -350,7 +363,9 @@ function phaseInputGrad(g: Tensor, w: Tensor, x: Tensor, a: ConvAttrs): Tensor {
       if ((y.shape[2] as number) > len) y = slice(y, [0], [len], { axes: [2] });
       phase = y;
     }
-    phases.push(phase ?? zerosLike(slice(x, [r], [r + s * (len - 1) + 1], { axes: [2], steps: [s] })));
+    phases.push(
+      phase ?? zerosLike(slice(x, [r], [r + s * (len - 1) + 1], { axes: [2], steps: [s] })),
+    );
   }
   if (s === 1) return phases[0];
   // Interleave phases: pad to a common length, stack on a new last axis, merge.
@@ -404,24 +419,26 @@ interface NlcAttrs extends ConvAttrs {
   colBlock: number[];
   /** Number of C-blocks in the im2col matrix. */
   colBlocks: number;
+  /** Whether input 2 is a bias. */
+  hasBias: boolean;
+  /** Channels-last im2col pieces: first C-block and width in C-blocks. */
+  pieces: { offset: number; width: number }[];
 }
 
 const CONV_NLC: OpDef = {
   type: "Conv1dNLC",
-  // inputs: [x, w, src, bias?]; src is the row-blocked im2col [B, L_out, colBlocks*C]
-  // built as IR for a channels-last input, or x again for a channels-first input.
+  // inputs: [x, w, bias?, ...pieces]. For a channels-last input the pieces are the
+  // row-blocked im2col blocks [B, L_out, width*C] (one per row offset, built as IR)
+  // and y is a sum of one Gemm per piece (no concatenated im2col matrix). For a
+  // channels-first input the op writes the im2col matrix itself (output 1).
   emit(n: Node, e: Emitter) {
     const a = n.attrs as unknown as NlcAttrs;
-    const [, w, src, b] = n.inputs;
-    const [y, cols] = n.outputs;
+    const w = n.inputs[1];
+    const b = a.hasBias ? n.inputs[2] : undefined;
+    const pieces = n.inputs.slice(a.hasBias ? 3 : 2);
+    const y = n.outputs[0];
     const c = w.shape[1] as number;
     const o = w.shape[0] as number;
-    let cols3 = e.name(src);
-    if (a.channelsFirstInput) {
-      cols3 = e.fresh(`${n.name}.cols3`);
-      emitIm2colCf(n, e, a, cols3);
-    }
-    e.add("Reshape", [cols3, e.ints([-1, a.colBlocks * c])], [e.name(cols)]);
     // Weight matrix [colBlocks*C, O]: block colBlock[t] = W[:, :, t]^T, unused blocks zero.
     const wt = e.fresh(`${n.name}.w_t`);
     e.add("Transpose", [e.name(w)], [wt], { perm: { ints: [2, 1, 0] } }); // [k, C, O]
@@ -436,35 +453,70 @@ const CONV_NLC: OpDef = {
     }
     const wmat = e.fresh(`${n.name}.w_mat`);
     e.add("Reshape", [wm, e.ints([a.colBlocks * c, o])], [wmat]);
-    const flat = e.fresh(`${n.name}.y_flat`);
-    e.add("Gemm", b ? [e.name(cols), wmat, e.name(b)] : [e.name(cols), wmat], [flat]);
-    e.add("Reshape", [flat, e.ints([-1, a.outLen, o])], [e.name(y)]);
+    if (a.channelsFirstInput) {
+      const cols3 = e.fresh(`${n.name}.cols3`);
+      emitIm2colCf(n, e, a, cols3);
+      const cols = e.name(n.outputs[1]);
+      e.add("Reshape", [cols3, e.ints([-1, a.colBlocks * c])], [cols]);
+      e.add("Gemm", b ? [cols, wmat, e.name(b)] : [cols, wmat], [e.name(y)]);
+      return;
+    }
+    let acc = b ? e.name(b) : "";
+    a.pieces.forEach((piece, k) => {
+      const p2 = e.fresh(`${n.name}.piece${k}`);
+      e.add("Reshape", [e.name(pieces[k]), e.ints([-1, piece.width * c])], [p2]);
+      let wk = wmat;
+      if (a.pieces.length > 1) {
+        wk = e.fresh(`${n.name}.w_piece${k}`);
+        e.add("Slice", [
+          wmat,
+          e.ints([piece.offset * c]),
+          e.ints([(piece.offset + piece.width) * c]),
+          e.ints([0]),
+        ], [wk]);
+      }
+      const out = k === a.pieces.length - 1 ? e.name(y) : e.fresh(`${n.name}.partial${k}`);
+      e.add("Gemm", acc ? [p2, wk, acc] : [p2, wk], [out]);
+      acc = out;
+    });
   },
-  nondiffInputs: [2],
   vjp: (n, [g], needs) => {
     const a = n.attrs as unknown as NlcAttrs;
-    const [x, w, , b] = n.inputs;
-    const cols = n.outputs[1];
-    if (!g) return [null, null, null, null];
+    const [x, w] = n.inputs;
+    const b = a.hasBias ? n.inputs[2] : undefined;
+    const pieces = n.inputs.slice(a.hasBias ? 3 : 2);
+    if (!g) return n.inputs.map(() => null);
     const [o, c, k] = w.shape as number[];
-    const g2 = reshape(g, [-1, o]); // [B*L_out, O]
+    const g2 = g; // [B*L_out, O]
     let gw: Tensor | null = null;
     if (needs[1]) {
-      const dcols = gemm(cols, g2, { transA: true }); // [colBlocks*C, O]
-      const blocks = reshape(dcols, [a.colBlocks, c, o]);
-      const taps = a.colBlock.every((r, t) => r === t) && a.colBlocks === k
-        ? blocks
-        : gatherStatic(blocks, a.colBlock, 0); // [k, C, O]
-      gw = transpose(taps, [2, 1, 0]);
+      // dW' = cols^T g, one GEMM per im2col piece. The narrower operand is the
+      // transposed one (MLAS packs the other): g^T piece -> [O, width] when the piece
+      // is wider than O (later layers), piece^T g -> [width, O] otherwise (first layer).
+      const srcs = a.channelsFirstInput
+        ? [n.outputs[1]]
+        : pieces.map((p, i) => reshape(p, [-1, a.pieces[i].width * c]));
+      const wide = srcs.every((src) => (src.shape[1] as number) >= o);
+      const identity = a.colBlock.every((r, t) => r === t) && a.colBlocks === k;
+      if (wide) {
+        const dw = concat(srcs.map((src) => gemm(g2, src, { transA: true })), { axis: 1 });
+        const blocks = reshape(dw, [o, a.colBlocks, c]); // [O, colBlocks, C]
+        gw = transpose(identity ? blocks : gatherStatic(blocks, a.colBlock, 1), [0, 2, 1]);
+      } else {
+        // (a Transpose right after these Gemms would be folded back by ONNX Runtime)
+        const dw = concat(srcs.map((src) => gemm(src, g2, { transA: true })), { axis: 0 });
+        const blocks = reshape(dw, [a.colBlocks, c, o]); // [colBlocks, C, O]
+        gw = transpose(identity ? blocks : gatherStatic(blocks, a.colBlock, 0), [2, 1, 0]);
+      }
     }
-    const gb = b && needs[3] ? reduceSum(g2, { axes: [0] }) : null;
+    const gb = b && needs[2] ? reduceSum(g2, { axes: [0] }) : null;
     let gx: Tensor | null = null;
     if (needs[0]) {
       const length = x.shape[a.channelsFirstInput ? 2 : 1] as number;
-      gx = rowInputGrad(g, w, a, length);
+      gx = rowInputGrad(reshape(g2, [x.shape[0], a.outLen, o]), w, a, length);
       if (a.channelsFirstInput) gx = transpose(gx, [0, 2, 1]);
     }
-    return [gx, gw, null, gb];
+    return n.inputs.map((_, i) => (i === 0 ? gx : i === 1 ? gw : i === 2 && b ? gb : null));
   },
 };
 
@@ -523,49 +575,66 @@ function conv1dNlc(
   const batch = x.shape[0];
   let colBlock: number[];
   let colBlocks: number;
-  let src = x;
+  const pieces: Tensor[] = [];
+  const pieceSpans: { offset: number; width: number }[] = [];
   if (channelsFirstInput) {
     colBlock = [...Array(k).keys()];
     colBlocks = k;
   } else {
-    // Row-blocked im2col as IR (Slice/Pad/Concat); the node differentiates x itself.
+    // Row-blocked im2col pieces as IR (Slice/Pad); the node differentiates x itself.
     const place = placeTaps(a);
     const xr = stopGradient(toRows(x, a.stride));
-    const pieces: Tensor[] = [];
     colBlock = new Array(k).fill(0);
     let offset = 0;
     for (const row of place.rows) {
-      let piece = shiftRows(xr, row.delta, outLen);
-      const width = (row.hi - row.lo + 1) * c;
-      if (width < a.stride * c) {
-        piece = slice(piece, [row.lo * c], [row.lo * c + width], { axes: [2] });
-      }
+      const width = row.hi - row.lo + 1;
+      pieces.push(shiftRows(xr, row.delta, outLen, [row.lo * c, (row.lo + width) * c]));
+      pieceSpans.push({ offset, width });
       for (let t = 0; t < k; t++) {
         if (place.delta[t] === row.delta) colBlock[t] = offset + place.beta[t] - row.lo;
       }
-      offset += row.hi - row.lo + 1;
-      pieces.push(piece);
+      offset += width;
     }
     colBlocks = offset;
-    src = concat(pieces, { axis: 2 });
   }
-  const inputs = bias ? [x, w, src, bias] : [x, w, src];
-  const attrs: NlcAttrs = { ...a, channelsFirstInput, outLen, colBlock, colBlocks };
-  return x.graph.apply(CONV_NLC, inputs, [
-    { shape: [batch, outLen, o], dtype: x.dtype },
-    { shape: [mulDims(batch, outLen), colBlocks * c], dtype: x.dtype },
-  ], attrs)[0];
+  const inputs = [x, w, ...(bias ? [bias] : []), ...pieces];
+  const attrs: NlcAttrs = {
+    ...a,
+    channelsFirstInput,
+    outLen,
+    colBlock,
+    colBlocks,
+    hasBias: !!bias,
+    pieces: pieceSpans,
+  };
+  const outputs = [{ shape: [mulDims(batch, outLen), o], dtype: x.dtype }];
+  if (channelsFirstInput) {
+    outputs.push({ shape: [mulDims(batch, outLen), colBlocks * c], dtype: x.dtype });
+  }
+  // The GEMM output [B*L_out, O] is reshaped by a separate IR node, so an activation
+  // applied next is written before the reshape and fused with the Gemm by ONNX Runtime.
+  const flat = x.graph.apply(CONV_NLC, inputs, outputs, attrs)[0];
+  return reshape(flat, [batch, outLen, o]);
 }
 
-/** Shift along axis 1 of `[B, n, O]`: out[m] = g[m + q] for m < len, zero outside [0, n). */
-function shiftRows(g: Tensor, q: number, len: number): Tensor {
+/**
+ * Shift along axis 1 of `[B, n, W]`: out[m] = g[m + q] for m < len, zero outside
+ * [0, n); optionally keep only columns [lo, hi) of axis 2 (one Slice for both).
+ */
+function shiftRows(g: Tensor, q: number, len: number, columns?: [number, number]): Tensor {
   const n = g.shape[1] as number;
+  const width = g.shape[2] as number;
+  const [lo, hi] = columns ?? [0, width];
   const start = Math.max(0, q);
   const end = Math.min(n, len + q);
   if (end <= start) {
-    return zerosLike(slice(pad(g, { 1: [0, len] }), [n], [n + len], { axes: [1] }));
+    const cut = slice(pad(g, { 1: [0, len] }), [n, lo], [n + len, hi], { axes: [1, 2] });
+    return zerosLike(cut);
   }
-  let r = start === 0 && end === n ? g : slice(g, [start], [end], { axes: [1] });
+  let r = g;
+  if (start > 0 || end < n || lo > 0 || hi < width) {
+    r = slice(g, [start, lo], [end, hi], { axes: [1, 2] });
+  }
   const before = Math.max(0, -q);
   const after = len - before - (end - start);
   if (before > 0 || after > 0) r = pad(r, { 1: [before, after] });

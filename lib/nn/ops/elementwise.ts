@@ -331,7 +331,9 @@ const WHERE = simpleOp("Where", {
  * @throws {ShapeError} When shapes do not broadcast.
  */
 export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
-  if (cond.dtype !== "bool") throw new TypeError(`Where: condition must be bool, got ${cond.dtype}`);
+  if (cond.dtype !== "bool") {
+    throw new TypeError(`Where: condition must be bool, got ${cond.dtype}`);
+  }
   const [x, y] = operands("Where", a, b);
   requireFloat("Where", x, y);
   const shape = broadcastShapes("Where", cond.shape, broadcastShapes("Where", x.shape, y.shape));

@@ -29,7 +29,11 @@ interface GemmAttrs {
 const GEMM = simpleOp("Gemm", {
   attrs: (n) => {
     const a = n.attrs as unknown as GemmAttrs;
-    return { transA: { i: a.transA ? 1 : 0 }, transB: { i: a.transB ? 1 : 0 }, alpha: { f: a.alpha } };
+    return {
+      transA: { i: a.transA ? 1 : 0 },
+      transB: { i: a.transB ? 1 : 0 },
+      alpha: { f: a.alpha },
+    };
   },
   vjp: (n, [g], needs) => {
     const [a, b, c] = n.inputs;
@@ -169,4 +173,3 @@ export function linearMap(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
   const y = gemm(flat, weight, { transB: true, c: bias });
   return reshape(y, [...x.shape.slice(0, -1), weight.shape[0]]);
 }
-

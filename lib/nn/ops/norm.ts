@@ -28,9 +28,7 @@ const LAYER_NORM: OpDef = {
   emit(n: Node, e: Emitter) {
     const { axis, eps } = n.attrs as unknown as LayerNormAttrs;
     // Mean and InvStdDev outputs exist only for float32 in ONNX Runtime.
-    const outs = e.dtype === "float32"
-      ? n.outputs.map((t) => e.name(t))
-      : [e.name(n.outputs[0])];
+    const outs = e.dtype === "float32" ? n.outputs.map((t) => e.name(t)) : [e.name(n.outputs[0])];
     e.add("LayerNormalization", n.inputs.map((t) => e.name(t)), outs, {
       axis: { i: axis },
       epsilon: { f: eps },
@@ -49,7 +47,9 @@ const LAYER_NORM: OpDef = {
     } else {
       mean = reduceMean(x, { axes: normAxes, keepdims: true });
       const xc = sub(x, mean);
-      invStd = reciprocal(sqrt(add(reduceMean(mul(xc, xc), { axes: normAxes, keepdims: true }), eps)));
+      invStd = reciprocal(
+        sqrt(add(reduceMean(mul(xc, xc), { axes: normAxes, keepdims: true }), eps)),
+      );
     }
     const xhat = mul(sub(x, mean), invStd);
     const gw = needs[1] ? reduceSum(mul(g!, xhat), { axes: leadAxes }) : null;
@@ -191,9 +191,16 @@ export function batchNormMap(x: Tensor, options: BatchNormOptions): BatchNormRes
   const eps = options.eps ?? 1e-5;
   const momentum = options.momentum ?? 0.1;
   if (!options.training) {
-    const y = apply1(x.graph, BN_EVAL, [x, weight, bias, runningMean, runningVar], x.shape, x.dtype, {
-      eps,
-    });
+    const y = apply1(
+      x.graph,
+      BN_EVAL,
+      [x, weight, bias, runningMean, runningVar],
+      x.shape,
+      x.dtype,
+      {
+        eps,
+      },
+    );
     return { y };
   }
   const axes = x.shape.map((_, i) => i).filter((i) => i !== 1);

@@ -23,11 +23,13 @@ function checkPool(op: string, x: Tensor, a: PoolAttrs): number {
   requireFloat(op, x);
   requireRank(op, x, [3]);
   const length = staticDim(op, x, 2);
-  for (const [name, v, min] of [["kernel", a.kernel, 1], ["stride", a.stride, 1], [
-    "padding",
-    a.padding,
-    0,
-  ]] as const) {
+  for (
+    const [name, v, min] of [["kernel", a.kernel, 1], ["stride", a.stride, 1], [
+      "padding",
+      a.padding,
+      0,
+    ]] as const
+  ) {
     if (!Number.isInteger(v) || v < min) {
       throw new RangeError(`${op}: ${name} must be an integer >= ${min}, got ${v}`);
     }
@@ -62,7 +64,9 @@ const ARGMAX: OpDef = {
 export function argMax(x: Tensor, axis: number): Tensor {
   const a = axis < 0 ? axis + x.rank : axis;
   if (a < 0 || a >= x.rank) {
-    throw new ShapeError("ArgMax", `axis ${axis} out of range for ${formatShape(x.shape)}`, [x.shape]);
+    throw new ShapeError("ArgMax", `axis ${axis} out of range for ${formatShape(x.shape)}`, [
+      x.shape,
+    ]);
   }
   const shape = [...x.shape];
   shape[a] = 1;
@@ -187,7 +191,9 @@ export function adaptiveAvgPool1d(x: Tensor, outputSize: number): Tensor {
   requireFloat("AdaptiveAvgPool1d", x);
   requireRank("AdaptiveAvgPool1d", x, [3]);
   if (!Number.isInteger(outputSize) || outputSize < 1) {
-    throw new RangeError(`AdaptiveAvgPool1d: output size must be a positive integer, got ${outputSize}`);
+    throw new RangeError(
+      `AdaptiveAvgPool1d: output size must be a positive integer, got ${outputSize}`,
+    );
   }
   const length = staticDim("AdaptiveAvgPool1d", x, 2);
   if (outputSize === length) return x;

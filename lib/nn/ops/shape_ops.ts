@@ -8,14 +8,13 @@ import type { Emitter, Node, OpDef, Tensor } from "../graph.ts";
 import {
   broadcastShapes,
   type Dim,
+  dimProduct,
   formatShape,
   isStatic,
+  makeDim,
   normAxis,
   sameShape,
-  type Shape,
   ShapeError,
-  dimProduct,
-  makeDim,
 } from "../shape.ts";
 import { apply1, simpleOp } from "./_define.ts";
 import { unbroadcast } from "./reduce.ts";
@@ -249,7 +248,9 @@ export function slice(
     normAxis("Slice", a, x.rank, x.shape)
   );
   const steps = options.steps ?? axes.map(() => 1);
-  if (starts.length !== axes.length || ends.length !== axes.length || steps.length !== axes.length) {
+  if (
+    starts.length !== axes.length || ends.length !== axes.length || steps.length !== axes.length
+  ) {
     throw new RangeError("Slice: starts, ends, axes and steps must have the same length");
   }
   const shape = [...x.shape];
@@ -362,7 +363,9 @@ export function pad(x: Tensor, pads: Readonly<Record<number, readonly [number, n
   for (const [k, [b, a]] of Object.entries(pads)) {
     const axis = normAxis("Pad", Number(k), x.rank, x.shape);
     if (b < 0 || a < 0 || !Number.isInteger(b) || !Number.isInteger(a)) {
-      throw new ShapeError("Pad", `pads must be non-negative integers, got [${b}, ${a}]`, [x.shape]);
+      throw new ShapeError("Pad", `pads must be non-negative integers, got [${b}, ${a}]`, [
+        x.shape,
+      ]);
     }
     if (b === 0 && a === 0) continue;
     const d = shape[axis];

@@ -34,7 +34,9 @@ export function assertClose(
     const ok = Math.abs(actual[i] - expected[i]) <= atol + rtol * Math.abs(expected[i]);
     if (!ok) {
       assert.fail(
-        `${options.label ?? "values"}[${i}]: ${actual[i]} vs expected ${expected[i]} (rtol ${rtol}, atol ${atol})`,
+        `${options.label ?? "values"}[${i}]: ${actual[i]} vs expected ${
+          expected[i]
+        } (rtol ${rtol}, atol ${atol})`,
       );
     }
   }
@@ -64,7 +66,9 @@ export async function evalWithGradients(
   const { output, wrt } = build(g);
   const Arr = dtype === "float64" ? Float64Array : Float32Array;
   const f: Record<string, ort.Tensor> = {};
-  for (const [k, v] of Object.entries(feeds)) f[k] = new ort.Tensor(dtype, Arr.from(v.data), [...v.shape]);
+  for (const [k, v] of Object.entries(feeds)) {
+    f[k] = new ort.Tensor(dtype, Arr.from(v.data), [...v.shape]);
+  }
   const fwd = await Session.create(emitModel(g, { output }));
   const first = (await fwd.run(f)).output;
   await fwd.release();

@@ -50,8 +50,8 @@ import {
   square,
   squeeze,
   sub,
-  type Tensor,
   tanh,
+  type Tensor,
   transpose,
   unsqueeze,
   where,
@@ -224,10 +224,12 @@ Deno.test("linearMap() on rank-2 and rank-3 inputs", async () => {
 
 Deno.test("reductions over static and symbolic axes, with and without keepdims", async () => {
   for (const op of [reduceSum, reduceMean, reduceMax]) {
-    for (const [axes, keepdims] of [[[0], false], [[1, 2], true], [[2], false], [
-      undefined,
-      false,
-    ]] as const) {
+    for (
+      const [axes, keepdims] of [[[0], false], [[1, 2], true], [[2], false], [
+        undefined,
+        false,
+      ]] as const
+    ) {
       await forBatches((b) =>
         check((g) => {
           const x = g.input("x", ["batch", 3, 4]);
@@ -247,7 +249,10 @@ Deno.test("reshape, flatten, transpose, squeeze and unsqueeze pass gradients bac
       const u = squeeze(unsqueeze(f, [1, 3]), [1]);
       const m = reshape(x, [-1, 4]); // [batch*6, 4]
       return {
-        output: add(reduceSum(u, { axes: [2] }), reduceSum(reshape(m, ["batch", 24]), { axes: [1], keepdims: true })),
+        output: add(
+          reduceSum(u, { axes: [2] }),
+          reduceSum(reshape(m, ["batch", 24]), { axes: [1], keepdims: true }),
+        ),
         wrt: { x },
       };
     }, { x: randomFeed(rng, [b, 2, 3, 4]) })
@@ -264,7 +269,12 @@ Deno.test("concat, split, slice (with steps) and pad pass gradients back", async
       const s = slice(x, [1], [7], { axes: [2], steps: [2] }); // [b, 3, 3]
       const s2 = slice(pad(x, { 2: [2, 1] }), [0, 1], [2, 9], { axes: [1, 2], steps: [1, 3] });
       return {
-        output: concat([reduceSum(p1, { axes: [1] }), reduceSum(p3, { axes: [1] }), reduceSum(s, { axes: [1] }), reduceSum(s2, { axes: [1] })], { axis: 1 }),
+        output: concat([
+          reduceSum(p1, { axes: [1] }),
+          reduceSum(p3, { axes: [1] }),
+          reduceSum(s, { axes: [1] }),
+          reduceSum(s2, { axes: [1] }),
+        ], { axis: 1 }),
         wrt: { x, y },
       };
     }, { x: randomFeed(rng, [b, 3, 7]), y: randomFeed(rng, [b, 2, 7]) })
@@ -306,7 +316,13 @@ Deno.test("batchNormMap() in train mode (batch statistics) and eval mode", async
         const b = g.input("b", [3]);
         const rm = g.buffer("rm", [3], { init: normal(0, 0.3) });
         const rv = g.buffer("rv", [3], { init: ones() });
-        const { y } = batchNormMap(x, { weight: w, bias: b, runningMean: rm, runningVar: rv, training });
+        const { y } = batchNormMap(x, {
+          weight: w,
+          bias: b,
+          runningMean: rm,
+          runningVar: rv,
+          training,
+        });
         return { output: y, wrt: { x, w, b } };
       }, { x: randomFeed(rng, shape, -2, 2), w: randomFeed(rng, [3]), b: randomFeed(rng, [3]) });
     }
@@ -326,7 +342,12 @@ Deno.test("conv1dMap() im2col in float64 for strides, paddings and dilations inc
         const x = g.input("x", ["batch", 2, c.length]);
         const w = g.input("w", [3, 2, c.k]);
         const bias = g.input("bias", [3]);
-        const y = conv1dMap(x, w, { bias, stride: c.stride, padding: c.padding, dilation: c.dilation });
+        const y = conv1dMap(x, w, {
+          bias,
+          stride: c.stride,
+          padding: c.padding,
+          dilation: c.dilation,
+        });
         return { output: y, wrt: { x, w, bias } };
       }, {
         x: randomFeed(rng, [b, 2, c.length]),
@@ -338,7 +359,9 @@ Deno.test("conv1dMap() im2col in float64 for strides, paddings and dilations inc
 });
 
 Deno.test("maxPool1d() sends gradients to window maxima, with and without padding", async () => {
-  for (const opts of [{ kernel: 2 }, { kernel: 3, stride: 2, padding: 1 }, { kernel: 3, stride: 1 }]) {
+  for (
+    const opts of [{ kernel: 2 }, { kernel: 3, stride: 2, padding: 1 }, { kernel: 3, stride: 1 }]
+  ) {
     await forBatches((b) =>
       check((g) => {
         const x = g.input("x", ["batch", 2, 9]);
@@ -363,10 +386,14 @@ Deno.test("avgPool1d() and adaptiveAvgPool1d() (uneven windows)", async () => {
 
 Deno.test("dropout() multiplies by the fed mask in train mode and its gradient", async () => {
   const mask = { data: [0, 2, 2, 0, 2, 2], shape: [2, 3] };
-  await check((g) => {
-    const x = g.input("x", ["batch", 3]);
-    return { output: tanh(dropout(x, 0.5)), wrt: { x } };
-  }, { x: randomFeed(rng, [2, 3]) }, { training: true, masks: { "dropout_mask.0": mask } });
+  await check(
+    (g) => {
+      const x = g.input("x", ["batch", 3]);
+      return { output: tanh(dropout(x, 0.5)), wrt: { x } };
+    },
+    { x: randomFeed(rng, [2, 3]) },
+    { training: true, masks: { "dropout_mask.0": mask } },
+  );
 });
 
 Deno.test("parameters are checked through the flat parameter vector", async () => {

@@ -78,10 +78,15 @@ Deno.test("gradient clipping scales gradients exactly when the norm exceeds the 
     }, { parameters: store, dtype: "float64", maxGradNorm });
     // With m = v = 0 Adam's first step moves each coordinate by lr * g / (|g| + eps').
     // Instead read the clipped gradient from the first moment: m1 = 0.1 * clipped g.
-    const r = await step.run({ x: { data: Float64Array.from(x), dims: [4] } }, { learningRate: 1e-3 });
+    const r = await step.run({ x: { data: Float64Array.from(x), dims: [4] } }, {
+      learningRate: 1e-3,
+    });
     assertClose([r.gradNorm], [5], { rtol: 1e-12, label: "norm before clipping" });
     const coef = Math.min(1, maxGradNorm / (5 + 1e-6));
-    assertClose(step.state().adamM, x.map((xi) => 0.1 * xi * coef), { rtol: 1e-12, label: "clipped" });
+    assertClose(step.state().adamM, x.map((xi) => 0.1 * xi * coef), {
+      rtol: 1e-12,
+      label: "clipped",
+    });
     await step.release();
   }
 });
@@ -94,13 +99,17 @@ Deno.test("the update gate keeps parameters and Adam state unchanged when false"
     const loss = sum(mul(w, x));
     return { loss, gate: greater(sum(x), 0), metrics: { sum_x: sum(x) } };
   }, { parameters: store, dtype: "float64" });
-  const skipped = await step.run({ x: { data: Float64Array.of(-1, -2), dims: [2] } }, { learningRate: 0.1 });
+  const skipped = await step.run({ x: { data: Float64Array.of(-1, -2), dims: [2] } }, {
+    learningRate: 0.1,
+  });
   assert.equal(skipped.applied, false);
   assert.equal(skipped.metrics.sum_x, -3);
   assert.deepEqual([...step.parameters], [1, 2]);
   assert.deepEqual([...step.state().adamM], [0, 0]);
   assert.equal(step.step, 0);
-  const done = await step.run({ x: { data: Float64Array.of(1, 2), dims: [2] } }, { learningRate: 0.1 });
+  const done = await step.run({ x: { data: Float64Array.of(1, 2), dims: [2] } }, {
+    learningRate: 0.1,
+  });
   assert.equal(done.applied, true);
   assert.equal(step.step, 1);
   // First Adam step moves each weight by lr * sign(g) (up to eps).
@@ -162,10 +171,16 @@ Deno.test("linear regression trained with the engine reaches the closed-form lea
   }, { parameters: store });
   for (let epoch = 0; epoch < 1500; epoch++) {
     const lr = epoch < 1000 ? 0.02 : 0.002;
-    await step.run({ x: { data: xs, dims: [n, 3] }, y: { data: ys, dims: [n, 1] } }, { learningRate: lr });
+    await step.run({ x: { data: xs, dims: [n, 3] }, y: { data: ys, dims: [n, 1] } }, {
+      learningRate: lr,
+    });
   }
   step.copyTo(store);
-  assertClose(store.values("fc.weight"), sol.slice(0, 3), { rtol: 1e-3, atol: 1e-3, label: "weight" });
+  assertClose(store.values("fc.weight"), sol.slice(0, 3), {
+    rtol: 1e-3,
+    atol: 1e-3,
+    label: "weight",
+  });
   assertClose(store.values("fc.bias"), [sol[3]], { rtol: 1e-3, atol: 1e-3, label: "bias" });
   await step.release();
 });
@@ -209,8 +224,10 @@ Deno.test("a two-layer classifier learns XOR-like quadrants to 100% accuracy", a
   const b2 = store.values("net.2.bias");
   let correct = 0;
   for (let i = 0; i < n; i++) {
-    const h = Array.from({ length: 32 }, (_, j) =>
-      Math.max(0, w0[j * 2] * xs[i * 2] + w0[j * 2 + 1] * xs[i * 2 + 1] + b0[j]));
+    const h = Array.from(
+      { length: 32 },
+      (_, j) => Math.max(0, w0[j * 2] * xs[i * 2] + w0[j * 2 + 1] * xs[i * 2 + 1] + b0[j]),
+    );
     const z = [0, 1].map((k) => h.reduce((a, hj, j) => a + hj * w2[k * 32 + j], b2[k]));
     if ((z[1] > z[0] ? 1 : 0) === labels[i]) correct++;
   }

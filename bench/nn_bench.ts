@@ -6,6 +6,10 @@
  *
  * Usage: deno task bench:nn [--json] [--profile] [--rounds N] [--threads N] [--presets a,b]
  *
+ * `--profile` turns on ONNX Runtime's profiler for the update sessions (files in
+ * tmp/) and prints kernel time per op type and the slowest nodes; profiling adds
+ * per-node overhead, so take the timings from a run without it.
+ *
  * @module
  */
 import { parseArgs } from "node:util";
@@ -99,6 +103,9 @@ async function benchUpdate(preset: PresetName): Promise<BenchRow> {
     maskTimes.push((performance.now() - t0) / perRound);
   }
   await step.release();
+  if (args.profile) {
+    profiles.push(`${preset} update:\n${await summarizeProfile(`tmp/nn_bench_${preset}`)}`);
+  }
   const ms = median(times);
   const flops = countFlops(step.model.irNodes, { batch });
   return {
@@ -110,6 +117,38 @@ async function benchUpdate(preset: PresetName): Promise<BenchRow> {
     gflop_per_s: round(flops / (ms * 1e6), 2),
     onnx_nodes: step.model.nodeCount,
   };
+}
+
+/** Kernel time per op type and per node from an ONNX Runtime profile file. */
+async function summarizeProfile(prefix: string): Promise<string> {
+  const dir = "tmp";
+  const name = prefix.slice(dir.length + 1);
+  const files = [...Deno.readDirSync(dir)].filter((e) => e.name.startsWith(name)).map((e) => e.name)
+    .sort();
+  const events = JSON.parse(await Deno.readTextFile(`${dir}/${files[files.length - 1]}`));
+  let runs = 0;
+  const byOp = new Map<string, number>();
+  const byNode = new Map<string, number>();
+  let total = 0;
+  for (const e of events) {
+    if (e.cat === "Session" && e.name === "model_run") runs++;
+    if (e.cat !== "Node" || !String(e.name).endsWith("_kernel_time")) continue;
+    const op = e.args?.op_name ?? "?";
+    byOp.set(op, (byOp.get(op) ?? 0) + e.dur);
+    const node = String(e.name).replace(/_kernel_time$/, "");
+    byNode.set(node, (byNode.get(node) ?? 0) + e.dur);
+    total += e.dur;
+  }
+  const ms = (us: number) => (us / runs / 1000).toFixed(3);
+  const lines = [`  kernel time per update ${ms(total)} ms over ${runs} runs; by op type:`];
+  for (const [op, d] of [...byOp].sort((a, b) => b[1] - a[1]).slice(0, 12)) {
+    lines.push(`    ${op.padEnd(14)} ${ms(d)} ms  ${(100 * d / total).toFixed(1)}%`);
+  }
+  lines.push("  slowest nodes:");
+  for (const [node, d] of [...byNode].sort((a, b) => b[1] - a[1]).slice(0, 8)) {
+    lines.push(`    ${ms(d)} ms  ${node}`);
+  }
+  return lines.join("\n");
 }
 
 async function benchInference(preset: PresetName, batch: number): Promise<BenchRow> {
@@ -145,6 +184,8 @@ function round(x: number, digits = 3): number {
   return Math.round(x * f) / f;
 }
 
+const profiles: string[] = [];
+if (args.profile) await Deno.mkdir("tmp", { recursive: true });
 const rows: BenchRow[] = [];
 for (const preset of presets) {
   rows.push(await benchUpdate(preset));
@@ -172,4 +213,5 @@ if (args.json) {
       );
     }
   }
+  for (const p of profiles) console.log(p);
 }

@@ -174,3 +174,18 @@ export {
 } from "./training.ts";
 export { createInferenceModel, InferenceModel, type InferenceModelOptions } from "./inference.ts";
 export { countFlops } from "./flops.ts";
+export {
+  checkLayout,
+  type Checkpoint,
+  type CheckpointEntry,
+  CheckpointError,
+  checkpointFromStore,
+  checkpointFromTraining,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  loadCheckpoint,
+  restoreStore,
+  restoreTraining,
+  saveCheckpoint,
+} from "./checkpoint.ts";
+export { exportModel, type ExportOptions, writeOnnx } from "./export.ts";

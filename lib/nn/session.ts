@@ -6,6 +6,9 @@
  * @module
  */
 import * as ort from "onnxruntime-node";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import process from "node:process";
 import { onnx } from "./_onnx.ts";
 import type { EmittedModel, ValueSpec } from "./emit.ts";
 
@@ -88,6 +91,15 @@ export function probeExecutionProviders(): Promise<ExecutionProviderProbe> {
   probeCache ??= (async () => {
     const listed = ort.listSupportedBackends().find((b) => b.name === "cuda");
     if (!listed) return { cpu: true, cuda: false, cudaReason: "CUDA backend not listed" };
+    const missing = missingCudaLibrary();
+    if (missing) {
+      return {
+        cpu: true,
+        cuda: false,
+        cudaReason:
+          `onnxruntime-node's CUDA provider library is not installed (${missing} not found)`,
+      };
+    }
     try {
       const s = await ort.InferenceSession.create(tinyModel(), {
         executionProviders: ["cuda"],
@@ -103,8 +115,29 @@ export function probeExecutionProviders(): Promise<ExecutionProviderProbe> {
   return probeCache;
 }
 
-/** A feed value: typed array data plus dims. */
-export type FeedValue = ort.Tensor;
+/**
+ * Path of the CUDA provider library onnxruntime-node would load, when it is absent
+ * (it is downloaded by the package's install script, which cannot run offline);
+ * undefined when present or when the package location cannot be determined.
+ */
+function missingCudaLibrary(): string | undefined {
+  try {
+    const main = createRequire(import.meta.url).resolve("onnxruntime-node");
+    const dir = join(dirname(main), "..", "bin", "napi-v6", process.platform, process.arch);
+    const file = process.platform === "win32"
+      ? "onnxruntime_providers_cuda.dll"
+      : "libonnxruntime_providers_cuda.so";
+    const path = join(dir, file);
+    try {
+      Deno.statSync(path);
+      return undefined;
+    } catch {
+      return path;
+    }
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * An ONNX Runtime inference session with fixed options, reused for every call.

@@ -7,3 +7,8 @@
  * @module
  */
 export * from "./lib/rng/mod.ts";
+/**
+ * The tensor engine, as a namespace (its op names such as `add` and `mean` would
+ * collide with other modules' helpers).
+ */
+export * as nn from "./lib/nn/mod.ts";

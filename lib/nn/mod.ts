@@ -48,11 +48,11 @@ export {
 } from "./emit.ts";
 export { type GradientOptions, gradients, NonDifferentiableError } from "./autodiff.ts";
 export {
+  detectExecutionProviders,
   type ExecutionProvider,
   ExecutionProviderError,
   type ExecutionProviderProbe,
   type OptimizationLevel,
-  probeExecutionProviders,
   Session,
   type SessionOptions,
 } from "./session.ts";

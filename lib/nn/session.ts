@@ -50,7 +50,7 @@ export class ExecutionProviderError extends Error {
   }
 }
 
-/** Result of {@linkcode probeExecutionProviders}. */
+/** Result of {@linkcode detectExecutionProviders}. */
 export interface ExecutionProviderProbe {
   /** Always true: the CPU provider is bundled. */
   cpu: true;
@@ -87,7 +87,7 @@ function tinyModel(): Uint8Array {
  * only when a session with the CUDA provider can be created and run (its
  * libraries are not bundled with onnxruntime-node). Never throws; cached.
  */
-export function probeExecutionProviders(): Promise<ExecutionProviderProbe> {
+export function detectExecutionProviders(): Promise<ExecutionProviderProbe> {
   probeCache ??= (async () => {
     const listed = ort.listSupportedBackends().find((b) => b.name === "cuda");
     if (!listed) return { cpu: true, cuda: false, cudaReason: "CUDA backend not listed" };
@@ -187,7 +187,7 @@ export class Session {
     let provider: ExecutionProvider = "cpu";
     const wanted = options.executionProvider ?? "cpu";
     if (wanted !== "cpu") {
-      const probe = await probeExecutionProviders();
+      const probe = await detectExecutionProviders();
       if (probe.cuda) provider = "cuda";
       else if (wanted === "cuda") {
         throw new ExecutionProviderError(

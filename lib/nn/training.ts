@@ -117,7 +117,7 @@ export function buildTrainingGraph(
     const gr = byName.get(info.name);
     return gr ? reshape(gr, [info.size]) : g.constant(new Float64Array(info.size), [info.size]);
   });
-  let grad = concat(pieces, { axis: 0 });
+  const grad = concat(pieces, { axis: 0 });
 
   const params = g.input(TRAINING_IO.params, [P]);
   const m = g.input(TRAINING_IO.adamM, [P]);
@@ -125,16 +125,23 @@ export function buildTrainingGraph(
   const stepSize = g.input(TRAINING_IO.stepSize, []);
   const bias2Sqrt = g.input(TRAINING_IO.bias2Sqrt, []);
 
-  const gradNorm = sqrt(reduceSum(mul(grad, grad)));
+  // Global 2-norm of the unclipped gradient; g*g is reused for the second moment.
+  const gradSq = mul(grad, grad);
+  const gradNorm = sqrt(reduceSum(gradSq));
+  // Clipping coefficient folded into the (scalar) moment weights:
+  // m' = b1 m + (1 - b1) c g,  v' = b2 v + (1 - b2) c^2 g^2.
+  let mWeight: Tensor | number = 1 - beta1;
+  let vWeight: Tensor | number = 1 - beta2;
   if (options.maxGradNorm !== undefined) {
     if (!(options.maxGradNorm > 0)) {
       throw new RangeError(`maxGradNorm must be positive, got ${options.maxGradNorm}`);
     }
     const coef = minimum(div(options.maxGradNorm, add(gradNorm, 1e-6)), 1);
-    grad = mul(grad, coef);
+    mWeight = mul(coef, 1 - beta1);
+    vWeight = mul(mul(coef, coef), 1 - beta2);
   }
-  let m2 = add(mul(m, beta1), mul(grad, 1 - beta1));
-  let v2 = add(mul(v, beta2), mul(mul(grad, grad), 1 - beta2));
+  let m2 = add(mul(m, beta1), mul(grad, mWeight));
+  let v2 = add(mul(v, beta2), mul(gradSq, vWeight));
   const denom = add(div(sqrt(v2), bias2Sqrt), eps);
   let p2 = sub(params, mul(stepSize, div(m2, denom)));
   if (spec.gate) {

@@ -3,27 +3,27 @@ import assert from "node:assert/strict";
 import { SeededRng } from "../../../lib/rng/mod.ts";
 import {
   createInferenceModel,
+  detectExecutionProviders,
   emitModel,
   ExecutionProviderError,
   Graph,
   linear,
   ParameterStore,
-  probeExecutionProviders,
   Session,
   tanh,
 } from "../../../lib/nn/mod.ts";
 import { buildPolicy } from "../../../bench/_policies.ts";
 import { assertClose } from "./_helpers.ts";
 
-Deno.test("probeExecutionProviders() never throws and always reports CPU", async () => {
-  const probe = await probeExecutionProviders();
+Deno.test("detectExecutionProviders() never throws and always reports CPU", async () => {
+  const probe = await detectExecutionProviders();
   assert.equal(probe.cpu, true);
   assert.equal(typeof probe.cuda, "boolean");
   if (!probe.cuda) assert.ok(probe.cudaReason && probe.cudaReason.length > 0);
 });
 
 Deno.test("asking for CUDA where it cannot be created fails with ExecutionProviderError; auto falls back to CPU", async () => {
-  const probe = await probeExecutionProviders();
+  const probe = await detectExecutionProviders();
   const g = new Graph();
   const model = emitModel(g, { y: tanh(g.input("x", [2])) });
   if (probe.cuda) {

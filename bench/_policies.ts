@@ -68,8 +68,11 @@ const SQRT2 = Math.SQRT2;
  * channels 3 -> 64 -> 16 -> 16 -> 16, flattened (272) + drive state flattened (15).
  * Conv1d keeps PyTorch's default init (SB3's orthogonal init only touches Linear/Conv2d).
  */
-function dynamicsOriginal(rays: Tensor, drive: Tensor): Tensor {
-  // Channels-last convs (one GEMM each way); the first reads the [batch, 3, 272] rays as is.
+function dynamicsOriginal(rays: Tensor, drive: Tensor, conv: ConvChoice): Tensor {
+  // Default ("auto"): channels-last convs (GEMMs both ways) in train-mode graphs, the first
+  // reading the [batch, 3, 272] rays as they are; ONNX Conv in eval-mode graphs (fewer nodes,
+  // faster at batch 1). Both compute the same function of the same weights.
+  const nlc = conv === "nlc" || (conv === "auto" && rays.graph.training);
   const channels = [64, 16, 16, 16];
   let h = rays;
   channels.forEach((c, i) => {
@@ -79,14 +82,23 @@ function dynamicsOriginal(rays: Tensor, drive: Tensor): Tensor {
       kernel: 3,
       stride: 2,
       padding: 1,
-      layout: "nlc",
-      channelsFirstInput: i === 0,
+      layout: nlc ? "nlc" : "ncl",
+      channelsFirstInput: nlc && i === 0,
+      inputGrad: conv === "ncl-convtranspose" ? "convtranspose" : "phase",
+      weightGrad: conv === "ncl-convtranspose" ? "conv" : "gemm",
     });
     h = dropout(relu(h), 0.3);
   });
-  // [batch, 17, 16] -> PyTorch's flatten order of [batch, 16, 17]
-  return concat([flatten(transpose(h, [0, 2, 1])), flatten(drive)], { axis: 1 });
+  // channels last: [batch, 17, 16] -> PyTorch's flatten order of [batch, 16, 17]
+  return concat([flatten(nlc ? transpose(h, [0, 2, 1]) : h), flatten(drive)], { axis: 1 });
 }
+
+/**
+ * Conv1d formulation of dynamics_original: `auto` (channels last in train mode, channels first
+ * in eval mode), channels last, channels first with phase-split input gradient and GEMM weight
+ * gradient, or channels first with ConvTranspose and a dilated Conv (PLATFORM.md's).
+ */
+export type ConvChoice = "auto" | "nlc" | "ncl-phase" | "ncl-convtranspose";
 
 /**
  * mlp_small: rays flattened (816) -> Linear 64 ReLU Dropout(0.1) -> Linear 32 ReLU
@@ -111,12 +123,17 @@ function mlpSmall(rays: Tensor, drive: Tensor): Tensor {
 /**
  * Build a policy on `g`: extractor, SB3 policy and value MLPs [64, 64] Tanh,
  * action head (2, gain 0.01), value head (1, gain 1), log_std (zeros).
+ * @param options.conv Conv1d formulation of dynamics_original. @default "auto"
  */
-export function buildPolicy(g: Graph, preset: PresetName): PolicyGraph {
+export function buildPolicy(
+  g: Graph,
+  preset: PresetName,
+  options: { conv?: ConvChoice } = {},
+): PolicyGraph {
   const rays = g.input("rays", ["batch", 3, 272]);
   const driveState = g.input("drive_state", ["batch", 3, 5]);
   const features = preset === "dynamics_original"
-    ? dynamicsOriginal(rays, driveState)
+    ? dynamicsOriginal(rays, driveState, options.conv ?? "auto")
     : mlpSmall(rays, driveState);
   const init = { orthogonal: SQRT2 };
   const pi = mlp(features, { name: "mlp_extractor.policy_net", sizes: [64, 64], init });

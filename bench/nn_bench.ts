@@ -5,6 +5,7 @@
  * intra-op thread, for the dynamics_original and mlp_small policies.
  *
  * Usage: deno task bench:nn [--json] [--profile] [--rounds N] [--threads N] [--presets a,b]
+ *        [--conv auto|nlc|ncl-phase|ncl-convtranspose]
  *
  * `--profile` turns on ONNX Runtime's profiler for the update sessions (files in
  * tmp/) and prints kernel time per op type and the slowest nodes; profiling adds
@@ -23,7 +24,7 @@ import {
   type TensorFeed,
 } from "../lib/nn/mod.ts";
 import { bindShape } from "../lib/nn/shape.ts";
-import { buildPolicy, ppoLoss, type PresetName } from "./_policies.ts";
+import { buildPolicy, type ConvChoice, ppoLoss, type PresetName } from "./_policies.ts";
 
 /** One benchmark result row (the `--json` output is an array of these). */
 export interface BenchRow {
@@ -45,11 +46,13 @@ const { values: args } = parseArgs({
     rounds: { type: "string", default: "7" },
     threads: { type: "string", default: "1" },
     presets: { type: "string", default: "dynamics_original,mlp_small" },
+    conv: { type: "string", default: "auto" },
   },
 });
 const rounds = Number(args.rounds);
 const threads = Number(args.threads);
 const presets = args.presets!.split(",") as PresetName[];
+const conv = args.conv as ConvChoice;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -64,7 +67,7 @@ function randomFeed(rng: SeededRng, dims: number[], lo = 0, hi = 1): TensorFeed 
 async function benchUpdate(preset: PresetName): Promise<BenchRow> {
   const batch = 64;
   const store = new ParameterStore(new SeededRng(42));
-  const step = await createTrainingStep((g) => ppoLoss(g, buildPolicy(g, preset)), {
+  const step = await createTrainingStep((g) => ppoLoss(g, buildPolicy(g, preset, { conv })), {
     parameters: store,
     maxGradNorm: 0.5,
     adam: { eps: 1e-5 },
@@ -154,7 +157,7 @@ async function summarizeProfile(prefix: string): Promise<string> {
 async function benchInference(preset: PresetName, batch: number): Promise<BenchRow> {
   const store = new ParameterStore(new SeededRng(42));
   const model = await createInferenceModel((g) => {
-    const p = buildPolicy(g, preset);
+    const p = buildPolicy(g, preset, { conv });
     return { action_mean: p.actionMean, value: p.value, log_std: p.logStd };
   }, { parameters: store, session: { threads } });
   const rng = new SeededRng(9);

@@ -4,7 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { SeededRng } from "../../../lib/rng/mod.ts";
-import { Graph, ParameterStore } from "../../../lib/nn/mod.ts";
+import { createInferenceModel, Graph, ParameterStore } from "../../../lib/nn/mod.ts";
+import { assertClose } from "./_helpers.ts";
 import { buildPolicy } from "../../../bench/_policies.ts";
 
 Deno.test("dynamics_original policy has 50,677 parameters with the reference breakdown", () => {
@@ -43,4 +44,26 @@ Deno.test("train-mode and eval-mode graphs share one parameter layout", () => {
   assert.equal(store.parameterCount, 50_677);
   assert.deepEqual(store.flatParameters(), before);
   assert.equal(g.dropoutMasks.length, 0);
+});
+
+Deno.test("dynamics_original gives the same outputs with channels-last and channels-first convs", async () => {
+  const outputs = (conv: "nlc" | "ncl-phase") => (g: Graph) => {
+    const p = buildPolicy(g, "dynamics_original", { conv });
+    return { action_mean: p.actionMean, value: p.value, features: p.features };
+  };
+  const store = new ParameterStore(new SeededRng(8));
+  const a = await createInferenceModel(outputs("nlc"), { parameters: store });
+  const b = await createInferenceModel(outputs("ncl-phase"), { parameters: store });
+  const rng = new SeededRng(9);
+  const feeds = {
+    rays: { data: Float32Array.from({ length: 3 * 816 }, () => rng.uniform()), dims: [3, 3, 272] },
+    drive_state: { data: Float32Array.from({ length: 45 }, () => rng.uniform()), dims: [3, 3, 5] },
+  };
+  const ra = await a.run(feeds);
+  const rb = await b.run(feeds);
+  for (const k of ["features", "action_mean", "value"]) {
+    assertClose(ra[k], rb[k], { rtol: 1e-5, atol: 1e-6, label: k });
+  }
+  await a.release();
+  await b.release();
 });

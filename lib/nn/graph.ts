@@ -453,14 +453,6 @@ export class Graph {
     }
     this.bufferUpdates.set(name, value);
   }
-
-  /** Leaf tensors of inputs declared with {@linkcode Graph.input} or dropout masks, by name. */
-  inputByName(name: string): Tensor | undefined {
-    for (const n of this.nodes) {
-      if (n.leaf?.kind === "input" && n.leaf.name === name) return n.outputs[0];
-    }
-    return undefined;
-  }
 }
 
 function checkShape(op: string, shape: Shape, staticOnly = false): void {

@@ -46,7 +46,10 @@ export class InferenceModel {
   #session: Session;
   #params: FloatArray;
   #buffers: FloatArray;
-  #outBuffers = new Map<string, FloatArray>();
+  #outBuffers = new Map<
+    string,
+    { fetches: Record<string, ort.Tensor>; result: Record<string, FloatArray> }
+  >();
   #paramTensor: ort.Tensor;
   #bufferTensor: ort.Tensor | null;
 
@@ -142,22 +145,21 @@ export class InferenceModel {
         ortFeeds.buffers = this.#bufferTensor;
       }
     }
-    const fetches: Record<string, ort.Tensor> = {};
-    const result: Record<string, FloatArray> = {};
-    for (const [name, t] of Object.entries(this.#outputs)) {
-      const dims = bindShape(t.shape, bindings);
-      const size = dims.reduce((a, b) => a * b, 1);
-      const key = `${name}:${size}`;
-      let buf = this.#outBuffers.get(key);
-      if (!buf) {
-        buf = newArray(this.#dtype, size);
-        this.#outBuffers.set(key, buf);
+    // Output arrays and their tensor wrappers, cached per binding of the symbolic dims.
+    const key = Object.entries(bindings).map(([k, v]) => `${k}=${v}`).join(",");
+    let out = this.#outBuffers.get(key);
+    if (!out) {
+      out = { fetches: {}, result: {} };
+      for (const [name, t] of Object.entries(this.#outputs)) {
+        const dims = bindShape(t.shape, bindings);
+        const buf = newArray(this.#dtype, dims.reduce((a, b) => a * b, 1));
+        out.fetches[name] = new ort.Tensor(this.#dtype, buf, dims);
+        out.result[name] = buf;
       }
-      fetches[name] = new ort.Tensor(this.#dtype, buf, dims);
-      result[name] = buf;
+      this.#outBuffers.set(key, out);
     }
-    await this.#session.run(ortFeeds, fetches);
-    return result;
+    await this.#session.run(ortFeeds, out.fetches);
+    return out.result;
   }
 
   /** Release the native session. */

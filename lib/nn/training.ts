@@ -253,8 +253,13 @@ export class TrainingStep {
   #m: FloatArray[];
   #v: FloatArray[];
   #buffers: FloatArray[];
-  #maskBuffers = new Map<string, FloatArray>();
+  #maskBuffers = new Map<string, { data: FloatArray; tensor: ort.Tensor }>();
   #scalars: { stepSize: FloatArray; bias2Sqrt: FloatArray };
+  // ONNX Runtime tensor wrappers of the state buffers, [current, next] like the arrays.
+  #stateTensors: { params: ort.Tensor[]; m: ort.Tensor[]; v: ort.Tensor[]; buffers: ort.Tensor[] };
+  #scalarTensors: { stepSize: ort.Tensor; bias2Sqrt: ort.Tensor };
+  // Preallocated scalar outputs (loss, grad_norm, update_applied, metrics).
+  #scalarOutputs = new Map<string, { data: FloatArray; tensor: ort.Tensor }>();
 
   /** @internal Use {@linkcode createTrainingStep}. */
   constructor(
@@ -284,6 +289,23 @@ export class TrainingStep {
     this.#v = [newArray(this.#dtype, P), newArray(this.#dtype, P)];
     this.#buffers = [store.flatBuffers(this.#dtype), newArray(this.#dtype, B)];
     this.#scalars = { stepSize: newArray(this.#dtype, 1), bias2Sqrt: newArray(this.#dtype, 1) };
+    const wrap = (a: FloatArray) => new ort.Tensor(this.#dtype, a, [a.length]);
+    this.#stateTensors = {
+      params: this.#params.map(wrap),
+      m: this.#m.map(wrap),
+      v: this.#v.map(wrap),
+      buffers: this.#buffers.map(wrap),
+    };
+    this.#scalarTensors = {
+      stepSize: new ort.Tensor(this.#dtype, this.#scalars.stepSize, []),
+      bias2Sqrt: new ort.Tensor(this.#dtype, this.#scalars.bias2Sqrt, []),
+    };
+    const scalarNames: string[] = [TRAINING_IO.loss, TRAINING_IO.gradNorm, ...metricNames];
+    if (hasGate) scalarNames.push(TRAINING_IO.applied);
+    for (const name of scalarNames) {
+      const data = newArray(this.#dtype, 1);
+      this.#scalarOutputs.set(name, { data, tensor: new ort.Tensor(this.#dtype, data, []) });
+    }
   }
 
   /** Number of applied Adam steps so far. */
@@ -328,46 +350,46 @@ export class TrainingStep {
       const dims = bindShape(mask.shape, bindings);
       const size = dims.reduce((a, b) => a * b, 1);
       let buf = this.#maskBuffers.get(mask.name);
-      if (!buf || buf.length !== size) {
-        buf = newArray(dtype, size);
+      if (!buf || buf.data.length !== size) {
+        const data = newArray(dtype, size);
+        buf = { data, tensor: new ort.Tensor(dtype, data, dims) };
         this.#maskBuffers.set(mask.name, buf);
       }
-      this.#masks.fill(buf, mask.p);
-      ortFeeds[mask.name] = new ort.Tensor(dtype, buf, dims);
+      this.#masks.fill(buf.data, mask.p);
+      ortFeeds[mask.name] = buf.tensor;
     }
-    const P = this.parameterCount;
-    const B = this.bufferCount;
-    ortFeeds[TRAINING_IO.params] = new ort.Tensor(dtype, this.#params[0], [P]);
-    ortFeeds[TRAINING_IO.adamM] = new ort.Tensor(dtype, this.#m[0], [P]);
-    ortFeeds[TRAINING_IO.adamV] = new ort.Tensor(dtype, this.#v[0], [P]);
-    ortFeeds[TRAINING_IO.stepSize] = new ort.Tensor(dtype, this.#scalars.stepSize, []);
-    ortFeeds[TRAINING_IO.bias2Sqrt] = new ort.Tensor(dtype, this.#scalars.bias2Sqrt, []);
-    const fetches: Record<string, ort.Tensor | null> = {
-      [TRAINING_IO.paramsOut]: new ort.Tensor(dtype, this.#params[1], [P]),
-      [TRAINING_IO.adamMOut]: new ort.Tensor(dtype, this.#m[1], [P]),
-      [TRAINING_IO.adamVOut]: new ort.Tensor(dtype, this.#v[1], [P]),
-      [TRAINING_IO.loss]: null,
-      [TRAINING_IO.gradNorm]: null,
+    const st = this.#stateTensors;
+    ortFeeds[TRAINING_IO.params] = st.params[0];
+    ortFeeds[TRAINING_IO.adamM] = st.m[0];
+    ortFeeds[TRAINING_IO.adamV] = st.v[0];
+    ortFeeds[TRAINING_IO.stepSize] = this.#scalarTensors.stepSize;
+    ortFeeds[TRAINING_IO.bias2Sqrt] = this.#scalarTensors.bias2Sqrt;
+    const fetches: Record<string, ort.Tensor> = {
+      [TRAINING_IO.paramsOut]: st.params[1],
+      [TRAINING_IO.adamMOut]: st.m[1],
+      [TRAINING_IO.adamVOut]: st.v[1],
     };
-    if (this.#hasGate) fetches[TRAINING_IO.applied] = null;
-    if (B > 0) {
-      ortFeeds[TRAINING_IO.buffers] = new ort.Tensor(dtype, this.#buffers[0], [B]);
-      fetches[TRAINING_IO.buffersOut] = new ort.Tensor(dtype, this.#buffers[1], [B]);
+    for (const [name, out] of this.#scalarOutputs) fetches[name] = out.tensor;
+    const hasBuffers = this.bufferCount > 0;
+    if (hasBuffers) {
+      ortFeeds[TRAINING_IO.buffers] = st.buffers[0];
+      fetches[TRAINING_IO.buffersOut] = st.buffers[1];
     }
-    for (const name of this.#metricNames) fetches[name] = null;
-    const out = await this.#session.run(ortFeeds, fetches);
+    await this.#session.run(ortFeeds, fetches);
     // ONNX Runtime wrote into the "next" buffers; make them current.
-    this.#params.reverse();
-    this.#m.reverse();
-    this.#v.reverse();
-    if (B > 0) this.#buffers.reverse();
-    const applied = this.#hasGate ? Number(out[TRAINING_IO.applied].data[0]) !== 0 : true;
+    for (const pair of [this.#params, this.#m, this.#v, st.params, st.m, st.v]) pair.reverse();
+    if (hasBuffers) {
+      this.#buffers.reverse();
+      st.buffers.reverse();
+    }
+    const scalar = (name: string) => this.#scalarOutputs.get(name)!.data[0];
+    const applied = this.#hasGate ? scalar(TRAINING_IO.applied) !== 0 : true;
     if (applied) this.#step = t;
     const metrics: Record<string, number> = {};
-    for (const name of this.#metricNames) metrics[name] = Number(out[name].data[0]);
+    for (const name of this.#metricNames) metrics[name] = scalar(name);
     return {
-      loss: Number(out[TRAINING_IO.loss].data[0]),
-      gradNorm: Number(out[TRAINING_IO.gradNorm].data[0]),
+      loss: scalar(TRAINING_IO.loss),
+      gradNorm: scalar(TRAINING_IO.gradNorm),
       applied,
       metrics,
     };

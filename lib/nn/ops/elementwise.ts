@@ -5,7 +5,7 @@
  * @module
  */
 import type { DType, Tensor, VjpRule } from "../graph.ts";
-import { broadcastShapes, sameShape } from "../shape.ts";
+import { broadcastShapes } from "../shape.ts";
 import { apply1, type Operand, operands, requireFloat, simpleOp } from "./_define.ts";
 import { unbroadcast } from "./reduce.ts";
 
@@ -352,9 +352,4 @@ const IDENTITY = simpleOp("Identity", { vjp: (_n, [g]) => [g] });
 /** Identity (a separate value with the same contents). */
 export function identity(x: Tensor): Tensor {
   return apply1(x.graph, IDENTITY, [x], x.shape, x.dtype);
-}
-
-/** True when two tensors have equal shapes (helper for callers). */
-export function shapesEqual(a: Tensor, b: Tensor): boolean {
-  return sameShape(a.shape, b.shape);
 }

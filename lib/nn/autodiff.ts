@@ -19,7 +19,11 @@ export class NonDifferentiableError extends Error {
   /** Node name of the offending op. */
   readonly node: string;
 
-  /** @param node Offending node name. @param message Explanation. */
+  /**
+   * Create the error.
+   * @param node Offending node name.
+   * @param message Explanation.
+   */
   constructor(node: string, message: string) {
     super(message);
     this.name = "NonDifferentiableError";

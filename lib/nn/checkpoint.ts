@@ -22,7 +22,11 @@ export class CheckpointError extends Error {
   /** File involved, when there is one. */
   readonly path?: string;
 
-  /** @param message What is wrong. @param path File involved. */
+  /**
+   * Create the error.
+   * @param message What is wrong.
+   * @param path File involved.
+   */
   constructor(message: string, path?: string) {
     super(path ? `${message} (${path})` : message);
     this.name = "CheckpointError";

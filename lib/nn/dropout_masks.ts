@@ -24,7 +24,10 @@ import { SeededRng as Rng } from "../rng/mod.ts";
 export class DropoutMaskGenerator {
   #rng: SeededRng;
 
-  /** @param rng Generator the per-mask keys are drawn from (owned by this object). */
+  /**
+   * Create a generator.
+   * @param rng Generator the per-mask keys are drawn from (owned by this object).
+   */
   constructor(rng: SeededRng) {
     this.#rng = rng;
   }

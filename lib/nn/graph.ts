@@ -229,7 +229,10 @@ export class Graph {
   #inputNames = new Set<string>();
   #scalars = new Map<string, Tensor>();
 
-  /** @param options Element type, mode and parameter store. */
+  /**
+   * Create an empty graph.
+   * @param options Element type, mode and parameter store.
+   */
   constructor(options: GraphOptions = {}) {
     this.dtype = options.dtype ?? "float32";
     this.training = options.training ?? false;

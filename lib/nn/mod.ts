@@ -8,6 +8,7 @@
  *
  * @module
  */
+export type { SeededRng, SeededRngState } from "../rng/mod.ts";
 export { type Dim, formatShape, mulDims, type Shape, ShapeError } from "./shape.ts";
 export {
   type Attr,
@@ -53,6 +54,7 @@ export {
   ExecutionProviderError,
   type ExecutionProviderProbe,
   type OptimizationLevel,
+  type OrtTensor,
   Session,
   type SessionOptions,
 } from "./session.ts";

@@ -67,7 +67,10 @@ export class ParameterStore {
   #paramValues = new GrowableF64();
   #bufferValues = new GrowableF64();
 
-  /** @param rng Generator for initial values. @default new SeededRng(0) */
+  /**
+   * Create an empty store.
+   * @param rng Generator for initial values. @default new SeededRng(0)
+   */
   constructor(rng: SeededRng = new SeededRng(0)) {
     this.rng = rng;
   }

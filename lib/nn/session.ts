@@ -42,7 +42,11 @@ export class ExecutionProviderError extends Error {
   /** Requested provider. */
   readonly provider: ExecutionProvider;
 
-  /** @param provider Requested provider. @param message Why it failed. */
+  /**
+   * Create the error.
+   * @param provider Requested provider.
+   * @param message Why it failed.
+   */
   constructor(provider: ExecutionProvider, message: string) {
     super(message);
     this.name = "ExecutionProviderError";
@@ -227,9 +231,9 @@ export class Session {
    * @throws {Error} When the session was released or ONNX Runtime rejects the feeds.
    */
   run(
-    feeds: Record<string, ort.Tensor>,
-    fetches?: readonly string[] | Record<string, ort.Tensor | null>,
-  ): Promise<Record<string, ort.Tensor>> {
+    feeds: Record<string, OrtTensor>,
+    fetches?: readonly string[] | Record<string, OrtTensor | null>,
+  ): Promise<Record<string, OrtTensor>> {
     if (this.#released) throw new Error("Session was released");
     return fetches
       ? this.#session.run(feeds, fetches as ort.InferenceSession.FetchesType)
@@ -248,5 +252,8 @@ export class Session {
     await this.#session.release();
   }
 }
+
+/** onnxruntime-node's tensor (typed array data plus dims), as fed to and returned by sessions. */
+export type OrtTensor = ort.Tensor;
 
 export { ort };

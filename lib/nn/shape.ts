@@ -26,6 +26,7 @@ export class ShapeError extends Error {
   readonly shapes: Shape[];
 
   /**
+   * Create the error.
    * @param op Op type, e.g. `"MatMul"`.
    * @param message What is wrong, in sentence case without a trailing period.
    * @param shapes Shapes involved, in argument order.

@@ -183,10 +183,12 @@ export interface BatchNormLayerOptions {
   momentum?: number;
   /** Added to the variance. @default 1e-5 */
   eps?: number;
+  /** Channel axis (-1 for channels-last `[batch, L, C]`). @default 1 */
+  channelAxis?: number;
 }
 
 /**
- * Batch normalisation of `[batch, C]` or `[batch, C, L]` (PyTorch `nn.BatchNorm1d`):
+ * Batch normalisation of `[batch, C]` or `[batch, C, L]` (or channels last) (PyTorch `nn.BatchNorm1d`):
  * parameters `<name>.weight` (ones), `<name>.bias` (zeros); buffers
  * `<name>.running_mean` (zeros), `<name>.running_var` (ones). In a train-mode
  * graph it normalises with batch statistics and records the new running
@@ -196,7 +198,10 @@ export interface BatchNormLayerOptions {
  * @throws {ShapeError} When the channel dimension is symbolic or the rank is not 2 or 3.
  */
 export function batchNorm1d(x: Tensor, options: BatchNormLayerOptions): Tensor {
-  const c = x.shape[1];
+  const axis = (options.channelAxis ?? 1) < 0
+    ? x.rank + (options.channelAxis ?? 1)
+    : (options.channelAxis ?? 1);
+  const c = x.shape[axis];
   if (typeof c !== "number" || (x.rank !== 2 && x.rank !== 3)) {
     throw new ShapeError(
       "BatchNorm1d",

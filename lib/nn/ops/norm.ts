@@ -126,6 +126,8 @@ export interface BatchNormOptions {
   momentum?: number;
   /** Added to the variance. @default 1e-5 */
   eps?: number;
+  /** Channel axis: 1 for `[N, C, L]`, -1 (or 2) for channels-last `[N, L, C]`. @default 1 */
+  channelAxis?: number;
 }
 
 /** Result of {@linkcode batchNormMap}. */
@@ -165,8 +167,8 @@ const BN_EVAL: OpDef = {
 };
 
 /**
- * Batch normalisation over the channel axis 1 of `[N, C]` or `[N, C, L]`
- * (PyTorch `F.batch_norm`). Train mode normalises with the batch mean and biased
+ * Batch normalisation over the channel axis (1 for `[N, C]` or `[N, C, L]`, as PyTorch
+ * `F.batch_norm`; `channelAxis: -1` for channels-last `[N, L, C]`). Train mode normalises with the batch mean and biased
  * variance over all axes but 1 and returns the new running statistics
  * `(1 - momentum) * running + momentum * batch_stat` (unbiased variance, n/(n-1));
  * eval mode uses the running statistics.
@@ -176,7 +178,11 @@ export function batchNormMap(x: Tensor, options: BatchNormOptions): BatchNormRes
   requireRank("BatchNorm", x, [2, 3]);
   const { weight, bias, runningMean, runningVar } = options;
   requireFloat("BatchNorm", x, weight, bias, runningMean, runningVar);
-  const c = x.shape[1];
+  const axis = normAxis("BatchNorm", options.channelAxis ?? 1, x.rank, x.shape);
+  if (axis === 0) {
+    throw new ShapeError("BatchNorm", "the channel axis cannot be the batch axis", [x.shape]);
+  }
+  const c = x.shape[axis];
   for (const t of [weight, bias, runningMean, runningVar]) {
     if (t.rank !== 1 || t.shape[0] !== c) {
       throw new ShapeError(
@@ -190,21 +196,30 @@ export function batchNormMap(x: Tensor, options: BatchNormOptions): BatchNormRes
   }
   const eps = options.eps ?? 1e-5;
   const momentum = options.momentum ?? 0.1;
+  const axes = x.shape.map((_, i) => i).filter((i) => i !== axis);
+  const chanShape = x.shape.map((d, i) => (i === axis ? d : 1));
   if (!options.training) {
-    const y = apply1(
-      x.graph,
-      BN_EVAL,
-      [x, weight, bias, runningMean, runningVar],
-      x.shape,
-      x.dtype,
-      {
-        eps,
-      },
+    if (axis === 1) {
+      const y = apply1(
+        x.graph,
+        BN_EVAL,
+        [x, weight, bias, runningMean, runningVar],
+        x.shape,
+        x.dtype,
+        {
+          eps,
+        },
+      );
+      return { y };
+    }
+    // Channels last: the same formula from primitives (ONNX BatchNormalization wants axis 1).
+    const scale = div(weight, sqrt(add(runningVar, eps)));
+    const y = add(
+      mul(sub(x, reshape(runningMean, chanShape)), reshape(scale, chanShape)),
+      reshape(bias, chanShape),
     );
     return { y };
   }
-  const axes = x.shape.map((_, i) => i).filter((i) => i !== 1);
-  const chanShape = x.shape.map((d, i) => (i === 1 ? d : 1));
   const mean = reduceMean(x, { axes, keepdims: true });
   const xc = sub(x, mean);
   const variance = reduceMean(mul(xc, xc), { axes, keepdims: true });

@@ -11,7 +11,7 @@ import { formatShape, ShapeError } from "../shape.ts";
 import { apply1, requireFloat, requireRank, staticDim } from "./_define.ts";
 import { add, cast, mul } from "./elementwise.ts";
 import { matmul } from "./linalg.ts";
-import { concat, pad, slice, unsqueeze } from "./shape_ops.ts";
+import { concat, pad, slice, transpose, unsqueeze } from "./shape_ops.ts";
 
 interface PoolAttrs {
   kernel: number;
@@ -19,10 +19,10 @@ interface PoolAttrs {
   padding: number;
 }
 
-function checkPool(op: string, x: Tensor, a: PoolAttrs): number {
+function checkPool(op: string, x: Tensor, a: PoolAttrs, lengthAxis = 2): number {
   requireFloat(op, x);
   requireRank(op, x, [3]);
-  const length = staticDim(op, x, 2);
+  const length = staticDim(op, x, lengthAxis);
   for (
     const [name, v, min] of [["kernel", a.kernel, 1], ["stride", a.stride, 1], [
       "padding",
@@ -137,15 +137,23 @@ export interface Pool1dOptions {
   stride?: number;
   /** Implicit padding on both sides (-inf for max, 0 for average). @default 0 */
   padding?: number;
+  /** `"ncl"`: x `[batch, C, L]`; `"nlc"`: x `[batch, L, C]` (channels last). @default "ncl" */
+  layout?: "ncl" | "nlc";
 }
 
 /**
- * Max pooling over the last axis of `[batch, C, L]` (PyTorch `F.max_pool1d`,
- * floor mode). The gradient goes to the first maximum of each window.
+ * Max pooling over the length axis of `[batch, C, L]` (PyTorch `F.max_pool1d`,
+ * floor mode), or of `[batch, L, C]` with `layout: "nlc"` (via transposes). The
+ * gradient goes to the first maximum of each window.
  * @throws {ShapeError} When the input is not rank 3 or too short.
  * @throws {RangeError} When kernel, stride or padding are invalid.
  */
 export function maxPool1d(x: Tensor, options: Pool1dOptions): Tensor {
+  if (options.layout === "nlc") {
+    requireRank("MaxPool1d", x, [3]);
+    const y = maxPool1d(transpose(x, [0, 2, 1]), { ...options, layout: "ncl" });
+    return transpose(y, [0, 2, 1]);
+  }
   const a: PoolAttrs = {
     kernel: options.kernel,
     stride: options.stride ?? options.kernel,
@@ -156,8 +164,9 @@ export function maxPool1d(x: Tensor, options: Pool1dOptions): Tensor {
 }
 
 /**
- * Average pooling over the last axis of `[batch, C, L]` (PyTorch `F.avg_pool1d`,
- * floor mode, count_include_pad true), as a MatMul with a constant matrix.
+ * Average pooling over the length axis of `[batch, C, L]` (or `[batch, L, C]` with
+ * `layout: "nlc"`; PyTorch `F.avg_pool1d`, floor mode, count_include_pad true), as a
+ * MatMul with a constant matrix.
  * @throws {ShapeError} When the input is not rank 3 or too short.
  * @throws {RangeError} When kernel, stride or padding are invalid.
  */
@@ -167,8 +176,9 @@ export function avgPool1d(x: Tensor, options: Pool1dOptions): Tensor {
     stride: options.stride ?? options.kernel,
     padding: options.padding ?? 0,
   };
-  const outLen = checkPool("AvgPool1d", x, a);
-  const length = x.shape[2] as number;
+  const nlc = options.layout === "nlc";
+  const outLen = checkPool("AvgPool1d", x, a, nlc ? 1 : 2);
+  const length = x.shape[nlc ? 1 : 2] as number;
   const m = new Float64Array(length * outLen);
   for (let j = 0; j < outLen; j++) {
     const start = j * a.stride - a.padding;
@@ -177,17 +187,38 @@ export function avgPool1d(x: Tensor, options: Pool1dOptions): Tensor {
       if (i >= 0 && i < length) m[i * outLen + j] = 1 / a.kernel;
     }
   }
-  return matmul(x, x.graph.constant(m, [length, outLen]));
+  return poolByMatrix(x, m, length, outLen, nlc);
+}
+
+/** y = x A (channels first) or A^T x (channels last) for an averaging matrix A `[L, L_out]`. */
+function poolByMatrix(
+  x: Tensor,
+  m: Float64Array,
+  length: number,
+  outLen: number,
+  nlc: boolean,
+): Tensor {
+  if (!nlc) return matmul(x, x.graph.constant(m, [length, outLen]));
+  const t = new Float64Array(m.length);
+  for (let i = 0; i < length; i++) {
+    for (let j = 0; j < outLen; j++) t[j * length + i] = m[i * outLen + j];
+  }
+  return matmul(x.graph.constant(t, [outLen, length]), x);
 }
 
 /**
- * Adaptive average pooling of `[batch, C, L]` to `[batch, C, outputSize]`
+ * Adaptive average pooling of `[batch, C, L]` to `[batch, C, outputSize]` (or channels
+ * last with `options.layout: "nlc"`)
  * (PyTorch `F.adaptive_avg_pool1d`: window j covers
  * [floor(j L / out), ceil((j + 1) L / out))), as a MatMul with a constant matrix.
  * @throws {ShapeError} When the input is not rank 3.
  * @throws {RangeError} When outputSize is not a positive integer.
  */
-export function adaptiveAvgPool1d(x: Tensor, outputSize: number): Tensor {
+export function adaptiveAvgPool1d(
+  x: Tensor,
+  outputSize: number,
+  options: { layout?: "ncl" | "nlc" } = {},
+): Tensor {
   requireFloat("AdaptiveAvgPool1d", x);
   requireRank("AdaptiveAvgPool1d", x, [3]);
   if (!Number.isInteger(outputSize) || outputSize < 1) {
@@ -195,7 +226,8 @@ export function adaptiveAvgPool1d(x: Tensor, outputSize: number): Tensor {
       `AdaptiveAvgPool1d: output size must be a positive integer, got ${outputSize}`,
     );
   }
-  const length = staticDim("AdaptiveAvgPool1d", x, 2);
+  const nlc = options.layout === "nlc";
+  const length = staticDim("AdaptiveAvgPool1d", x, nlc ? 1 : 2);
   if (outputSize === length) return x;
   const m = new Float64Array(length * outputSize);
   for (let j = 0; j < outputSize; j++) {
@@ -203,5 +235,5 @@ export function adaptiveAvgPool1d(x: Tensor, outputSize: number): Tensor {
     const end = Math.ceil(((j + 1) * length) / outputSize);
     for (let i = start; i < end; i++) m[i * outputSize + j] = 1 / (end - start);
   }
-  return matmul(x, x.graph.constant(m, [length, outputSize]));
+  return poolByMatrix(x, m, length, outputSize, nlc);
 }

@@ -57,7 +57,13 @@ import {
   where,
   zeros,
 } from "../../../lib/nn/mod.ts";
-import { assertGradOk, awayFromZero, randomFeed } from "./_helpers.ts";
+import {
+  assertClose,
+  assertGradOk,
+  awayFromZero,
+  evalWithGradients,
+  randomFeed,
+} from "./_helpers.ts";
 
 const rng = new SeededRng(2024);
 
@@ -403,4 +409,80 @@ Deno.test("parameters are checked through the flat parameter vector", async () =
     const b = g.parameter("b", [2], { init: zeros() });
     return { output: tanh(linearMap(x, w, b)), wrt: { w, b } };
   }, { x: randomFeed(rng, [4, 3]) });
+});
+
+Deno.test("channels-last pools and batch norm pass gradient checks and equal channels-first", async () => {
+  const x = randomFeed(rng, [3, 9, 2]); // [batch, L, C]
+  const xcf = {
+    data: Array.from({ length: 54 }, (_, i) => {
+      const b = Math.floor(i / 18), c = Math.floor((i % 18) / 9), l = i % 9;
+      return x.data[b * 18 + l * 2 + c];
+    }),
+    shape: [3, 2, 9],
+  };
+  await check((g) => {
+    const t = g.input("x", ["batch", 9, 2]);
+    return {
+      output: concat([
+        maxPool1d(t, { kernel: 3, stride: 2, padding: 1, layout: "nlc" }),
+        avgPool1d(t, { kernel: 3, stride: 2, padding: 1, layout: "nlc" }),
+        adaptiveAvgPool1d(t, 4, { layout: "nlc" }),
+      ], { axis: 1 }),
+      wrt: { t },
+    };
+  }, { x });
+  for (const training of [true, false]) {
+    await check((g) => {
+      const t = g.input("x", ["batch", 9, 2]);
+      const w = g.input("w", [2]);
+      const b = g.input("b", [2]);
+      const rm = g.buffer("rm", [2], { init: normal(0, 0.3) });
+      const rv = g.buffer("rv", [2], { init: ones() });
+      const { y } = batchNormMap(t, {
+        weight: w,
+        bias: b,
+        runningMean: rm,
+        runningVar: rv,
+        training,
+        channelAxis: -1,
+      });
+      return { output: y, wrt: { t, w, b } };
+    }, { x, w: randomFeed(rng, [2]), b: randomFeed(rng, [2]) });
+  }
+  // same values as the channels-first ops
+  const cot = Array.from({ length: 3 * 2 * 14 }, () => rng.uniformRange(-1, 1));
+  const cl = await evalWithGradients(
+    (g) => {
+      const t = g.input("x", ["batch", 9, 2]);
+      const y = concat([
+        maxPool1d(t, { kernel: 3, stride: 2, padding: 1, layout: "nlc" }),
+        avgPool1d(t, { kernel: 3, stride: 2, padding: 1, layout: "nlc" }),
+        adaptiveAvgPool1d(t, 4, { layout: "nlc" }),
+      ], { axis: 1 });
+      return { output: transpose(y, [0, 2, 1]), wrt: { t } };
+    },
+    { x },
+    cot,
+    "float64",
+  );
+  const cf = await evalWithGradients(
+    (g) => {
+      const t = g.input("x", ["batch", 2, 9]);
+      const y = concat([
+        maxPool1d(t, { kernel: 3, stride: 2, padding: 1 }),
+        avgPool1d(t, { kernel: 3, stride: 2, padding: 1 }),
+        adaptiveAvgPool1d(t, 4),
+      ], { axis: 2 });
+      return { output: y, wrt: { t } };
+    },
+    { x: xcf },
+    cot,
+    "float64",
+  );
+  assertClose(cl.output, cf.output, { rtol: 1e-12, atol: 1e-14 });
+  const gradCf = Array.from({ length: 54 }, (_, i) => {
+    const b = Math.floor(i / 18), l = Math.floor((i % 18) / 2), c = i % 2;
+    return cf.grads.t[b * 18 + c * 9 + l];
+  });
+  assertClose(cl.grads.t, gradCf, { rtol: 1e-12, atol: 1e-14 });
 });

@@ -13,3 +13,8 @@ export * from "./lib/run/mod.ts";
 export * from "./lib/hardware/mod.ts";
 export * from "./lib/report/mod.ts";
 export * from "./lib/log/mod.ts";
+/**
+ * The tensor engine, as a namespace (its op names such as `add` and `mean` would
+ * collide with other modules' helpers).
+ */
+export * as nn from "./lib/nn/mod.ts";

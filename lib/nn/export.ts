@@ -1,0 +1,63 @@
+/**
+ * ONNX export of the inference part of a network: eval mode (dropout off, batch
+ * norm with running statistics), current parameter values baked in as
+ * initializers, named inputs and outputs. The file loads in any ONNX Runtime
+ * (IR version 8, default-domain opset 17, standard ops only).
+ *
+ * @module
+ */
+import { writeFileAtomic } from "./_atomic.ts";
+import { emitModel, type EmittedModel } from "./emit.ts";
+import { Graph, type Tensor } from "./graph.ts";
+import type { ParameterStore } from "./parameters.ts";
+
+/** Options of {@linkcode exportModel}. */
+export interface ExportOptions {
+  /** Store with the values to bake in. */
+  parameters: ParameterStore;
+  /** ONNX graph name. @default "policy" */
+  graphName?: string;
+  /** Model doc string. @default "" */
+  docString?: string;
+  /** Model metadata properties (e.g. preset, training steps). @default {} */
+  metadata?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Build the eval-mode graph with `build` and emit it with parameters as initializers.
+ * @param build Declares inputs (e.g. `rays`, `drive_state`) and returns outputs by name.
+ * @example Export a policy
+ * ```ts
+ * const model = exportModel((g) => {
+ *   const p = buildPolicy(g);
+ *   return { action_mean: p.actionMean, value: p.value, log_std: p.logStd };
+ * }, { parameters: store });
+ * await writeOnnx("policy.onnx", model);
+ * ```
+ */
+export function exportModel(
+  build: (g: Graph) => Record<string, Tensor>,
+  options: ExportOptions,
+): EmittedModel {
+  const g = new Graph({ dtype: "float32", training: false, parameters: options.parameters });
+  const outputs = build(g);
+  const metadata = {
+    producer: "multi-extractor lib/nn",
+    parameter_count: String(options.parameters.parameterCount),
+    ...options.metadata,
+  };
+  return emitModel(g, outputs, {
+    state: "initializers",
+    graphName: options.graphName ?? "policy",
+    docString: options.docString,
+    metadata,
+  });
+}
+
+/**
+ * Write an exported model to an `.onnx` file atomically.
+ * @throws {Deno.errors.NotFound} When the directory does not exist.
+ */
+export async function writeOnnx(path: string, model: EmittedModel | Uint8Array): Promise<void> {
+  await writeFileAtomic(path, model instanceof Uint8Array ? model : model.bytes);
+}

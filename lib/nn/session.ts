@@ -1,0 +1,259 @@
+/**
+ * ONNX Runtime session wrapper: chooses the execution provider (CPU always;
+ * CUDA when it can actually be created), intra-op threads and graph
+ * optimisation level, and runs models built by {@linkcode emitModel}.
+ *
+ * @module
+ */
+import * as ort from "onnxruntime-node";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import process from "node:process";
+import { onnx } from "./_onnx.ts";
+import type { EmittedModel, ValueSpec } from "./emit.ts";
+
+/** Execution provider of a session. */
+export type ExecutionProvider = "cpu" | "cuda";
+
+/** Graph optimisation level of ONNX Runtime. */
+export type OptimizationLevel = "disabled" | "basic" | "extended" | "all";
+
+/** Options of {@linkcode Session.create}. */
+export interface SessionOptions {
+  /**
+   * Intra-op threads. One thread was fastest for these small graphs on a 2-core machine.
+   * @default 1
+   */
+  threads?: number;
+  /**
+   * `cpu`, `cuda` (fails with {@linkcode ExecutionProviderError} when CUDA cannot be
+   * created) or `auto` (CUDA when available, else CPU).
+   * @default "cpu"
+   */
+  executionProvider?: ExecutionProvider | "auto";
+  /** ONNX Runtime graph optimisation level. @default "all" */
+  optimizationLevel?: OptimizationLevel;
+  /** Write an ONNX Runtime profile (JSON) with this file prefix. @default undefined (off) */
+  profileFilePrefix?: string;
+}
+
+/** The requested execution provider cannot be created on this machine. */
+export class ExecutionProviderError extends Error {
+  /** Requested provider. */
+  readonly provider: ExecutionProvider;
+
+  /**
+   * Create the error.
+   * @param provider Requested provider.
+   * @param message Why it failed.
+   */
+  constructor(provider: ExecutionProvider, message: string) {
+    super(message);
+    this.name = "ExecutionProviderError";
+    this.provider = provider;
+  }
+}
+
+/** Result of {@linkcode detectExecutionProviders}. */
+export interface ExecutionProviderProbe {
+  /** Always true: the CPU provider is bundled. */
+  cpu: true;
+  /** True when a CUDA session could be created and run. */
+  cuda: boolean;
+  /** Why CUDA is not usable, when it is not. */
+  cudaReason?: string;
+}
+
+let probeCache: Promise<ExecutionProviderProbe> | undefined;
+
+function tinyModel(): Uint8Array {
+  const m = onnx.ModelProto.create({
+    irVersion: 8,
+    opsetImport: [{ domain: "", version: 17 }],
+    graph: {
+      name: "probe",
+      node: [{ opType: "Relu", input: ["x"], output: ["y"] }],
+      input: [{
+        name: "x",
+        type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 1 }] } } },
+      }],
+      output: [{
+        name: "y",
+        type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 1 }] } } },
+      }],
+    },
+  });
+  return onnx.ModelProto.encode(m).finish();
+}
+
+/**
+ * Find out which execution providers can really be used here: CPU always; CUDA
+ * only when a session with the CUDA provider can be created and run (its
+ * libraries are not bundled with onnxruntime-node). Never throws; cached.
+ */
+export function detectExecutionProviders(): Promise<ExecutionProviderProbe> {
+  probeCache ??= (async () => {
+    const listed = ort.listSupportedBackends().find((b) => b.name === "cuda");
+    if (!listed) return { cpu: true, cuda: false, cudaReason: "CUDA backend not listed" };
+    const missing = missingCudaLibrary();
+    if (missing) {
+      return {
+        cpu: true,
+        cuda: false,
+        cudaReason:
+          `onnxruntime-node's CUDA provider library is not installed (${missing} not found)`,
+      };
+    }
+    try {
+      const s = await ort.InferenceSession.create(tinyModel(), {
+        executionProviders: ["cuda"],
+        logSeverityLevel: 4,
+      });
+      await s.run({ x: new ort.Tensor("float32", new Float32Array([-1]), [1]) });
+      await s.release();
+      return { cpu: true, cuda: true };
+    } catch (e) {
+      return { cpu: true, cuda: false, cudaReason: String((e as Error).message ?? e) };
+    }
+  })();
+  return probeCache;
+}
+
+/**
+ * Path of the CUDA provider library onnxruntime-node would load, when it is absent
+ * (it is downloaded by the package's install script, which cannot run offline);
+ * undefined when present or when the package location cannot be determined.
+ */
+function missingCudaLibrary(): string | undefined {
+  try {
+    const main = createRequire(import.meta.url).resolve("onnxruntime-node");
+    const dir = join(dirname(main), "..", "bin", "napi-v6", process.platform, process.arch);
+    const file = process.platform === "win32"
+      ? "onnxruntime_providers_cuda.dll"
+      : "libonnxruntime_providers_cuda.so";
+    const path = join(dir, file);
+    try {
+      Deno.statSync(path);
+      return undefined;
+    } catch {
+      return path;
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * An ONNX Runtime inference session with fixed options, reused for every call.
+ *
+ * @example Run a model
+ * ```ts
+ * const session = await Session.create(emitModel(g, { y }));
+ * const out = await session.run({ x: new ort.Tensor("float32", data, [1, 4]) });
+ * ```
+ */
+export class Session {
+  /** Provider the session runs on. */
+  readonly executionProvider: ExecutionProvider;
+  /** Input specs (from the emitted model when known). */
+  readonly inputs: readonly ValueSpec[];
+  /** Output specs (from the emitted model when known). */
+  readonly outputs: readonly ValueSpec[];
+  #session: ort.InferenceSession;
+  #released = false;
+
+  private constructor(
+    session: ort.InferenceSession,
+    provider: ExecutionProvider,
+    inputs: readonly ValueSpec[],
+    outputs: readonly ValueSpec[],
+  ) {
+    this.#session = session;
+    this.executionProvider = provider;
+    this.inputs = inputs;
+    this.outputs = outputs;
+  }
+
+  /**
+   * Create a session for a model.
+   * @param model Emitted model or serialized ModelProto bytes.
+   * @throws {ExecutionProviderError} When `cuda` is requested but unusable.
+   * @throws {RangeError} When threads is not a positive integer.
+   */
+  static async create(
+    model: EmittedModel | Uint8Array,
+    options: SessionOptions = {},
+  ): Promise<Session> {
+    const threads = options.threads ?? 1;
+    if (!Number.isInteger(threads) || threads < 1) {
+      throw new RangeError(`Thread count must be a positive integer, got ${threads}`);
+    }
+    let provider: ExecutionProvider = "cpu";
+    const wanted = options.executionProvider ?? "cpu";
+    if (wanted !== "cpu") {
+      const probe = await detectExecutionProviders();
+      if (probe.cuda) provider = "cuda";
+      else if (wanted === "cuda") {
+        throw new ExecutionProviderError(
+          "cuda",
+          `CUDA execution provider is not usable here: ${probe.cudaReason}`,
+        );
+      }
+    }
+    const bytes = model instanceof Uint8Array ? model : model.bytes;
+    const session = await ort.InferenceSession.create(bytes, {
+      executionProviders: provider === "cuda" ? ["cuda", "cpu"] : ["cpu"],
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      executionMode: "sequential",
+      graphOptimizationLevel: options.optimizationLevel ?? "all",
+      enableProfiling: options.profileFilePrefix !== undefined,
+      profileFilePrefix: options.profileFilePrefix,
+    });
+    const specs = model instanceof Uint8Array ? { inputs: [], outputs: [] } : model;
+    return new Session(session, provider, specs.inputs, specs.outputs);
+  }
+
+  /** Input names of the model. */
+  get inputNames(): readonly string[] {
+    return this.#session.inputNames;
+  }
+
+  /** Output names of the model. */
+  get outputNames(): readonly string[] {
+    return this.#session.outputNames;
+  }
+
+  /**
+   * Run the model. `fetches` may name a subset of outputs, or map output names to
+   * preallocated tensors that ONNX Runtime writes into (no allocation per call).
+   * @returns Output tensors by name.
+   * @throws {Error} When the session was released or ONNX Runtime rejects the feeds.
+   */
+  run(
+    feeds: Record<string, OrtTensor>,
+    fetches?: readonly string[] | Record<string, OrtTensor | null>,
+  ): Promise<Record<string, OrtTensor>> {
+    if (this.#released) throw new Error("Session was released");
+    return fetches
+      ? this.#session.run(feeds, fetches as ort.InferenceSession.FetchesType)
+      : this.#session.run(feeds);
+  }
+
+  /** End profiling; returns the profile file path (when profiling was on). */
+  endProfiling(): void {
+    this.#session.endProfiling();
+  }
+
+  /** Release the native session. Safe to call twice. */
+  async release(): Promise<void> {
+    if (this.#released) return;
+    this.#released = true;
+    await this.#session.release();
+  }
+}
+
+/** onnxruntime-node's tensor (typed array data plus dims), as fed to and returned by sessions. */
+export type OrtTensor = ort.Tensor;
+
+export { ort };

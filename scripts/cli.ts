@@ -7,12 +7,13 @@
 import denoConfig from "../deno.json" with { type: "json" };
 import { main as probe } from "./probe.ts";
 import { main as summarize } from "./summarize.ts";
+import { main as train } from "./train.ts";
 import { main as validate } from "./validate.ts";
 import { EXIT_INVALID, EXIT_OK, writeStderr, writeStdout } from "./_cli.ts";
 
 /** Subcommands of the binary. */
 export const COMMANDS: Readonly<Record<string, (args: string[]) => Promise<number>>> = Object
-  .freeze({ probe, validate, summarize });
+  .freeze({ train, probe, validate, summarize });
 
 /** Help text of the binary. */
 export const CLI_HELP =
@@ -21,6 +22,7 @@ export const CLI_HELP =
 Usage: multi-extractor <command> [options]
 
 Commands:
+  train       Train every extractor of a scenario and compare them
   probe       Print this host's hardware profile
   validate    Check a scenario config and print the run plan
   summarize   Rebuild or merge run summaries

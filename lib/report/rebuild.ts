@@ -90,7 +90,7 @@ export interface RunContents {
   convergenceFraction: number;
   /** Settings the legacy file repeats. */
   legacySettings: LegacyRunSettings;
-  /** Problems found while reading (torn lines, unreadable files, interruptions). */
+  /** The run's own notes (run_started.config.notes), then problems found while reading (torn lines, unreadable files, interruptions). */
   notes: string[];
 }
 
@@ -108,6 +108,7 @@ interface _Config {
   extractors: { name: string; preset: string; directory_name: string }[];
   skipped?: { name: string; reason: string }[];
   order?: string[];
+  notes?: string[];
 }
 
 function _stableKey(value: unknown): string {
@@ -175,6 +176,9 @@ export async function readRunDirectory(directory: string): Promise<RunContents> 
   }
   const started = startedEvents[0];
   const config = started.config as unknown as _Config;
+  if (Array.isArray(config.notes)) {
+    notes.push(...config.notes.filter((note): note is string => typeof note === "string"));
+  }
   const workerMode = config.run.worker_mode;
 
   const finished = new Map<string, ExtractorRunRecord>();
@@ -386,13 +390,26 @@ export interface SummarizeRunOptions {
    * @default {} (SVG and PNG)
    */
   figures?: SummaryFigureOptions;
+  /**
+   * Further notes for the summary, after the run's own.
+   * @default []
+   */
+  notes?: readonly string[];
+  /**
+   * Append a summary_written event to the run's manifest when the files go into the
+   * run directory (train turns it off for the summaries it rewrites after each
+   * extractor and records the event once, at the end).
+   * @default true
+   */
+  recordEvent?: boolean;
 }
 
 /**
  * Rebuild summary.json, summary.md and complete_results.json of one run, and its
  * figures in `<outDir>/figures/` (linked from summary.md; each extractor's own
  * learning curve is also in its record's artifacts). When the files go into the run
- * directory, a summary_written event is appended to its manifest.
+ * directory, a summary_written event is appended to its manifest (unless `recordEvent`
+ * is false).
  *
  * @param directory Run directory.
  * @param options Output directory, baseline, figures.
@@ -427,13 +444,13 @@ export async function summarizeRun(
     hardwareOverview: run.hardware,
     records,
     aggregateMetrics: analysis.aggregate,
-    notes: [...run.notes, ...analysis.notes],
+    notes: [...run.notes, ...(options.notes ?? []), ...analysis.notes],
   });
   const files = await writeSummaryFiles(outDir, summary, {
     legacy: { settings: run.legacySettings, presets: run.presets },
     figures,
   });
-  if (outDir === run.directory) {
+  if (outDir === run.directory && (options.recordEvent ?? true)) {
     const manifest = await ManifestWriter.open(nodePath.join(run.directory, MANIFEST_FILE_NAME), {
       create: false,
     });

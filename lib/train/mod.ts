@@ -1,0 +1,54 @@
+/**
+ * The main job (`deno task train`): prepare a comparison (load and validate the
+ * scenario, apply the command line and test mode, probe the host, plan with the code
+ * `validate` uses), then train every extractor in run order, each isolated from the
+ * others, keeping summary.json, summary.md, complete_results.json and the figures
+ * current after each one; interruption checkpoints and records the running extractor.
+ *
+ * @example Run the default comparison in test mode
+ * ```ts
+ * import { prepareComparison, runComparison } from "./mod.ts";
+ * import { trainExtractor } from "../rl/train_extractor.ts";
+ * const prepared = await prepareComparison("configs/scenarios/multi_extractor_default.yaml", {
+ *   testMode: true,
+ * });
+ * const result = await runComparison(prepared, { trainer: trainExtractor });
+ * console.log(result.outcome, result.run.path);
+ * ```
+ *
+ * @module
+ */
+export {
+  comparisonOutcome,
+  INTERRUPTED_REASON,
+  runComparison,
+  SCENARIO_COPY_FILE_NAME,
+} from "./comparison.ts";
+export type {
+  ComparisonOutcome,
+  ComparisonResult,
+  RunComparisonOptions,
+  TrainExtractorFn,
+  TrainExtractorOptions,
+  TrainExtractorResult,
+} from "./comparison.ts";
+export { describeFailure } from "./failures.ts";
+export type {
+  DescribeFailureOptions,
+  ExtractorProblem,
+  FailureDescription,
+  FailureKind,
+} from "./failures.ts";
+export { InvocationError, prepareComparison, selectExtractors } from "./prepare.ts";
+export type { PrepareComparisonOptions, PreparedComparison } from "./prepare.ts";
+export { formatDuration, formatProgress, ProgressThrottle } from "./progress.ts";
+export type { ProgressThrottleOptions, TrainingProgress } from "./progress.ts";
+export {
+  REFERENCE_TEST_MODE_ENV,
+  rolloutEnvs,
+  TEST_MODE_ENV,
+  TEST_MODE_LIMITS,
+  TEST_MODE_NOTE,
+  testModeFromEnv,
+  testModeSettings,
+} from "./test_mode.ts";

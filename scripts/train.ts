@@ -1,0 +1,244 @@
+/**
+ * `train`: the main job. Trains a PPO policy with every feature extractor of a
+ * scenario, in priority order, and writes the comparison (summary.json, summary.md,
+ * complete_results.json, figures) into a new run directory.
+ *
+ * Usage: deno task train [--config FILE] [--run-id ID] [--output-root DIR]
+ *   [--only NAME,...] [--verbose | --quiet]
+ *
+ * Exit codes: 0 every extractor succeeded or was skipped for an expected reason;
+ * 1 an extractor failed (or the run could not be written); 2 invalid command line or
+ * config; 130 interrupted (SIGINT/SIGTERM; the message says how to resume).
+ *
+ * @module
+ */
+import { ConfigError } from "../lib/config/mod.ts";
+import {
+  getSuiteLogger,
+  RUN_LOG_FILE_NAME,
+  setupLogging,
+  verbosityFromFlags,
+} from "../lib/log/mod.ts";
+import {
+  InvocationError,
+  prepareComparison,
+  runComparison,
+  testModeFromEnv,
+  type TrainExtractorFn,
+} from "../lib/train/mod.ts";
+import {
+  EXIT_FAILURE,
+  EXIT_INVALID,
+  EXIT_OK,
+  parseCommandLine,
+  reportUsageError,
+  UsageError,
+  writeStderr,
+  writeStdout,
+} from "./_cli.ts";
+import {
+  createBarDisplay,
+  createLogDisplay,
+  createSilentDisplay,
+  type ProgressDisplay,
+} from "./_progress.ts";
+
+/** Exit code of a run stopped by SIGINT or SIGTERM (128 + SIGINT). */
+export const EXIT_INTERRUPTED = 130;
+
+/** Scenario trained when --config is not given. */
+export const DEFAULT_CONFIG = "configs/scenarios/multi_extractor_default.yaml";
+
+/** Help text of the train command. */
+export const TRAIN_HELP =
+  `Train a PPO policy with every feature extractor of a scenario and compare them.
+
+Usage: deno task train [options]
+
+Options:
+  --config FILE        Scenario (default: ${DEFAULT_CONFIG})
+  --run-id ID          Run label (overrides run.run_id; names the run directory)
+  --output-root DIR    Directory receiving the run directory (overrides run.output_root
+                       and MULTI_EXTRACTOR_TMP / ROBOT_SF_MULTI_EXTRACTOR_TMP)
+  --only NAME,...      Train only these extractor entries (comma-separated, repeatable)
+  -v, --verbose        More log output
+  -q, --quiet          Only warnings and errors; no progress bars
+  -h, --help           Show this help
+
+Environment:
+  MULTI_EXTRACTOR_TEST_MODE=1   Shorten every run to at most 256 steps (real training);
+                                ROBOT_SF_MULTI_EXTRACTOR_TEST_MODE=1 works too
+
+Exit codes: 0 every extractor succeeded or was skipped for an expected reason,
+1 an extractor failed, 2 invalid command line or config, 130 interrupted.
+`;
+
+function _readEnv(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    return undefined;
+  }
+}
+
+async function _trainer(): Promise<TrainExtractorFn> {
+  const path = "../lib/rl/train_extractor.ts";
+  const module = await import(path);
+  return module.trainExtractor as TrainExtractorFn;
+}
+
+/**
+ * Run the train command.
+ *
+ * @param args Command-line arguments.
+ * @returns Exit code.
+ */
+export async function main(args: string[]): Promise<number> {
+  let values: Record<string, unknown>;
+  let only: string[] | null = null;
+  try {
+    const parsed = parseCommandLine(args, {
+      config: { type: "string" },
+      "run-id": { type: "string" },
+      "output-root": { type: "string" },
+      only: { type: "string", multiple: true },
+      verbose: { type: "boolean", short: "v", default: false },
+      quiet: { type: "boolean", short: "q", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    });
+    values = parsed.values;
+    if (values.help) {
+      writeStdout(TRAIN_HELP);
+      return EXIT_OK;
+    }
+    if (parsed.positionals.length > 0) {
+      throw new UsageError(
+        `Unexpected argument "${parsed.positionals[0]}" (the scenario goes after --config)`,
+      );
+    }
+    if (values.only !== undefined) {
+      only = (values.only as string[]).flatMap((item) => item.split(",")).map((s) => s.trim())
+        .filter((s) => s !== "");
+      if (only.length === 0) throw new UsageError("--only needs at least one extractor name");
+    }
+    verbosityFromFlags(values);
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof RangeError) {
+      return reportUsageError("train", new UsageError((error as Error).message));
+    }
+    throw error;
+  }
+
+  const verbosity = verbosityFromFlags(values);
+  let display: ProgressDisplay = createSilentDisplay();
+  const logging = await setupLogging({
+    verbosity,
+    consoleWriter: (text) => {
+      if (!display.write(text)) writeStderr(text);
+    },
+  });
+  const logger = getSuiteLogger("train");
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = (signal: Deno.Signal) => () => {
+    signals++;
+    if (signals > 1) {
+      display.stop();
+      writeStderr(`train: second ${signal}; exiting at once (the last checkpoint is kept)\n`);
+      Deno.exit(EXIT_INTERRUPTED);
+    }
+    logger.warn(
+      "{signal} received: stopping at the next safe point and writing a checkpoint " +
+        "(send it again to exit at once)",
+      { signal },
+    );
+    controller.abort(new DOMException(`${signal} received`, "AbortError"));
+  };
+  const listeners: [Deno.Signal, () => void][] = [];
+  for (const signal of ["SIGINT", "SIGTERM"] as Deno.Signal[]) {
+    try {
+      const listener = onSignal(signal);
+      Deno.addSignalListener(signal, listener);
+      listeners.push([signal, listener]);
+    } catch {
+      // signal not supported on this platform (SIGTERM on Windows)
+    }
+  }
+  try {
+    const config = (values.config as string | undefined) ?? DEFAULT_CONFIG;
+    const testMode = testModeFromEnv(_readEnv);
+    const prepared = await prepareComparison(config, {
+      runId: (values["run-id"] as string | undefined) ?? null,
+      outputRoot: (values["output-root"] as string | undefined) ?? null,
+      only,
+      testMode,
+    });
+    for (const warning of prepared.plan.warnings) logger.warn("{warning}", { warning });
+    for (const note of prepared.hardware.notes) logger.debug("Hardware probe: {note}", { note });
+    const runnable = prepared.plan.extractors.filter((e) => e.action === "run").length;
+    logger.info(
+      "Scenario {file}: {count} extractors, {runnable} to train{mode}",
+      {
+        file: prepared.scenario.file,
+        count: prepared.plan.extractors.length,
+        runnable,
+        mode: testMode ? " (test mode)" : "",
+      },
+    );
+    const trainer = runnable > 0 ? await _trainer() : (() => {
+      throw new Error("No extractor to train");
+    }) as TrainExtractorFn;
+    if (controller.signal.aborted) return EXIT_INTERRUPTED; // nothing written yet
+    if (verbosity !== "quiet") {
+      display = Deno.stdout.isTerminal() ? createBarDisplay() : createLogDisplay(logger);
+    }
+    const totalSteps = prepared.scenario.settings.run.total_timesteps;
+    const result = await runComparison(prepared, {
+      trainer,
+      signal: controller.signal,
+      argv: args,
+      onRunCreated: (run) => logging.attachRunLog(`${run.path}/${RUN_LOG_FILE_NAME}`),
+      onExtractorStart: (profile) => display.start(profile.name, totalSteps),
+      onProgress: (extractor, progress) => display.update(extractor, progress),
+      onExtractorEnd: (record) => display.finish(record.config_name),
+    });
+    display.stop();
+    display = createSilentDisplay();
+    for (const record of result.records) {
+      const detail = record.status === "success"
+        ? `best mean reward ${record.metrics?.best_mean_reward ?? "n/a"}`
+        : record.reason;
+      logger.info("{extractor}: {status} ({detail})", {
+        extractor: record.config_name,
+        status: record.status,
+        detail,
+      });
+    }
+    logger.info("Summary: {path}", { path: result.summary.files.markdown });
+    if (result.outcome === "interrupted") {
+      logger.warn("Run interrupted; resume with: {command}", { command: result.resumeCommand });
+      return EXIT_INTERRUPTED;
+    }
+    return result.outcome === "failed" ? EXIT_FAILURE : EXIT_OK;
+  } catch (error) {
+    display.stop();
+    if (error instanceof ConfigError) {
+      logger.error("Invalid scenario config:\n{message}", { message: error.message });
+      return EXIT_INVALID;
+    }
+    if (error instanceof InvocationError) {
+      logger.error("{message}", { message: error.message });
+      return EXIT_INVALID;
+    }
+    logger.error("train failed: {message}", {
+      message: (error as Error).message,
+      stack: (error as Error).stack,
+    });
+    return EXIT_FAILURE;
+  } finally {
+    for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
+    await logging.close();
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,0 +1,76 @@
+/**
+ * Runs `deno task train` as users do (the task's permission flags) in a subprocess,
+ * with the output root in a temporary directory.
+ */
+import * as nodePath from "node:path";
+
+/** Repository root. */
+export const REPO = nodePath.resolve(new URL("../../..", import.meta.url).pathname);
+
+/** A finished train process. */
+export interface TrainRun {
+  /** Exit code. */
+  code: number;
+  /** stdout text. */
+  stdout: string;
+  /** stderr text. */
+  stderr: string;
+  /** Run directories created under the output root (absolute). */
+  runDirs: string[];
+}
+
+/** Options of {@linkcode train}. */
+export interface TrainOptions {
+  /** Output root (passed with --output-root). */
+  root: string;
+  /** Environment additions. */
+  env?: Record<string, string>;
+  /** Called with the running process (e.g. to send a signal). */
+  onSpawn?: (child: Deno.ChildProcess, root: string) => Promise<void>;
+}
+
+/**
+ * Run `deno task train <args> --output-root <root>`.
+ *
+ * @param args Flags after the task name.
+ * @param options Output root, environment, process hook.
+ * @returns Exit code, output and the run directories created.
+ */
+export async function train(args: string[], options: TrainOptions): Promise<TrainRun> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["task", "--quiet", "train", ...args, "--output-root", options.root],
+    cwd: REPO,
+    env: { NO_COLOR: "1", ...options.env },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const output = child.output();
+  await options.onSpawn?.(child, options.root);
+  const { code, stdout, stderr } = await output;
+  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  const runDirs: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(options.root)) {
+      if (entry.isDirectory) runDirs.push(nodePath.join(options.root, entry.name));
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  return { code, stdout: decode(stdout), stderr: decode(stderr), runDirs: runDirs.sort() };
+}
+
+/** Parse a JSON file. */
+export async function readJson(path: string): Promise<Record<string, unknown>> {
+  return JSON.parse(await Deno.readTextFile(path));
+}
+
+/** Whether a path exists. */
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}

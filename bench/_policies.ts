@@ -1,43 +1,24 @@
 /**
  * The two benchmark policies (dynamics_original and mlp_small feature extractors
- * with Stable-Baselines3's default MultiInputPolicy heads) and a PPO loss, built
- * with lib/nn. lib/extractors and lib/rl will own the real versions; these exist
- * so the tensor engine can be measured and its parameter counts checked against
- * the reference (ANCHORS.md: 50,677 and 68,525).
+ * with Stable-Baselines3's default MultiInputPolicy heads), built with lib/nn.
+ * lib/extractors will own the real versions; these exist so the tensor engine can
+ * be measured and its parameter counts checked against the reference (ANCHORS.md:
+ * 50,677 and 68,525). The PPO loss is lib/rl's `ppoLoss`.
  *
  * Parameter names follow the reference's PyTorch state_dict keys.
  *
  * @module
  */
 import {
-  abs,
-  add,
-  cast,
-  clip,
   concat,
   conv1d,
-  div,
   dropout,
-  exp,
   flatten,
   type Graph,
-  greater,
   linear,
-  mean,
-  minimum,
   mlp,
-  mul,
-  neg,
-  reduceSum,
   relu,
-  reshape,
-  sizeOf,
-  sqrt,
-  square,
-  stopGradient,
-  sub,
   type Tensor,
-  type TrainingGraphSpec,
   transpose,
   zeros,
 } from "../lib/nn/mod.ts";
@@ -142,53 +123,4 @@ export function buildPolicy(
   const value = linear(vf, { name: "value_net", outFeatures: 1, init: { orthogonal: 1 } });
   const logStd = g.parameter("log_std", [2], { init: zeros() });
   return { rays, driveState, features, actionMean, value, logStd };
-}
-
-const LOG_SQRT_2PI = 0.5 * Math.log(2 * Math.PI);
-
-/**
- * SB3 PPO loss on a policy graph (clip range 0.2, vf_coef 0.5, ent_coef 0,
- * per-minibatch advantage normalisation) with inputs `actions [batch, 2]`,
- * `old_log_prob [batch]`, `advantages [batch]`, `returns [batch]`, and metrics
- * policy_gradient_loss, value_loss, entropy_loss, approx_kl, clip_fraction.
- */
-export function ppoLoss(g: Graph, policy: PolicyGraph): TrainingGraphSpec {
-  const clipRange = 0.2;
-  const actions = g.input("actions", ["batch", 2]);
-  const oldLogProb = g.input("old_log_prob", ["batch"]);
-  const advRaw = g.input("advantages", ["batch"]);
-  const returns = g.input("returns", ["batch"]);
-  // Diagonal Gaussian log-probability and entropy.
-  const z = div(sub(actions, policy.actionMean), exp(policy.logStd));
-  const logProb = reduceSum(
-    sub(sub(mul(square(z), -0.5), policy.logStd), LOG_SQRT_2PI),
-    { axes: [1] },
-  );
-  const entropy = reduceSum(add(policy.logStd, 0.5 + LOG_SQRT_2PI));
-  // Advantage normalisation per minibatch (torch.std is unbiased).
-  const centered = sub(advRaw, mean(advRaw));
-  const n = cast(sizeOf(advRaw), g.dtype);
-  const advStd = sqrt(div(reduceSum(square(centered)), sub(n, 1)));
-  const adv = div(centered, add(advStd, 1e-8));
-  const logRatio = sub(logProb, oldLogProb);
-  const ratio = exp(logRatio);
-  const pg1 = mul(adv, ratio);
-  const pg2 = mul(adv, clip(ratio, { min: 1 - clipRange, max: 1 + clipRange }));
-  const pgLoss = neg(mean(minimum(pg1, pg2)));
-  const valueLoss = mean(square(sub(returns, reshape(policy.value, ["batch"]))));
-  const entropyLoss = neg(entropy);
-  const loss = add(pgLoss, mul(valueLoss, 0.5));
-  const lr = stopGradient(logRatio);
-  const approxKl = mean(sub(sub(exp(lr), 1), lr));
-  const clipFraction = mean(cast(greater(abs(sub(stopGradient(ratio), 1)), clipRange), g.dtype));
-  return {
-    loss,
-    metrics: {
-      policy_gradient_loss: pgLoss,
-      value_loss: valueLoss,
-      entropy_loss: entropyLoss,
-      approx_kl: approxKl,
-      clip_fraction: clipFraction,
-    },
-  };
 }

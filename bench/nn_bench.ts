@@ -24,7 +24,8 @@ import {
   type TensorFeed,
 } from "../lib/nn/mod.ts";
 import { bindShape } from "../lib/nn/shape.ts";
-import { buildPolicy, type ConvChoice, ppoLoss, type PresetName } from "./_policies.ts";
+import { buildPolicy, type ConvChoice, type PresetName } from "./_policies.ts";
+import { ppoLoss } from "../lib/rl/ppo_loss.ts";
 
 /** One benchmark result row (the `--json` output is an array of these). */
 export interface BenchRow {

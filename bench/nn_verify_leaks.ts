@@ -11,7 +11,8 @@
 import { parseArgs } from "node:util";
 import { SeededRng } from "../lib/rng/mod.ts";
 import { createInferenceModel, createTrainingStep, ParameterStore } from "../lib/nn/mod.ts";
-import { buildPolicy, ppoLoss } from "./_policies.ts";
+import { buildPolicy } from "./_policies.ts";
+import { ppoLoss } from "../lib/rl/ppo_loss.ts";
 
 const { values: args } = parseArgs({
   options: {

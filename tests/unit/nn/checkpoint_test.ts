@@ -17,7 +17,8 @@ import {
   saveCheckpoint,
   type TensorFeed,
 } from "../../../lib/nn/mod.ts";
-import { buildPolicy, ppoLoss } from "../../../bench/_policies.ts";
+import { buildPolicy } from "../../../bench/_policies.ts";
+import { ppoLoss } from "../../../lib/rl/ppo_loss.ts";
 
 function feeds(seed: number, batch = 16): Record<string, TensorFeed> {
   const rng = new SeededRng(seed);

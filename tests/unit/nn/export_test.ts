@@ -16,7 +16,8 @@ import {
 } from "../../../lib/nn/mod.ts";
 import { onnx } from "../../../lib/nn/_onnx.ts";
 import * as ort from "onnxruntime-node";
-import { buildPolicy, ppoLoss, type PresetName } from "../../../bench/_policies.ts";
+import { buildPolicy, type PresetName } from "../../../bench/_policies.ts";
+import { ppoLoss } from "../../../lib/rl/ppo_loss.ts";
 import { assertClose } from "./_helpers.ts";
 
 function policyOutputs(preset: PresetName) {

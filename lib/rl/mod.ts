@@ -82,6 +82,8 @@ export {
   trainExtractor,
   type TrainExtractorOptions,
   type TrainExtractorResult,
+  type TrainingGenerators,
+  trainingGenerators,
   type VecEnvFactory,
   type VecEnvFactoryArgs,
 } from "./train_extractor.ts";

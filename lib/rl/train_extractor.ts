@@ -115,11 +115,25 @@ export interface TrainExtractorResult {
 /** Jumps between the env streams (0 .. num_envs - 1) and the trainer's generators. */
 const _TRAINER_STREAM = 1024;
 
+/** The trainer's random generators of a run. */
+export interface TrainingGenerators {
+  /** Initial weights. */
+  init: SeededRng;
+  /** Dropout masks. */
+  dropout: SeededRng;
+  /** Action noise during rollouts. */
+  actions: SeededRng;
+  /** Minibatch permutations. */
+  shuffle: SeededRng;
+}
+
 /**
- * Independent generators of a run, all derived from `run.seed`: env i uses stream
- * i (lib/sim), the trainer's generators start at stream 1024.
+ * The trainer's generators of a run, derived from `run.seed`: training env i uses
+ * stream i of the seed (lib/sim's VecEnv), these use streams 1025 to 1028, so none
+ * overlap (streams are 2^64 draws apart).
+ * @param seed Run seed.
  */
-function _generators(seed: number) {
+export function trainingGenerators(seed: number): TrainingGenerators {
   const root = new SeededRng(seed).fork(_TRAINER_STREAM);
   return {
     init: root.fork(1),
@@ -240,7 +254,7 @@ export async function trainExtractor(
     throw error;
   }
 
-  const rng = _generators(run.seed);
+  const rng = trainingGenerators(run.seed);
   let policy: PpoPolicy;
   try {
     policy = await PpoPolicy.create(

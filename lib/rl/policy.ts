@@ -52,6 +52,12 @@ export interface PpoPolicyOptions {
   executionProvider?: ExecutionProvider;
   /** Intra-op threads per session. @default 1 */
   threads?: number;
+  /**
+   * Fill the next minibatch's dropout masks in a worker thread while ONNX Runtime
+   * runs the current one (identical masks; helps when a core is idle, see
+   * docs/benchmarks.md). @default false
+   */
+  prefetchMasks?: boolean;
 }
 
 /** Observation shape of the policy: `rays [stack, rays]`, `drive_state [stack, 5]`. */
@@ -162,11 +168,14 @@ export class PpoPolicy {
       maxGradNorm: options.maxGradNorm ?? 0.5,
       adam: { eps: options.adamEps ?? 1e-5 },
       dropoutRng: options.dropoutRng,
+      prefetchMasks: options.prefetchMasks ?? false,
       session,
     });
+    // Weights baked in as initializers: ONNX Runtime pre-packs them, which halves the
+    // batch-1 call of a rollout step; the session is rebuilt once per PPO update.
     const inference = await createInferenceModel(
       (g) => _policyOutputs(g, network),
-      { parameters: store, session },
+      { parameters: store, session, state: "initializers" },
     );
     return new PpoPolicy(network, store, inference, step);
   }

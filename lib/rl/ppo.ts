@@ -512,21 +512,45 @@ export class PpoTrainer {
     };
   }
 
-  /** The view of the trainer callbacks get (also for callbacks called from outside). */
+  /**
+   * The view of the trainer callbacks get: one object whose fields read the
+   * trainer's current state (no allocation per step).
+   */
   context(): CallbackContext {
-    const now = performance.now();
-    return {
-      numTimesteps: this.#numTimesteps,
-      totalTimesteps: this.#total,
-      iteration: this.#iteration,
-      numEnvs: this.#env.numEnvs,
-      rolloutFull: this.#phase === "rollout" && this.#rollout.full,
-      episodeRewardMean: this.episodeStats().meanReward,
-      elapsedSeconds: this.#sessionStart > 0 ? (now - this.#sessionStart) / 1000 : 0,
-      stepsThisSession: this.#numTimesteps - this.#stepsAtStart,
-      saveCheckpoint: (path) => this.saveCheckpoint(path),
-    };
+    return this.#context;
   }
+
+  readonly #context: CallbackContext = (() => {
+    // deno-lint-ignore no-this-alias
+    const t = this;
+    return {
+      get numTimesteps() {
+        return t.#numTimesteps;
+      },
+      get totalTimesteps() {
+        return t.#total;
+      },
+      get iteration() {
+        return t.#iteration;
+      },
+      get numEnvs() {
+        return t.#env.numEnvs;
+      },
+      get rolloutFull() {
+        return t.#phase === "rollout" && t.#rollout.full;
+      },
+      get episodeRewardMean() {
+        return t.episodeStats().meanReward;
+      },
+      get elapsedSeconds() {
+        return t.#sessionStart > 0 ? (performance.now() - t.#sessionStart) / 1000 : 0;
+      },
+      get stepsThisSession() {
+        return t.#numTimesteps - t.#stepsAtStart;
+      },
+      saveCheckpoint: (path: string) => t.saveCheckpoint(path),
+    };
+  })();
 
   /**
    * Write the complete training state: network (parameters, Adam, dropout

@@ -13,6 +13,7 @@ export * from "./lib/run/mod.ts";
 export * from "./lib/hardware/mod.ts";
 export * from "./lib/report/mod.ts";
 export * from "./lib/log/mod.ts";
+export * from "./lib/rl/mod.ts";
 /**
  * The tensor engine, as a namespace (its op names such as `add` and `mean` would
  * collide with other modules' helpers).

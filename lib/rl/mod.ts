@@ -24,7 +24,7 @@ export {
   type RolloutShapes,
 } from "./rollout_buffer.ts";
 export { type ScheduleKind, scheduleValue } from "./schedules.ts";
-export { explainedVariance, mean, std } from "./statistics.ts";
+export { explainedVariance } from "./statistics.ts";
 export { DIVERGENCE_HINT, ExtractorRunError } from "./errors.ts";
 export { type PolicyOutputs, PPO_LOSS_INPUTS, ppoLoss, type PpoLossOptions } from "./ppo_loss.ts";
 export {

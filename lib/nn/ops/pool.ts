@@ -208,8 +208,9 @@ export interface Pool1dOptions {
 
 /**
  * Max pooling over the length axis of `[batch, C, L]` (PyTorch `F.max_pool1d`,
- * floor mode), or of `[batch, L, C]` with `layout: "nlc"` (via transposes). The
- * gradient goes to the first maximum of each window.
+ * floor mode), or of `[batch, L, C]` with `layout: "nlc"` (a ReduceMax over a
+ * reshape when the windows tile the input, stride = kernel and no padding;
+ * otherwise via transposes). The gradient goes to the first maximum of each window.
  * @throws {ShapeError} When the input is not rank 3 or too short.
  * @throws {RangeError} When kernel, stride or padding are invalid.
  */

@@ -9,6 +9,7 @@
 export * from "./lib/rng/mod.ts";
 export * from "./lib/sim/mod.ts";
 export * from "./lib/config/mod.ts";
+export * from "./lib/extractors/mod.ts";
 export * from "./lib/run/mod.ts";
 export * from "./lib/hardware/mod.ts";
 export * from "./lib/report/mod.ts";

@@ -28,9 +28,18 @@ export { explainedVariance } from "./statistics.ts";
 export { DIVERGENCE_HINT, ExtractorRunError } from "./errors.ts";
 export { type PolicyOutputs, PPO_LOSS_INPUTS, ppoLoss, type PpoLossOptions } from "./ppo_loss.ts";
 export {
+  ACTION_DIM,
+  buildPolicyNetwork,
+  countParameters,
+  ORTHOGONAL_GAINS,
+  POLICY_NET_ARCH,
+  type ParameterCounts,
+  type PolicyGraph,
+  type PolicyNetworkOptions,
+} from "./policy_network.ts";
+export {
   type ActionBounds,
   type ActOutputs,
-  type PolicyNetworkOptions,
   type PolicyObservationShape,
   PpoPolicy,
   type PpoPolicyOptions,

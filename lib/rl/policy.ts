@@ -28,13 +28,12 @@ import {
   type TrainingStepResult,
 } from "../nn/mod.ts";
 import type { SeededRng } from "../rng/mod.ts";
-import { _buildPolicyNetwork, type PolicyNetworkOptions } from "./_policy_network.ts";
+import { buildPolicyNetwork, type PolicyNetworkOptions } from "./policy_network.ts";
 import { clipActions, diagGaussianLogProb, sampleDiagGaussian } from "./distributions.ts";
 import { PPO_LOSS_INPUTS, ppoLoss, type PpoLossOptions } from "./ppo_loss.ts";
 import type { RolloutMinibatch } from "./rollout_buffer.ts";
 import { DIVERGENCE_HINT, ExtractorRunError } from "./errors.ts";
 
-export type { PolicyNetworkOptions };
 
 /** Options of {@linkcode PpoPolicy.create}. */
 export interface PpoPolicyOptions {
@@ -161,7 +160,7 @@ export class PpoPolicy {
       threads: options.threads ?? 1,
     };
     const step = await createTrainingStep((g) => {
-      const policy = _buildPolicyNetwork(g, network);
+      const policy = buildPolicyNetwork(g, network);
       return ppoLoss(g, policy, options.loss);
     }, {
       parameters: store,
@@ -423,6 +422,6 @@ function _nonFinite(what: string): ExtractorRunError {
 }
 
 function _policyOutputs(g: Graph, network: PolicyNetworkOptions) {
-  const p = _buildPolicyNetwork(g, network);
+  const p = buildPolicyNetwork(g, network);
   return { action_mean: p.actionMean, value: p.value, log_std: p.logStd };
 }

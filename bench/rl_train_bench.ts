@@ -11,6 +11,7 @@
  * shows medians over `--repeats` runs.
  *
  * deno task bench:train [--json] [--steps 8192] [--repeats 3] [--presets a,b] [--maps a,b]
+ *   [--inline-masks]   (fill dropout masks on the main thread instead of the prefetch worker)
  *
  * Reference (ANCHORS.md, SB3 2.4.1, PyTorch one thread, 8,192 steps): 108 env steps/s
  * (dynamics_original) and 136 (mlp_small) on uni_campus_big; about 470 MB peak RSS.
@@ -34,7 +35,7 @@ const { values } = parseArgs({
     preset: { type: "string" },
     map: { type: "string" },
     "sample-rss": { type: "boolean", default: false },
-    "prefetch-masks": { type: "boolean", default: false },
+    "inline-masks": { type: "boolean", default: false },
   },
 });
 
@@ -102,7 +103,7 @@ async function child(preset: string, mapName: string, steps: number): Promise<Ch
   const policy = await PpoPolicy.create({ preset: preset as "mlp_small", parameters: {} }, {
     initRng: root.fork(1),
     dropoutRng: root.fork(2),
-    prefetchMasks: values["prefetch-masks"],
+    prefetchMasks: !values["inline-masks"],
   });
   let phaseStart = 0, rollout = 0, update = 0;
   const trainer = new PpoTrainer({

@@ -32,8 +32,8 @@ export {
   buildPolicyNetwork,
   countParameters,
   ORTHOGONAL_GAINS,
-  POLICY_NET_ARCH,
   type ParameterCounts,
+  POLICY_NET_ARCH,
   type PolicyGraph,
   type PolicyNetworkOptions,
 } from "./policy_network.ts";

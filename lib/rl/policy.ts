@@ -34,7 +34,6 @@ import { PPO_LOSS_INPUTS, ppoLoss, type PpoLossOptions } from "./ppo_loss.ts";
 import type { RolloutMinibatch } from "./rollout_buffer.ts";
 import { DIVERGENCE_HINT, ExtractorRunError } from "./errors.ts";
 
-
 /** Options of {@linkcode PpoPolicy.create}. */
 export interface PpoPolicyOptions {
   /** Generator for the initial weights (owned by the policy's parameter store). */
@@ -53,8 +52,7 @@ export interface PpoPolicyOptions {
   threads?: number;
   /**
    * Fill the next minibatch's dropout masks in a worker thread while ONNX Runtime
-   * runs the current one (identical masks; helps when a core is idle, see
-   * docs/benchmarks.md). @default false
+   * runs the current one (identical masks; see docs/benchmarks.md). @default true
    */
   prefetchMasks?: boolean;
 }
@@ -167,7 +165,7 @@ export class PpoPolicy {
       maxGradNorm: options.maxGradNorm ?? 0.5,
       adam: { eps: options.adamEps ?? 1e-5 },
       dropoutRng: options.dropoutRng,
-      prefetchMasks: options.prefetchMasks ?? false,
+      prefetchMasks: options.prefetchMasks ?? true,
       session,
     });
     // Weights baked in as initializers: ONNX Runtime pre-packs them, which halves the

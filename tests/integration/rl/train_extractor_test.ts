@@ -327,3 +327,26 @@ Deno.test("trainExtractor() reports untrainable settings and unknown maps as Ext
   assert.match(e2.reason, /Cannot load map 'no_such_map'/);
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("trainExtractor() trains every reference preset in test mode", async () => {
+  const { PRESET_NAMES } = await import("../../../lib/config/mod.ts");
+  for (const preset of PRESET_NAMES) {
+    const scenario = await tinyScenario({
+      preset,
+      run: { total_timesteps: 32, eval_freq: 32, save_freq: 32, n_eval_episodes: 1 },
+      ppo: { n_epochs: 1 },
+      env: { episode_seconds: 1 },
+    });
+    const { dir, extractorDir } = await runDir();
+    const result = await trainExtractor({
+      profile: scenario.extractors[0],
+      settings: scenario.settings,
+      extractorDir,
+      runDir: dir,
+    });
+    assert.equal(result.trainingSteps, 32, preset);
+    assert.equal(result.metrics.features_dim, scenario.extractors[0].features_dim, preset);
+    assert.ok(Number.isFinite(result.metrics.best_mean_reward), preset);
+    await Deno.remove(dir, { recursive: true });
+  }
+});

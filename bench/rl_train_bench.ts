@@ -197,6 +197,7 @@ if (values.child) {
           map,
           "--steps",
           values.steps,
+          ...(values["inline-masks"] ? ["--inline-masks"] : []),
         ];
         const out = await new Deno.Command(time ? "/usr/bin/time" : command[0], {
           args: time ? ["-f", "MAXRSS_KB %M", ...command] : [...command.slice(1), "--sample-rss"],

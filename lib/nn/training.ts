@@ -178,6 +178,12 @@ export interface TensorFeed {
   dims: readonly number[];
 }
 
+/**
+ * Dropout-mask elements per sample (all masks together) from which
+ * `prefetchMasks` uses its worker (dynamics_original has 10,600; mlp_small 120).
+ */
+export const PREFETCH_MIN_MASK_ELEMENTS = 2048;
+
 /** Options of {@linkcode createTrainingStep}. */
 export interface TrainingStepOptions extends TrainingGraphOptions {
   /** Store with the network's parameters (its current values are the starting point). */
@@ -190,7 +196,8 @@ export interface TrainingStepOptions extends TrainingGraphOptions {
   dropoutRng?: SeededRng;
   /**
    * Fill the next step's dropout masks in a worker thread while ONNX Runtime runs
-   * this one (same masks as without; see docs/nn.md). @default false
+   * this one (same masks as without; see docs/nn.md). Only used when the masks hold
+   * at least {@linkcode PREFETCH_MIN_MASK_ELEMENTS} elements per sample. @default false
    */
   prefetchMasks?: boolean;
 }
@@ -290,7 +297,13 @@ export class TrainingStep {
     this.#metricNames = metricNames;
     this.#hasGate = hasGate;
     this.#masks = new DropoutMaskGenerator(options.dropoutRng ?? store.rng.fork());
-    if (options.prefetchMasks && graph.dropoutMasks.length > 0) {
+    // The worker pays off when masks are large: a message round trip costs about as
+    // much as filling a few thousand elements inline.
+    const perSample = graph.dropoutMasks.reduce(
+      (n, m) => n + m.shape.reduce<number>((a, d) => a * (typeof d === "number" ? d : 1), 1),
+      0,
+    );
+    if (options.prefetchMasks && perSample >= PREFETCH_MIN_MASK_ELEMENTS) {
       this.#prefetcher = new _MaskPrefetcher(this.#dtype);
     }
     const P = this.parameterCount;

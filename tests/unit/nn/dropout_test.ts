@@ -55,7 +55,8 @@ Deno.test("masks prefetched in a worker train bit for bit like inline masks, acr
     createTrainingStep((g) => {
       const x = g.input("x", ["batch", 6]);
       const y = g.input("y", ["batch", 1]);
-      const h = dropout(linear(x, { name: "a", outFeatures: 16 }), 0.3);
+      // 2 x 1100 mask elements per sample: above PREFETCH_MIN_MASK_ELEMENTS, so the worker runs.
+      const h = dropout(linear(x, { name: "a", outFeatures: 1100 }), 0.3);
       const out = linear(dropout(h, 0.1), { name: "b", outFeatures: 1 });
       return { loss: mean(square(sub(out, y))) };
     }, {

@@ -25,3 +25,4 @@ export type {
 } from "./logging.ts";
 export { createProgressDisplay, formatEta } from "./progress.ts";
 export type { ProgressDisplay, ProgressDisplayOptions, ProgressStream } from "./progress.ts";
+export type { TrainingProgress } from "../rl/callbacks.ts";

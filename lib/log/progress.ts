@@ -11,9 +11,9 @@ import type { TrainingProgress } from "../rl/callbacks.ts";
 
 /** The stream the bars are drawn on: a Node-style writable with `isTTY`. */
 export interface ProgressStream {
-  /** True for a terminal; bars are drawn only then. */
+  /** True for a terminal; bars are drawn only then. @default false */
   isTTY?: boolean;
-  /** Terminal width in columns. */
+  /** Terminal width in columns. @default 80 */
   columns?: number;
   /** Write text. */
   write(chunk: string): boolean;

@@ -107,15 +107,21 @@ export interface EvalCallbackOptions {
    * still get metrics and a best model). @default true
    */
   evaluateAtEndIfNone?: boolean;
-  /** Called after each evaluation is recorded (e.g. to append a manifest event). */
+  /** Called after each evaluation is recorded (e.g. to append a manifest event). @default none */
   onEvaluation?: (record: EvaluationRecord) => void | Promise<void>;
 }
 
-interface _EvalState {
+/** Checkpointed state of an {@linkcode EvalCallback}. */
+export interface EvalCallbackState {
+  /** Calls so far. */
   nCalls: number;
+  /** Best mean reward, or null before the first evaluation. */
   best: number | null;
+  /** Last mean reward, or null. */
   last: number | null;
+  /** Last evaluation, or null. */
   lastRecord: EvaluationRecord | null;
+  /** Evaluations written to eval_history.jsonl. */
   count: number;
 }
 
@@ -136,6 +142,7 @@ export class EvalCallback implements TrainingCallback {
   #count = 0;
 
   /**
+   * Create the callback.
    * @param options Env, policy, frequency, seeds, output paths.
    * @throws {RangeError} When evalFreq is not a positive integer or seeds is empty.
    */
@@ -186,7 +193,7 @@ export class EvalCallback implements TrainingCallback {
    * @returns The evaluation.
    */
   async evaluate(timestep: number): Promise<EvaluationResult> {
-    const result = await evaluatePolicy(this.#o.policy, this.#o.env, this.#o.seeds);
+    const result = await evaluatePolicy(this.#o.policy, { env: this.#o.env, seeds: this.#o.seeds });
     const improved = result.meanReward > this.#best;
     if (improved) {
       await writeOnnx(
@@ -215,7 +222,7 @@ export class EvalCallback implements TrainingCallback {
   }
 
   /** Counters, best and last reward, number of history lines. */
-  state(): _EvalState {
+  state(): EvalCallbackState {
     return {
       nCalls: this.#nCalls,
       best: Number.isFinite(this.#best) ? this.#best : null,
@@ -227,7 +234,7 @@ export class EvalCallback implements TrainingCallback {
 
   /** Restore counters and cut `eval_history.jsonl` back to the evaluations the state knows. */
   async restore(state: unknown): Promise<void> {
-    const s = state as _EvalState;
+    const s = state as EvalCallbackState;
     this.#nCalls = s.nCalls;
     this.#best = s.best ?? -Infinity;
     this.#last = s.last ?? -Infinity;
@@ -255,7 +262,7 @@ export interface CheckpointCallbackOptions {
   saveFreq: number;
   /** Directory of the checkpoint files (`checkpoint_<step>_steps.ckpt`). */
   dir: string;
-  /** Called after each checkpoint is written (e.g. to append a manifest event). */
+  /** Called after each checkpoint is written (e.g. to append a manifest event). @default none */
   onCheckpoint?: (info: CheckpointInfo) => void | Promise<void>;
 }
 
@@ -274,6 +281,7 @@ export class CheckpointCallback implements TrainingCallback {
   #written: CheckpointInfo[] = [];
 
   /**
+   * Create the callback.
    * @param options Frequency, directory, notification hook.
    * @throws {RangeError} When saveFreq is not a positive integer.
    */
@@ -341,7 +349,10 @@ export class TrainLogCallback implements TrainingCallback {
   #path: string;
   #lines = 0;
 
-  /** @param path `train_log.jsonl` path (created or appended to). */
+  /**
+   * Create the callback.
+   * @param path `train_log.jsonl` path (created or appended to).
+   */
   constructor(path: string) {
     this.#path = path;
   }
@@ -399,7 +410,10 @@ export class ProgressCallback implements TrainingCallback {
   #o: ProgressCallbackOptions;
   #next = 0;
 
-  /** @param options Receiver and rate. */
+  /**
+   * Create the callback.
+   * @param options Receiver and rate.
+   */
   constructor(options: ProgressCallbackOptions) {
     this.#o = options;
   }

@@ -31,6 +31,7 @@ export class TrainerCheckpointError extends Error {
   readonly path?: string;
 
   /**
+   * Create the error.
    * @param message What is wrong.
    * @param path File involved.
    */

@@ -28,6 +28,7 @@ export class ExtractorRunError extends Error {
   readonly step: number | null;
 
   /**
+   * Create the error.
    * @param reason What went wrong.
    * @param hint What the user can do about it.
    * @param options Step at which it happened, and the underlying error.
@@ -46,6 +47,6 @@ export class ExtractorRunError extends Error {
 }
 
 /** Hint for a diverged run (NaN or infinite loss, parameters or outputs). */
-export const DIVERGENCE_HINT =
+export const DIVERGENCE_HINT: string =
   "lower run.ppo.learning_rate or run.ppo.max_grad_norm, or check the extractor parameters; " +
   "resume from an earlier checkpoint to keep the steps trained so far";

@@ -61,35 +61,37 @@ export function evaluationSeeds(seed: number, count: number): number[] {
   return Array.from({ length: count }, (_, k) => (seed + 100003 * (k + 1)) % 4294967296);
 }
 
+/** Options of {@linkcode evaluatePolicy}. */
+export interface EvaluatePolicyOptions {
+  /** A single env; it is reset with each seed. */
+  env: RobotEnv;
+  /** One env seed per episode (see {@linkcode evaluationSeeds}). */
+  seeds: readonly number[];
+}
+
 /**
  * Run one deterministic episode per seed and aggregate the outcomes.
  * @param policy The policy (its inference model acts, batch 1).
- * @param env A single env; it is reset with each seed.
- * @param seeds One env seed per episode.
+ * @param options Env and episode seeds.
  * @returns Per-episode outcomes and aggregates.
  * @throws {ExtractorRunError} When the network output is not finite.
  * @throws {RangeError} When seeds is empty.
  */
 export async function evaluatePolicy(
   policy: PpoPolicy,
-  env: RobotEnv,
-  seeds: readonly number[],
+  options: EvaluatePolicyOptions,
 ): Promise<EvaluationResult> {
+  const { env, seeds } = options;
   if (seeds.length === 0) throw new RangeError("Evaluation needs at least one episode seed");
   const action = new Float32Array(2);
   const bounds = env.actionSpace;
   const episodes: EpisodeOutcome[] = [];
   for (const seed of seeds) {
     const { observation } = env.reset(seed);
+    const obs = { rays: observation.rays, driveState: observation.drive_state, n: 1 };
     let reward = 0;
     for (;;) {
-      await policy.predictDeterministic(
-        observation.rays,
-        observation.drive_state,
-        1,
-        bounds,
-        action,
-      );
+      await policy.predictDeterministic(obs, { bounds, out: action });
       const r = env.step(action);
       reward += r.reward;
       if (r.terminated || r.truncated) {

@@ -40,6 +40,7 @@ export {
 export {
   type ActionBounds,
   type ActOutputs,
+  type ObservationBatch,
   type PolicyObservationShape,
   PpoPolicy,
   type PpoPolicyOptions,
@@ -47,6 +48,7 @@ export {
 export {
   type EpisodeOutcome,
   evaluatePolicy,
+  type EvaluatePolicyOptions,
   type EvaluationResult,
   evaluationSeeds,
 } from "./evaluation.ts";
@@ -58,6 +60,7 @@ export {
   type CheckpointInfo,
   EvalCallback,
   type EvalCallbackOptions,
+  type EvalCallbackState,
   type EvaluationRecord,
   ProgressCallback,
   type ProgressCallbackOptions,

@@ -67,6 +67,16 @@ export interface PolicyObservationShape {
   driveState: number;
 }
 
+/** A batch of `n` observations, row-major (e.g. a vector env's buffers). */
+export interface ObservationBatch {
+  /** `[n, stack, rays]` LiDAR ranges / max range. */
+  rays: Float32Array;
+  /** `[n, stack, 5]` normalised drive state. */
+  driveState: Float32Array;
+  /** Batch size. */
+  n: number;
+}
+
 /** Outputs of {@linkcode PpoPolicy.act}, caller-owned `[n, ...]` arrays. */
 export interface ActOutputs {
   /** `[n, 2]` unclipped sampled actions (what the rollout buffer stores). */
@@ -96,7 +106,7 @@ export interface ActionBounds {
  * const policy = await PpoPolicy.create({ preset: "mlp_small", parameters: {} }, {
  *   initRng: new SeededRng(1), dropoutRng: new SeededRng(2),
  * });
- * await policy.act(rays, driveState, 1, rng, bounds, outputs);
+ * await policy.act({ rays, driveState, n: 1 }, { rng, bounds, out });
  * ```
  */
 export class PpoPolicy {
@@ -220,14 +230,13 @@ export class PpoPolicy {
   /**
    * Eval-mode forward pass: action means `[n, 2]`, values `[n, 1]`, log-std `[2]`.
    * The arrays are reused by the next call with the same `n`.
+   * @param obs A batch of observations.
    * @throws {ExtractorRunError} When an action mean or value is NaN or infinite.
    */
   async forward(
-    rays: Float32Array,
-    driveState: Float32Array,
-    n: number,
+    obs: ObservationBatch,
   ): Promise<{ actionMean: Float32Array; value: Float32Array; logStd: Float32Array }> {
-    const out = await this.#inference.run(this.#feedsFor(rays, driveState, n));
+    const out = await this.#inference.run(this.#feedsFor(obs.rays, obs.driveState, obs.n));
     const actionMean = out.action_mean as Float32Array;
     const value = out.value as Float32Array;
     for (let i = 0; i < actionMean.length; i++) {
@@ -240,61 +249,49 @@ export class PpoPolicy {
   }
 
   /**
-   * Sample actions for `n` observations (SB3 `policy.forward` in eval mode):
+   * Sample actions for a batch of observations (SB3 `policy.forward` in eval mode):
    * `a = mu + exp(log_std) z`, their log-probabilities and values, and the
    * actions clipped to the action space for the env.
-   * @param rays `[n, stack, rays]` observations.
-   * @param driveState `[n, stack, 5]` observations.
-   * @param n Batch size.
-   * @param rng Normal samples, drawn row-major.
-   * @param bounds Action space.
-   * @param out Caller-owned outputs.
+   * @param obs A batch of observations.
+   * @param options Normal samples (drawn row-major), action space, caller-owned outputs.
    * @throws {ExtractorRunError} When the network output is not finite.
    */
   async act(
-    rays: Float32Array,
-    driveState: Float32Array,
-    n: number,
-    rng: SeededRng,
-    bounds: ActionBounds,
-    out: ActOutputs,
+    obs: ObservationBatch,
+    options: { rng: SeededRng; bounds: ActionBounds; out: ActOutputs },
   ): Promise<void> {
-    const { actionMean, value, logStd } = await this.forward(rays, driveState, n);
+    const { rng, bounds, out } = options;
+    const { actionMean, value, logStd } = await this.forward(obs);
     sampleDiagGaussian(actionMean, logStd, rng, out.actions);
     diagGaussianLogProb(out.actions, actionMean, logStd, out.logProbs);
     clipActions(out.actions, bounds.low, bounds.high, out.clippedActions);
-    out.values.set(value.subarray(0, n));
+    out.values.set(value.subarray(0, obs.n));
   }
 
   /**
    * Deterministic actions (the means) clipped to the action space, as SB3's
    * `predict(deterministic=True)`.
-   * @param out `[n, 2]` receives the actions.
+   * @param obs A batch of observations.
+   * @param options Action space, and `out` `[n, 2]` receiving the actions.
    * @throws {ExtractorRunError} When the network output is not finite.
    */
   async predictDeterministic(
-    rays: Float32Array,
-    driveState: Float32Array,
-    n: number,
-    bounds: ActionBounds,
-    out: Float32Array,
+    obs: ObservationBatch,
+    options: { bounds: ActionBounds; out: Float32Array },
   ): Promise<void> {
-    const { actionMean } = await this.forward(rays, driveState, n);
-    clipActions(actionMean, bounds.low, bounds.high, out);
+    const { actionMean } = await this.forward(obs);
+    clipActions(actionMean, options.bounds.low, options.bounds.high, options.out);
   }
 
   /**
    * Value estimates V(s) `[n]` (SB3 `predict_values`), written into `out`.
+   * @param obs A batch of observations.
+   * @param out `[n]` receives the values.
    * @throws {ExtractorRunError} When the network output is not finite.
    */
-  async predictValues(
-    rays: Float32Array,
-    driveState: Float32Array,
-    n: number,
-    out: Float32Array,
-  ): Promise<void> {
-    const { value } = await this.forward(rays, driveState, n);
-    out.set(value.subarray(0, n));
+  async predictValues(obs: ObservationBatch, out: Float32Array): Promise<void> {
+    const { value } = await this.forward(obs);
+    out.set(value.subarray(0, obs.n));
   }
 
   /**

@@ -69,7 +69,7 @@ export interface PpoTrainerOptions {
   shuffleRng: SeededRng;
   /** Callbacks, called in order. @default [] */
   callbacks?: TrainingCallback[];
-  /** Stop at the next safe point (after an env step or a minibatch). */
+  /** Stop at the next safe point (after an env step or a minibatch). @default never */
   signal?: AbortSignal;
   /** JSON metadata stored in every checkpoint (e.g. preset and settings). @default {} */
   checkpointMetadata?: Record<string, unknown>;
@@ -174,6 +174,7 @@ export class PpoTrainer {
   #lastValues: Float32Array;
 
   /**
+   * Create a trainer (allocates the rollout buffer and per-step scratch arrays).
    * @param options Policy, envs, settings, generators, callbacks.
    * @throws {RangeError} When settings cannot be trained (batch_size < 2, a buffer of
    * one sample with advantage normalisation, total_timesteps < 1).
@@ -319,9 +320,11 @@ export class PpoTrainer {
     const env = this.#env, b = env.buffers, n = env.numEnvs;
     const policy = this.#policy, rollout = this.#rollout, act = this.#act;
     const gamma = this.#ppo.gamma;
+    const obs = { rays: b.rays, driveState: b.drive_state, n };
+    const terminal = { rays: b.terminal_rays, driveState: b.terminal_drive_state, n };
     while (!rollout.full) {
       // Eval-mode policy (dropout off, as SB3's set_training_mode(False)): sample a ~ N(mu, sigma).
-      await policy.act(b.rays, b.drive_state, n, this.#actionRng, this.#bounds, act);
+      await policy.act(obs, { rng: this.#actionRng, bounds: this.#bounds, out: act });
       this.#obsRays.set(b.rays);
       this.#obsDrive.set(b.drive_state);
       // The env receives the clipped action; the buffer keeps the unclipped sample.
@@ -346,12 +349,7 @@ export class PpoTrainer {
       // Time-limit truncation: bootstrap with the value of the terminal observation
       // (SB3 GitHub issue #633): r <- r + gamma * V(s_terminal).
       if (truncated) {
-        await policy.predictValues(
-          b.terminal_rays,
-          b.terminal_drive_state,
-          n,
-          this.#terminalValues,
-        );
+        await policy.predictValues(terminal, this.#terminalValues);
         for (let i = 0; i < n; i++) {
           if (b.truncated[i] && !b.terminated[i]) {
             this.#rewards[i] += gamma * this.#terminalValues[i];
@@ -373,7 +371,7 @@ export class PpoTrainer {
       if (this.#signal?.aborted && !rollout.full) return false;
     }
     // 2. GAE(lambda) from V of the observation after the last step.
-    await policy.predictValues(b.rays, b.drive_state, n, this.#lastValues);
+    await policy.predictValues(obs, this.#lastValues);
     rollout.computeReturnsAndAdvantage(this.#lastValues, this.#lastEpisodeStarts);
     for (const cb of this.#callbacks) await cb.onRolloutEnd?.(this.context());
     return true;

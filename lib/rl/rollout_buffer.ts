@@ -97,6 +97,7 @@ export class RolloutBuffer {
   #minibatch: RolloutMinibatch | null = null;
 
   /**
+   * Allocate the buffer's arrays once.
    * @param nSteps Steps per environment per rollout (SB3 `n_steps`).
    * @param numEnvs Number of environments.
    * @param shapes Observation and action sizes.

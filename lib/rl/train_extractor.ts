@@ -82,13 +82,13 @@ export interface TrainExtractorOptions {
   extractorDir: string;
   /** Absolute run directory; artifact paths are reported relative to it. */
   runDir: string;
-  /** Manifest to append `checkpoint_written` and `evaluation_done` events to. */
+  /** Manifest to append `checkpoint_written` and `evaluation_done` events to. @default none */
   manifest?: ManifestWriter;
-  /** Interruption: stop after the current env step or minibatch, write a checkpoint. */
+  /** Interruption: stop after the current env step or minibatch, write a checkpoint. @default never */
   signal?: AbortSignal;
-  /** Trainer checkpoint to continue from. */
+  /** Trainer checkpoint to continue from. @default a fresh start */
   resumeFrom?: string;
-  /** Progress receiver (steps, fps, ETA, mean reward). */
+  /** Progress receiver (steps, fps, ETA, mean reward). @default none */
   onProgress?: (progress: TrainingProgress) => void;
   /** How to build the training envs. @default lib/sim's in-thread VecEnv */
   vecEnvFactory?: VecEnvFactory;

@@ -36,11 +36,10 @@ Deno.test("mlp_small learns to reach the goal on the open_field learning check (
   );
   const envSettings = resolveScenarioEnv({ map: env.map, episode_seconds: env.episode_seconds });
   const evalEnv = new RobotEnv(await loadMap(env.map), envSettings);
-  const before = await evaluatePolicy(
-    initial,
-    evalEnv,
-    evaluationSeeds(run.seed, run.n_eval_episodes),
-  );
+  const before = await evaluatePolicy(initial, {
+    env: evalEnv,
+    seeds: evaluationSeeds(run.seed, run.n_eval_episodes),
+  });
   await initial.release();
   assert.equal(before.successRate, 0);
 

@@ -164,7 +164,7 @@ for (const preset of ["mlp_small", "dynamics_original"]) {
     const rng = new SeededRng(9);
     const rays = Float32Array.from({ length: 3 * 816 }, () => rng.uniform());
     const drive = Float32Array.from({ length: 3 * 15 }, () => rng.uniformRange(-1, 1));
-    const expected = await policy.forward(rays, drive, 3);
+    const expected = await policy.forward({ rays, driveState: drive, n: 3 });
     const session = await ort.InferenceSession.create(finalBytes);
     const out = await session.run({
       rays: new ort.Tensor("float32", rays, [3, 3, 272]),

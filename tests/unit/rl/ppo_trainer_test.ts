@@ -75,7 +75,10 @@ async function oneRollout(timeLimitIsTruncation: boolean) {
         for (let t = 0; t < 16; t++) {
           const s = steps[t];
           // Time-limit truncation: r + gamma * V(terminal observation); termination: r.
-          await policy.predictValues(s.terminalRays, s.terminalDrive, 2, value);
+          await policy.predictValues(
+            { rays: s.terminalRays, driveState: s.terminalDrive, n: 2 },
+            value,
+          );
           for (let i = 0; i < 2; i++) {
             const k = t * 2 + i;
             const truncated = s.truncated[i] === 1 && s.terminated[i] === 0;
@@ -94,11 +97,11 @@ async function oneRollout(timeLimitIsTruncation: boolean) {
             a < env.actionSpace.low[j % 2] || a > env.actionSpace.high[j % 2]
           ).length;
           // Values and log-probabilities are the eval-mode policy's on the stored observation.
-          const out = await policy.forward(
-            b.rays.subarray(t * 2 * 816, (t + 1) * 2 * 816),
-            b.driveState.subarray(t * 2 * 15, (t + 1) * 2 * 15),
-            2,
-          );
+          const out = await policy.forward({
+            rays: b.rays.subarray(t * 2 * 816, (t + 1) * 2 * 816),
+            driveState: b.driveState.subarray(t * 2 * 15, (t + 1) * 2 * 15),
+            n: 2,
+          });
           diagGaussianLogProb(actions, out.actionMean, out.logStd, logProb);
           assert.deepEqual([...b.logProbs.subarray(t * 2, t * 2 + 2)], [...logProb]);
           assert.deepEqual([...b.values.subarray(t * 2, t * 2 + 2)], [...out.value]);

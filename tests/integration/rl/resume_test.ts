@@ -148,3 +148,43 @@ Deno.test("resuming with different PPO settings or a corrupt checkpoint is an Ex
   assert.match(e2.reason, /checksum mismatch/);
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("with lib/sim's VecEnv, a resumed run restores the envs when they support snapshots, else starts fresh episodes", async () => {
+  const scenario = await tinyScenario({ run: RUN });
+  const dir = await Deno.makeTempDir({ prefix: "rl_resume_" });
+  const controller = new AbortController();
+  const options = {
+    profile: scenario.extractors[0],
+    settings: scenario.settings,
+    extractorDir: nodePath.join(dir, "extractors", "x"),
+    runDir: dir,
+  };
+  let steps = 0;
+  const first = await trainExtractor({
+    ...options,
+    signal: controller.signal,
+    onProgress: (p) => {
+      steps = p.steps;
+      if (steps >= 80) controller.abort();
+    },
+  });
+  assert.equal(first.interrupted, true);
+  const second = await trainExtractor({
+    ...options,
+    resumeFrom: nodePath.join(dir, first.lastCheckpoint!),
+  });
+  assert.equal(second.trainingSteps, 320);
+  const snapshots = typeof (VecEnv.prototype as { snapshot?: unknown }).snapshot === "function";
+  assert.equal(second.envRestored, snapshots);
+  if (snapshots) {
+    const straight = await Deno.makeTempDir({ prefix: "rl_resume_" });
+    await trainExtractor({
+      ...options,
+      extractorDir: nodePath.join(straight, "extractors", "x"),
+      runDir: straight,
+    });
+    await assertSameTraining(straight, dir);
+    await Deno.remove(straight, { recursive: true });
+  }
+  await Deno.remove(dir, { recursive: true });
+});

@@ -8,3 +8,4 @@
  */
 export * from "./lib/rng/mod.ts";
 export * from "./lib/sim/mod.ts";
+export * from "./lib/workers/mod.ts";

@@ -4,13 +4,14 @@
  * a pedestrian-heavy map (robot_sf's uni_campus_big.json at difficulty 2;
  * the built-in default map at difficulty 3 when the shared maps are absent).
  * The in-thread `VecEnv` is measured too, as `env_workers: 0`. Random actions,
- * auto-resets included. Configurations are interleaved within each repeat and
- * the median over repeats is reported.
+ * auto-resets included. All configurations are built first; then each round
+ * steps every one of them in turn for `--steps` steps, so background load on
+ * a shared machine hits them alike; the median over rounds is reported.
  *
- * Usage: deno task bench:vec [--json] [--steps N] [--repeats R] [--difficulty D]
+ * Usage: deno task bench:vec [--json] [--steps N] [--rounds R] [--difficulty D]
  *
  * `--json` prints `[{env_workers, num_envs, steps_per_second, map, difficulty,
- * pedestrians, repeats}]`.
+ * pedestrians, rounds, steps_per_round}]`.
  *
  * @module
  */
@@ -26,7 +27,8 @@ interface Result {
   map: string;
   difficulty: number;
   pedestrians: number;
-  repeats: number;
+  rounds: number;
+  steps_per_round: number;
 }
 
 function sharedMapsDir(): string | null {
@@ -44,18 +46,32 @@ function sharedMapsDir(): string | null {
   return null;
 }
 
+/** 1-minute load average (other work on the machine skews the figures), or null. */
+function loadAverage(): number | null {
+  try {
+    return Deno.loadavg()[0];
+  } catch {
+    return null;
+  }
+}
+
 function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-/** Env steps per second over `steps` vector steps (after a short warm-up). */
-async function measure(vec: VectorEnv, actions: Float32Array, steps: number): Promise<number> {
+/** Env steps per second of `steps` vector steps from action row `from`. */
+async function measure(
+  vec: VectorEnv,
+  actions: Float32Array,
+  from: number,
+  steps: number,
+): Promise<number> {
   const row = 2 * vec.numEnvs;
-  await vec.reset();
-  for (let t = 0; t < 20; t++) await vec.step(actions.subarray(row * t, row * (t + 1)));
   const t0 = performance.now();
-  for (let t = 20; t < 20 + steps; t++) await vec.step(actions.subarray(row * t, row * (t + 1)));
+  for (let t = from; t < from + steps; t++) {
+    await vec.step(actions.subarray(row * t, row * (t + 1)));
+  }
   return (steps * vec.numEnvs) / ((performance.now() - t0) / 1000);
 }
 
@@ -64,14 +80,14 @@ if (import.meta.main) {
     args: Deno.args,
     options: {
       json: { type: "boolean", default: false },
-      steps: { type: "string", default: "400" },
-      repeats: { type: "string", default: "3" },
+      steps: { type: "string", default: "100" },
+      rounds: { type: "string", default: "15" },
       difficulty: { type: "string" },
     },
   });
-  const steps = Number(values.steps), repeats = Number(values.repeats);
-  if (!Number.isInteger(steps) || steps < 1 || !Number.isInteger(repeats) || repeats < 1) {
-    console.error("--steps and --repeats must be positive integers");
+  const steps = Number(values.steps), rounds = Number(values.rounds);
+  if (!Number.isInteger(steps) || steps < 1 || !Number.isInteger(rounds) || rounds < 1) {
+    console.error("--steps and --rounds must be positive integers");
     Deno.exit(2);
   }
   const shared = sharedMapsDir();
@@ -88,40 +104,58 @@ if (import.meta.main) {
   const pedestrians = new VecEnv(map, settings).envs[0].pedestrians.count;
 
   const configs: [number, number][] = [[0, 2], [1, 2], [2, 2], [0, 4], [1, 4], [2, 4]];
-  const rates = new Map<string, number[]>(configs.map(([w, n]) => [`${w}x${n}`, []]));
   const rng = new SeededRng(2024);
-  const actions = new Float32Array(2 * 4 * (steps + 20));
+  const warmup = 50;
+  const actions = new Float32Array(2 * 4 * (warmup + rounds * steps));
   for (let i = 0; i < actions.length; i += 2) {
     actions[i] = rng.uniformRange(0, 2);
     actions[i + 1] = rng.uniformRange(-0.5, 0.5);
   }
-  for (let r = 0; r < repeats; r++) {
+  // Every configuration stays alive (idle workers block and use no CPU) and the
+  // rounds rotate through them, so background load hits all of them alike.
+  const loadBefore = loadAverage();
+  const envs: VectorEnv[] = [];
+  const rates: number[][] = configs.map(() => []);
+  try {
     for (const [w, n] of configs) {
-      const vec: VectorEnv = w === 0
-        ? new VecEnv(map, settings, { numEnvs: n, seed: r })
-        : await WorkerVecEnv.create(settings, { numEnvs: n, envWorkers: w, seed: r });
-      try {
-        rates.get(`${w}x${n}`)!.push(await measure(vec, actions, steps));
-      } finally {
-        await vec.close();
+      envs.push(
+        w === 0
+          ? new VecEnv(map, settings, { numEnvs: n, seed: 1 })
+          : await WorkerVecEnv.create(settings, { numEnvs: n, envWorkers: w, seed: 1 }),
+      );
+    }
+    for (const vec of envs) {
+      await vec.reset();
+      await measure(vec, actions, 0, warmup);
+    }
+    for (let r = 0; r < rounds; r++) {
+      for (let c = 0; c < configs.length; c++) {
+        rates[c].push(await measure(envs[c], actions, warmup + r * steps, steps));
       }
     }
+  } finally {
+    for (const vec of envs) await vec.close();
   }
-  const results: Result[] = configs.map(([w, n]) => ({
+  const results: Result[] = configs.map(([w, n], c) => ({
     env_workers: w,
     num_envs: n,
-    steps_per_second: Math.round(median(rates.get(`${w}x${n}`)!)),
+    steps_per_second: Math.round(median(rates[c])),
     map: label,
     difficulty,
     pedestrians,
-    repeats,
+    rounds,
+    steps_per_round: steps,
   }));
   if (values.json) {
     console.log(JSON.stringify(results, null, 2));
   } else {
     console.log(
       `Vector env throughput on ${label}, difficulty ${difficulty} (${pedestrians} pedestrians), ` +
-        `${steps} steps x ${repeats} repeats (median); env_workers 0 = in-thread VecEnv`,
+        `median of ${rounds} rounds of ${steps} steps; env_workers 0 = in-thread VecEnv`,
+    );
+    console.log(
+      `  load average (1 min) before/after: ${loadBefore ?? "?"} / ${loadAverage() ?? "?"} ` +
+        `on ${navigator.hardwareConcurrency} logical cores`,
     );
     console.log("  env_workers  num_envs  env steps/s  vs 1 worker");
     for (const r of results) {

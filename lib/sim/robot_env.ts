@@ -586,9 +586,12 @@ export class RobotEnv {
       );
     }
     const nav = snapshot.navigation;
+    const neverReset = nav?.count === 0 && nav.current === 0 && snapshot.needsReset === true;
     if (
-      !Number.isInteger(nav?.count) || nav.count < 2 || nav.count > this.#navX.length ||
-      !Number.isInteger(nav.current) || nav.current < 0 || nav.current >= nav.count
+      !neverReset && (
+        !Number.isInteger(nav?.count) || nav.count < 2 || nav.count > this.#navX.length ||
+        !Number.isInteger(nav.current) || nav.current < 0 || nav.current >= nav.count
+      )
     ) {
       throw new SnapshotError(
         `Env snapshot navigation must hold 2..${this.#navX.length} waypoints and a valid index`,

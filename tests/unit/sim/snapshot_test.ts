@@ -165,6 +165,12 @@ Deno.test("RobotEnv.snapshot() survives JSON and restores into an identical snap
   const env = new RobotEnv(map, makeEnvSettings({ difficulty: 2 }), { seed: 8 });
   env.reset();
   for (let t = 0; t < 30; t++) env.step(Float32Array.of(0.3, 0.1));
+  // A snapshot taken before the first reset restores too.
+  const unstarted = new RobotEnv(map, makeEnvSettings({ difficulty: 2 }), { seed: 8 });
+  const early = new RobotEnv(map, makeEnvSettings({ difficulty: 2 }));
+  early.restore(roundTrip(unstarted.snapshot()));
+  assert.throws(() => early.step(Float32Array.of(0, 0)), /reset\(\)/);
+  assert.deepEqual(early.reset().observation.rays, unstarted.reset().observation.rays);
   const snap = env.snapshot();
   const text = JSON.stringify(snap);
   const twin = new RobotEnv(map, makeEnvSettings({ difficulty: 2 }));

@@ -104,10 +104,19 @@ Deno.test("Code in an extractor worker writes only its directory and loads onnxr
   denied(report.writeOutside, "write", `${outside}/written.txt`);
   assert.equal(report.writtenOutside, "false");
   denied(report.readOutside, "read", `${outside}/secret.txt`);
+  denied(
+    report.readProjectTests,
+    "read",
+    join(PROJECT_ROOT, "tests/unit/workers/_denial_probe.ts"),
+  );
   denied(report.connect, "net", "127.0.0.1:9");
+  denied(report.listen, "net", "127.0.0.1:0");
   denied(report.run, "run", "true");
   denied(report.ffi, "ffi", "libc.so.6");
   denied(report.envOther, "env", "HOME");
+  denied(report.sys, "sys", "hostname");
+  assert.equal(report.readAllowed, "ok");
+  assert.equal(report.envAllowed, "ok");
   // ONNX Runtime's native binding loads from node_modules and runs a Neg node.
   assert.equal(report.onnx, "ok");
   assert.equal(report.onnxOutput, "-1.5,2");

@@ -96,10 +96,11 @@ export class EnvStepError extends Error {
   /**
    * @param envIndex Index of the env in the vector env.
    * @param cause The error the env raised.
-   * @param where Extra context for the message, e.g. `" (worker 1)"`. @default ""
+   * @param options `worker`: index of the worker that ran the env, named in the message.
    */
-  constructor(envIndex: number, cause: unknown, where = "") {
+  constructor(envIndex: number, cause: unknown, options: { worker?: number } = {}) {
     const reason = cause instanceof Error ? cause.message : String(cause);
+    const where = options.worker === undefined ? "" : ` (worker ${options.worker})`;
     super(`Env ${envIndex}${where} failed in step: ${reason}`, { cause });
     this.name = "EnvStepError";
     this.envIndex = envIndex;

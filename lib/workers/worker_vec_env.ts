@@ -379,7 +379,7 @@ export class WorkerVecEnv implements VectorEnv {
         failingEnv = envIndex;
         failure = envIndex === Infinity
           ? new Error(`Env worker ${k} failed: ${cause.message}`, { cause })
-          : new EnvStepError(envIndex, cause, ` (worker ${k})`);
+          : new EnvStepError(envIndex, cause, { worker: k });
       }
     }
     if (failure !== null) {

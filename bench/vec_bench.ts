@@ -11,7 +11,7 @@
  * Usage: deno task bench:vec [--json] [--steps N] [--rounds R] [--difficulty D]
  *
  * `--json` prints `[{env_workers, num_envs, steps_per_second, map, difficulty,
- * pedestrians, rounds, steps_per_round}]`.
+ * pedestrians, rounds, steps_per_round, load_average}]`.
  *
  * @module
  */
@@ -29,6 +29,8 @@ interface Result {
   pedestrians: number;
   rounds: number;
   steps_per_round: number;
+  /** 1-minute load average when the measurement started (other work on the machine). */
+  load_average: number | null;
 }
 
 function sharedMapsDir(): string | null {
@@ -145,6 +147,7 @@ if (import.meta.main) {
     pedestrians,
     rounds,
     steps_per_round: steps,
+    load_average: loadBefore === null ? null : Math.round(loadBefore * 100) / 100,
   }));
   if (values.json) {
     console.log(JSON.stringify(results, null, 2));

@@ -19,3 +19,4 @@ export * from "./lib/log/mod.ts";
  * collide with other modules' helpers).
  */
 export * as nn from "./lib/nn/mod.ts";
+export * from "./lib/workers/mod.ts";

@@ -20,3 +20,4 @@ export * from "./lib/rl/mod.ts";
  * collide with other modules' helpers).
  */
 export * as nn from "./lib/nn/mod.ts";
+export * from "./lib/workers/mod.ts";

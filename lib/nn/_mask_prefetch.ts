@@ -10,6 +10,7 @@
 import type { SeededRngState } from "../rng/mod.ts";
 import { DropoutMaskGenerator } from "./dropout_masks.ts";
 import type { FloatType } from "./graph.ts";
+import { computeWorkerPermissions, spawnWorker } from "../workers/permissions.ts";
 
 interface _Pending {
   keys: number[];
@@ -36,7 +37,11 @@ export class _MaskPrefetcher {
   /** @param dtype Element type of the masks. */
   constructor(dtype: FloatType) {
     this.#dtype = dtype;
-    this.#worker = new Worker(new URL("./_mask_worker.ts", import.meta.url), { type: "module" });
+    this.#worker = spawnWorker(
+      new URL("./_mask_worker.ts", import.meta.url),
+      computeWorkerPermissions(),
+      { name: "dropout-mask-prefetch" },
+    );
     this.#worker.onmessage = (event: MessageEvent<{ id: number; masks: ArrayBuffer[] }>) => {
       const resolve = this.#resolvers.get(event.data.id);
       this.#resolvers.delete(event.data.id);

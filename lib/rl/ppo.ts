@@ -20,7 +20,7 @@
  */
 import type { PpoSettings } from "../config/mod.ts";
 import { SeededRng, type SeededRngState } from "../rng/mod.ts";
-import type { BoxSpace, VecEnvBuffers } from "../sim/mod.ts";
+import type { BoxSpace, VecEnvBuffers, VecEnvSnapshot } from "../sim/mod.ts";
 import type { CallbackContext, TrainingCallback, UpdateRecord } from "./callbacks.ts";
 import { saveTrainerCheckpoint, type TrainerCheckpoint } from "./checkpoint.ts";
 import { DIVERGENCE_HINT, ExtractorRunError } from "./errors.ts";
@@ -31,10 +31,10 @@ import { explainedVariance, mean } from "./statistics.ts";
 import { sha256Hex } from "../run/mod.ts";
 
 /**
- * What the trainer needs from a batch of envs stepped together: lib/sim's
- * `VecEnv` (or a worker-backed one with the same buffers). `snapshot`/`restore`
- * make checkpoints resume the envs exactly; without them a resumed run restarts
- * the envs' episodes.
+ * What the trainer needs from a batch of envs stepped together: a subset of
+ * lib/sim's `VectorEnv`, so `VecEnv` (in this thread) and lib/workers'
+ * `WorkerVecEnv` both fit. `snapshot`/`restore` make checkpoints resume the envs
+ * exactly; without them a resumed run restarts the envs' episodes.
  */
 export interface TrainingVecEnv {
   /** Number of envs N. */
@@ -48,9 +48,9 @@ export interface TrainingVecEnv {
   /** Step every env with `buffers.actions`; ended envs reset themselves. */
   step(): number | Promise<number>;
   /** Complete dynamic state, JSON-serialisable. */
-  snapshot?(): unknown;
+  snapshot?(): VecEnvSnapshot | Promise<VecEnvSnapshot>;
   /** Continue from a snapshot. */
-  restore?(snapshot: unknown): void | Promise<void>;
+  restore?(snapshot: VecEnvSnapshot): void | Promise<void>;
 }
 
 /** Options of the {@linkcode PpoTrainer} constructor. */
@@ -169,6 +169,8 @@ export class PpoTrainer {
   #act: ActOutputs;
   #obsRays: Float32Array;
   #obsDrive: Float32Array;
+  #terminalRays: Float32Array;
+  #terminalDrive: Float32Array;
   #rewards: Float32Array;
   #terminalValues: Float32Array;
   #lastValues: Float32Array;
@@ -231,6 +233,8 @@ export class PpoTrainer {
     };
     this.#obsRays = new Float32Array(n * raysSize);
     this.#obsDrive = new Float32Array(n * driveSize);
+    this.#terminalRays = new Float32Array(n * raysSize);
+    this.#terminalDrive = new Float32Array(n * driveSize);
     this.#rewards = new Float32Array(n);
     this.#terminalValues = new Float32Array(n);
     this.#lastValues = new Float32Array(n);
@@ -320,13 +324,15 @@ export class PpoTrainer {
     const env = this.#env, b = env.buffers, n = env.numEnvs;
     const policy = this.#policy, rollout = this.#rollout, act = this.#act;
     const gamma = this.#ppo.gamma;
-    const obs = { rays: b.rays, driveState: b.drive_state, n };
-    const terminal = { rays: b.terminal_rays, driveState: b.terminal_drive_state, n };
+    // The policy reads copies in trainer-owned arrays: the env's buffers may live on
+    // SharedArrayBuffers (workers), which ONNX Runtime does not accept.
+    const obs = { rays: this.#obsRays, driveState: this.#obsDrive, n };
+    const terminal = { rays: this.#terminalRays, driveState: this.#terminalDrive, n };
     while (!rollout.full) {
-      // Eval-mode policy (dropout off, as SB3's set_training_mode(False)): sample a ~ N(mu, sigma).
-      await policy.act(obs, { rng: this.#actionRng, bounds: this.#bounds, out: act });
       this.#obsRays.set(b.rays);
       this.#obsDrive.set(b.drive_state);
+      // Eval-mode policy (dropout off, as SB3's set_training_mode(False)): sample a ~ N(mu, sigma).
+      await policy.act(obs, { rng: this.#actionRng, bounds: this.#bounds, out: act });
       // The env receives the clipped action; the buffer keeps the unclipped sample.
       b.actions.set(act.clippedActions);
       await env.step();
@@ -349,6 +355,8 @@ export class PpoTrainer {
       // Time-limit truncation: bootstrap with the value of the terminal observation
       // (SB3 GitHub issue #633): r <- r + gamma * V(s_terminal).
       if (truncated) {
+        this.#terminalRays.set(b.terminal_rays);
+        this.#terminalDrive.set(b.terminal_drive_state);
         await policy.predictValues(terminal, this.#terminalValues);
         for (let i = 0; i < n; i++) {
           if (b.truncated[i] && !b.terminated[i]) {
@@ -371,6 +379,8 @@ export class PpoTrainer {
       if (this.#signal?.aborted && !rollout.full) return false;
     }
     // 2. GAE(lambda) from V of the observation after the last step.
+    this.#obsRays.set(b.rays);
+    this.#obsDrive.set(b.drive_state);
     await policy.predictValues(obs, this.#lastValues);
     rollout.computeReturnsAndAdvantage(this.#lastValues, this.#lastEpisodeStarts);
     for (const cb of this.#callbacks) await cb.onRolloutEnd?.(this.context());
@@ -652,7 +662,7 @@ export class PpoTrainer {
     }
     let envRestored = false;
     if (s.env !== null && this.#env.restore) {
-      await this.#env.restore(s.env);
+      await this.#env.restore(s.env as VecEnvSnapshot);
       this.#lastEpisodeStarts.set(s.lastEpisodeStarts);
       envRestored = true;
     } else if (s.started) {

@@ -19,10 +19,10 @@ import { HookedVecEnv, rejection, tinyScenario } from "../../unit/rl/_helpers.ts
 
 const RUN = { total_timesteps: 320, eval_freq: 64, save_freq: 1_000_000 };
 
-/** Envs with exact snapshots; `abortAt` fires the controller after that many steps. */
+/** lib/sim's VecEnv (exact snapshots); `abortAt` fires the controller after that many steps. */
 function envFactory(abortAt?: { steps: number; controller: AbortController }): VecEnvFactory {
   return ({ map, settings, numEnvs, seed }) => {
-    const env = new HookedVecEnv(() => new VecEnv(map, settings, { numEnvs, seed }));
+    const env = new HookedVecEnv(new VecEnv(map, settings, { numEnvs, seed }));
     if (abortAt) {
       env.after.push((e) => {
         if (e.steps === abortAt.steps) abortAt.controller.abort();

@@ -2,7 +2,7 @@
 import { stringify } from "yaml";
 import { parseScenario, type Scenario } from "../../../lib/config/mod.ts";
 import type { TrainingVecEnv } from "../../../lib/rl/mod.ts";
-import type { BoxSpace, VecEnv, VecEnvBuffers } from "../../../lib/sim/mod.ts";
+import type { BoxSpace, VecEnv, VecEnvBuffers, VecEnvSnapshot } from "../../../lib/sim/mod.ts";
 
 /**
  * A scenario with tiny settings (test mode): open_field map, short episodes, small
@@ -48,62 +48,41 @@ export async function rejection<T extends Error>(
   throw new Error(`Expected a ${type.name}, but the promise resolved`);
 }
 
-/**
- * Delegates to a vector env; hooks run around each step. With `replay`, its
- * snapshot is the list of actions since the first reset, and restore builds a fresh
- * VecEnv from the same map, settings and seed and replays them: that reproduces the
- * state exactly, because every env draws from its own seeded stream.
- */
+/** Delegates to a vector env (snapshots included); hooks run around each step. */
 export class HookedVecEnv implements TrainingVecEnv {
   readonly before: ((env: HookedVecEnv) => void)[] = [];
   readonly after: ((env: HookedVecEnv) => void)[] = [];
   /** Steps taken through this object. */
   steps = 0;
-  #inner: VecEnv;
-  #make: (() => VecEnv) | null;
-  #actions: number[][] = [];
+  readonly inner: VecEnv;
 
-  /**
-   * @param inner The env to wrap, or a function that builds it in its initial state (replay snapshots).
-   */
-  constructor(inner: VecEnv | (() => VecEnv)) {
-    this.#make = typeof inner === "function" ? inner : null;
-    this.#inner = typeof inner === "function" ? inner() : inner;
-    if (this.#make) {
-      this.snapshot = () => ({ actions: this.#actions.map((a) => [...a]) });
-      this.restore = (snapshot: unknown) => {
-        const actions = (snapshot as { actions: number[][] }).actions;
-        const env = this.#make!();
-        env.reset();
-        for (const a of actions) env.step(a);
-        this.#inner = env;
-        this.#actions = actions.map((a) => [...a]);
-      };
-    }
-  }
-  snapshot?: () => unknown;
-  restore?: (snapshot: unknown) => void;
-  get inner(): VecEnv {
-    return this.#inner;
+  /** @param inner The env to wrap. */
+  constructor(inner: VecEnv) {
+    this.inner = inner;
   }
   get numEnvs(): number {
-    return this.#inner.numEnvs;
+    return this.inner.numEnvs;
   }
   get buffers(): VecEnvBuffers {
-    return this.#inner.buffers;
+    return this.inner.buffers;
   }
   get actionSpace(): BoxSpace {
-    return this.#inner.actionSpace;
+    return this.inner.actionSpace;
   }
   reset(seed?: number): void {
-    this.#inner.reset(seed);
+    this.inner.reset(seed);
   }
   step(): number {
     for (const f of this.before) f(this);
-    if (this.#make) this.#actions.push(Array.from(this.#inner.buffers.actions));
-    const ended = this.#inner.step();
+    const ended = this.inner.step();
     this.steps++;
     for (const f of this.after) f(this);
     return ended;
+  }
+  snapshot(): VecEnvSnapshot {
+    return this.inner.snapshot();
+  }
+  restore(snapshot: VecEnvSnapshot): void {
+    this.inner.restore(snapshot);
   }
 }

@@ -9,13 +9,16 @@
 export * from "./lib/rng/mod.ts";
 export * from "./lib/sim/mod.ts";
 export * from "./lib/config/mod.ts";
+export * from "./lib/extractors/mod.ts";
 export * from "./lib/run/mod.ts";
 export * from "./lib/hardware/mod.ts";
 export * from "./lib/report/mod.ts";
 export * from "./lib/log/mod.ts";
+export * from "./lib/rl/mod.ts";
 export * from "./lib/train/mod.ts";
 /**
  * The tensor engine, as a namespace (its op names such as `add` and `mean` would
  * collide with other modules' helpers).
  */
 export * as nn from "./lib/nn/mod.ts";
+export * from "./lib/workers/mod.ts";

@@ -2,10 +2,15 @@
  * Tensor-engine benchmark: milliseconds per PPO minibatch update (batch 64,
  * forward + backward + gradient clipping + Adam in one ONNX Runtime call, dropout
  * masks generated in JS each update) and per inference call at batch 1 and 8, one
- * intra-op thread, for the dynamics_original and mlp_small policies.
+ * intra-op thread, for the policy networks of lib/rl/policy_network.ts (every
+ * preset by default).
  *
- * Usage: deno task bench:nn [--json] [--profile] [--rounds N] [--threads N] [--presets a,b]
- *        [--conv auto|nlc|ncl-phase|ncl-convtranspose]
+ * Usage: deno task bench:nn [--json] [--profile] [--rounds N] [--threads N]
+ *        [--preset all|a,b] [--conv auto|nlc|ncl|ncl-convtranspose] [--round-ms N]
+ *
+ * Each round repeats the call until it has taken at least `--round-ms` (so slow
+ * presets such as attention_large run fewer calls per round); figures are the
+ * median over rounds of the mean time per call.
  *
  * `--profile` turns on ONNX Runtime's profiler for the update sessions (files in
  * tmp/) and prints kernel time per op type and the slowest nodes; profiling adds
@@ -24,7 +29,10 @@ import {
   type TensorFeed,
 } from "../lib/nn/mod.ts";
 import { bindShape } from "../lib/nn/shape.ts";
-import { buildPolicy, type ConvChoice, ppoLoss, type PresetName } from "./_policies.ts";
+import { ppoLoss } from "../lib/rl/ppo_loss.ts";
+import { buildPolicyNetwork } from "../lib/rl/policy_network.ts";
+import { isPresetName, PRESET_NAMES, type PresetName } from "../lib/config/presets.ts";
+import type { ConvFormulation } from "../lib/extractors/mod.ts";
 
 /** One benchmark result row (the `--json` output is an array of these). */
 export interface BenchRow {
@@ -45,14 +53,50 @@ const { values: args } = parseArgs({
     profile: { type: "boolean", default: false },
     rounds: { type: "string", default: "7" },
     threads: { type: "string", default: "1" },
-    presets: { type: "string", default: "dynamics_original,mlp_small" },
+    preset: { type: "string", default: "all" },
     conv: { type: "string", default: "auto" },
+    "round-ms": { type: "string", default: "250" },
   },
 });
 const rounds = Number(args.rounds);
 const threads = Number(args.threads);
-const presets = args.presets!.split(",") as PresetName[];
-const conv = args.conv as ConvChoice;
+const roundMs = Number(args["round-ms"]);
+const presets: PresetName[] = args.preset === "all"
+  ? [...PRESET_NAMES]
+  : args.preset!.split(",").map((name) => {
+    if (!isPresetName(name)) {
+      console.error(`Unknown preset "${name}" (known: ${PRESET_NAMES.join(", ")}, all)`);
+      Deno.exit(2);
+    }
+    return name;
+  });
+const CONVS = ["auto", "nlc", "ncl", "ncl-convtranspose"];
+if (!CONVS.includes(args.conv!)) {
+  console.error(`Unknown --conv "${args.conv}" (known: ${CONVS.join(", ")})`);
+  Deno.exit(2);
+}
+const conv = args.conv as ConvFormulation;
+
+/**
+ * Median over `rounds` of the mean time per call, each round repeating `call` until
+ * `roundMs` have passed; `warmup` calls first.
+ */
+async function timeCalls(call: () => Promise<unknown>, warmup: number): Promise<number> {
+  for (let i = 0; i < warmup; i++) await call();
+  const times: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    let n = 0;
+    const t0 = performance.now();
+    let elapsed = 0;
+    while (n === 0 || elapsed < roundMs) {
+      await call();
+      n++;
+      elapsed = performance.now() - t0;
+    }
+    times.push(elapsed / n);
+  }
+  return median(times);
+}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -67,15 +111,18 @@ function randomFeed(rng: SeededRng, dims: number[], lo = 0, hi = 1): TensorFeed 
 async function benchUpdate(preset: PresetName): Promise<BenchRow> {
   const batch = 64;
   const store = new ParameterStore(new SeededRng(42));
-  const step = await createTrainingStep((g) => ppoLoss(g, buildPolicy(g, preset, { conv })), {
-    parameters: store,
-    maxGradNorm: 0.5,
-    adam: { eps: 1e-5 },
-    session: {
-      threads,
-      profileFilePrefix: args.profile ? `tmp/nn_bench_${preset}` : undefined,
+  const step = await createTrainingStep(
+    (g) => ppoLoss(g, buildPolicyNetwork(g, { preset, conv })),
+    {
+      parameters: store,
+      maxGradNorm: 0.5,
+      adam: { eps: 1e-5 },
+      session: {
+        threads,
+        profileFilePrefix: args.profile ? `tmp/nn_bench_${preset}` : undefined,
+      },
     },
-  });
+  );
   const rng = new SeededRng(7);
   const feeds = {
     rays: randomFeed(rng, [batch, 3, 272]),
@@ -85,37 +132,27 @@ async function benchUpdate(preset: PresetName): Promise<BenchRow> {
     advantages: randomFeed(rng, [batch], -1, 1),
     returns: randomFeed(rng, [batch], -1, 1),
   };
-  const perRound = 40;
-  for (let i = 0; i < 20; i++) await step.run(feeds, { learningRate: 3e-4 });
-  const times: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    const t0 = performance.now();
-    for (let i = 0; i < perRound; i++) await step.run(feeds, { learningRate: 3e-4 });
-    times.push((performance.now() - t0) / perRound);
-  }
+  const ms = await timeCalls(() => step.run(feeds, { learningRate: 3e-4 }), 3);
   // Dropout-mask generation alone (it is part of every update above).
   const masks = new DropoutMaskGenerator(new SeededRng(1));
   const buffers = step.graph.dropoutMasks.map((m) => ({
     p: m.p,
     buf: new Float32Array(bindShape(m.shape, { batch }).reduce((a, b) => a * b, 1)),
   }));
-  const maskTimes: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    const t0 = performance.now();
-    for (let i = 0; i < perRound; i++) for (const b of buffers) masks.fill(b.buf, b.p);
-    maskTimes.push((performance.now() - t0) / perRound);
-  }
+  // deno-lint-ignore require-await
+  const maskMs = await timeCalls(async () => {
+    for (const b of buffers) masks.fill(b.buf, b.p);
+  }, 1);
   await step.release();
   if (args.profile) {
     profiles.push(`${preset} update:\n${await summarizeProfile(`tmp/nn_bench_${preset}`)}`);
   }
-  const ms = median(times);
   const flops = countFlops(step.model.irNodes, { batch });
   return {
     preset,
     batch,
     ms_per_update: round(ms),
-    ms_dropout_masks: round(median(maskTimes)),
+    ms_dropout_masks: round(maskMs),
     flops_per_update: flops,
     gflop_per_s: round(flops / (ms * 1e6), 2),
     onnx_nodes: step.model.nodeCount,
@@ -157,28 +194,19 @@ async function summarizeProfile(prefix: string): Promise<string> {
 async function benchInference(preset: PresetName, batch: number): Promise<BenchRow> {
   const store = new ParameterStore(new SeededRng(42));
   const model = await createInferenceModel((g) => {
-    const p = buildPolicy(g, preset, { conv });
+    const p = buildPolicyNetwork(g, { preset, conv });
     return { action_mean: p.actionMean, value: p.value, log_std: p.logStd };
   }, { parameters: store, session: { threads } });
   const rng = new SeededRng(9);
   const rays = randomFeed(rng, [batch, 3, 272]);
   const drive = randomFeed(rng, [batch, 3, 5], -1, 1);
-  const perRound = 500;
-  for (let i = 0; i < 200; i++) await model.run({ rays, drive_state: drive });
-  const times: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    const t0 = performance.now();
-    for (let i = 0; i < perRound; i++) {
-      // a fresh feed object per call, as a rollout loop does
-      await model.run({
-        rays: { data: rays.data, dims: rays.dims },
-        drive_state: { data: drive.data, dims: drive.dims },
-      });
-    }
-    times.push((performance.now() - t0) / perRound);
-  }
+  // a fresh feed object per call, as a rollout loop does
+  const ms = await timeCalls(() =>
+    model.run({
+      rays: { data: rays.data, dims: rays.dims },
+      drive_state: { data: drive.data, dims: drive.dims },
+    }), 50);
   await model.release();
-  const ms = median(times);
   return { preset, batch, ms_per_inference: round(ms, 4), ms_per_sample: round(ms / batch, 4) };
 }
 
@@ -197,7 +225,9 @@ for (const preset of presets) {
 if (args.json) {
   console.log(JSON.stringify(rows, null, 2));
 } else {
-  console.log(`tensor engine, ${threads} intra-op thread(s), median of ${rounds} rounds`);
+  console.log(
+    `tensor engine, ${threads} intra-op thread(s), conv ${conv}, median of ${rounds} rounds`,
+  );
   for (const r of rows) {
     if (r.ms_per_update !== undefined) {
       console.log(

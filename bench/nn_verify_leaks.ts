@@ -11,7 +11,8 @@
 import { parseArgs } from "node:util";
 import { SeededRng } from "../lib/rng/mod.ts";
 import { createInferenceModel, createTrainingStep, ParameterStore } from "../lib/nn/mod.ts";
-import { buildPolicy, ppoLoss } from "./_policies.ts";
+import { ppoLoss } from "../lib/rl/ppo_loss.ts";
+import { buildPolicyNetwork } from "../lib/rl/policy_network.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -40,7 +41,7 @@ function check(label: string, samples: number[]): void {
 {
   const store = new ParameterStore(new SeededRng(1));
   const model = await createInferenceModel((g) => {
-    const p = buildPolicy(g, "dynamics_original");
+    const p = buildPolicyNetwork(g, { preset: "dynamics_original" });
     return { action_mean: p.actionMean, value: p.value };
   }, { parameters: store });
   const rays = new Float32Array(816).fill(0.5);
@@ -62,11 +63,14 @@ function check(label: string, samples: number[]): void {
 // Training steps, mlp_small, batch 64 (dropout masks, Adam state ping-pong).
 {
   const store = new ParameterStore(new SeededRng(2));
-  const step = await createTrainingStep((g) => ppoLoss(g, buildPolicy(g, "mlp_small")), {
-    parameters: store,
-    maxGradNorm: 0.5,
-    adam: { eps: 1e-5 },
-  });
+  const step = await createTrainingStep(
+    (g) => ppoLoss(g, buildPolicyNetwork(g, { preset: "mlp_small" })),
+    {
+      parameters: store,
+      maxGradNorm: 0.5,
+      adam: { eps: 1e-5 },
+    },
+  );
   const rng = new SeededRng(3);
   const f = (dims: number[]) => ({
     data: Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => rng.uniform()),

@@ -1,7 +1,7 @@
 /**
  * Logging (@logtape/logtape): console on stderr with --quiet / --verbose, a
  * JSON-lines run log, and helpers that log skips as warnings and failures as errors,
- * each with the extractor name and a hint.
+ * each with the extractor name and a hint; training progress bars.
  *
  * @module
  */
@@ -23,3 +23,6 @@ export type {
   Sink,
   Verbosity,
 } from "./logging.ts";
+export { createProgressDisplay, formatEta } from "./progress.ts";
+export type { ProgressDisplay, ProgressDisplayOptions, ProgressStream } from "./progress.ts";
+export type { TrainingProgress } from "../rl/callbacks.ts";

@@ -38,8 +38,12 @@ export class DropoutMaskGenerator {
    */
   fill(out: Float32Array | Float64Array, p: number): void {
     if (!(p >= 0 && p < 1)) throw new RangeError(`Dropout probability must be in [0, 1), got ${p}`);
-    const key = this.#rng.int(4294967296);
-    fillMask(out, key, p);
+    fillMask(out, this.nextKey(), p);
+  }
+
+  /** Draw the key of the next mask (what {@linkcode DropoutMaskGenerator.fill} uses). */
+  nextKey(): number {
+    return this.#rng.int(4294967296);
   }
 
   /** Generator state, for checkpoints. */

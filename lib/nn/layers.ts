@@ -226,6 +226,7 @@ export function batchNorm1d(x: Tensor, options: BatchNormLayerOptions): Tensor {
       training: g.training,
       momentum: options.momentum,
       eps: options.eps,
+      channelAxis: axis,
     }));
   if (r.runningMean && r.runningVar) {
     g.setBufferUpdate(`${n}.running_mean`, r.runningMean);

@@ -164,6 +164,7 @@ export {
   type AdamOptions,
   buildTrainingGraph,
   createTrainingStep,
+  PREFETCH_MIN_MASK_ELEMENTS,
   type TensorFeed,
   TRAINING_IO,
   type TrainingGraphOptions,

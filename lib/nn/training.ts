@@ -19,7 +19,8 @@
  */
 import type { SeededRng, SeededRngState } from "../rng/mod.ts";
 import { gradients } from "./autodiff.ts";
-import { DropoutMaskGenerator } from "./dropout_masks.ts";
+import { DropoutMaskGenerator, fillMask } from "./dropout_masks.ts";
+import { _MaskPrefetcher } from "./_mask_prefetch.ts";
 import { emitModel, type EmittedModel } from "./emit.ts";
 import { type FloatType, Graph, type Tensor } from "./graph.ts";
 import { zeros } from "./init.ts";
@@ -177,6 +178,12 @@ export interface TensorFeed {
   dims: readonly number[];
 }
 
+/**
+ * Dropout-mask elements per sample (all masks together) from which
+ * `prefetchMasks` uses its worker (dynamics_original has 10,600; mlp_small 120).
+ */
+export const PREFETCH_MIN_MASK_ELEMENTS = 2048;
+
 /** Options of {@linkcode createTrainingStep}. */
 export interface TrainingStepOptions extends TrainingGraphOptions {
   /** Store with the network's parameters (its current values are the starting point). */
@@ -187,6 +194,12 @@ export interface TrainingStepOptions extends TrainingGraphOptions {
   session?: SessionOptions;
   /** Generator for dropout masks. @default a fork of the store's generator */
   dropoutRng?: SeededRng;
+  /**
+   * Fill the next step's dropout masks in a worker thread while ONNX Runtime runs
+   * this one (same masks as without; see docs/nn.md). Only used when the masks hold
+   * at least {@linkcode PREFETCH_MIN_MASK_ELEMENTS} elements per sample. @default false
+   */
+  prefetchMasks?: boolean;
 }
 
 /** Per-step options of {@linkcode TrainingStep.run}. */
@@ -247,6 +260,8 @@ export class TrainingStep {
   readonly #metricNames: string[];
   readonly #hasGate: boolean;
   #masks: DropoutMaskGenerator;
+  #prefetcher: _MaskPrefetcher | null = null;
+  #prefetchSizes: number[] = [];
   #step = 0;
   // ping-pong state buffers: [current, next]
   #params: FloatArray[];
@@ -282,6 +297,15 @@ export class TrainingStep {
     this.#metricNames = metricNames;
     this.#hasGate = hasGate;
     this.#masks = new DropoutMaskGenerator(options.dropoutRng ?? store.rng.fork());
+    // The worker pays off when masks are large: a message round trip costs about as
+    // much as filling a few thousand elements inline.
+    const perSample = graph.dropoutMasks.reduce(
+      (n, m) => n + m.shape.reduce<number>((a, d) => a * (typeof d === "number" ? d : 1), 1),
+      0,
+    );
+    if (options.prefetchMasks && perSample >= PREFETCH_MIN_MASK_ELEMENTS) {
+      this.#prefetcher = new _MaskPrefetcher(this.#dtype);
+    }
     const P = this.parameterCount;
     const B = this.bufferCount;
     this.#params = [store.flatParameters(this.#dtype), newArray(this.#dtype, P)];
@@ -346,17 +370,45 @@ export class TrainingStep {
       bindDims(name, input.shape, f.dims, bindings);
       ortFeeds[name] = new ort.Tensor(input.dtype, f.data as Float32Array, f.dims as number[]);
     }
-    for (const mask of this.graph.dropoutMasks) {
-      const dims = bindShape(mask.shape, bindings);
-      const size = dims.reduce((a, b) => a * b, 1);
+    const masks = this.graph.dropoutMasks;
+    const maskDims = masks.map((mask) => bindShape(mask.shape, bindings));
+    const maskSizes = maskDims.map((dims) => dims.reduce((a, b) => a * b, 1));
+    const inline = (i: number, key: number | null) => {
+      const mask = masks[i];
       let buf = this.#maskBuffers.get(mask.name);
-      if (!buf || buf.data.length !== size) {
-        const data = newArray(dtype, size);
-        buf = { data, tensor: new ort.Tensor(dtype, data, dims) };
+      if (!buf || buf.data.length !== maskSizes[i]) {
+        const data = newArray(dtype, maskSizes[i]);
+        buf = { data, tensor: new ort.Tensor(dtype, data, maskDims[i]) };
         this.#maskBuffers.set(mask.name, buf);
       }
-      this.#masks.fill(buf.data, mask.p);
+      if (key === null) this.#masks.fill(buf.data, mask.p);
+      else fillMask(buf.data, key, mask.p);
       ortFeeds[mask.name] = buf.tensor;
+    };
+    let prefetched: ArrayBuffer[] | null = null;
+    if (this.#prefetcher === null) {
+      for (let i = 0; i < masks.length; i++) inline(i, null);
+    } else {
+      // Masks filled by the worker during the previous call, when they were made for
+      // these keys; a smaller batch uses their prefix.
+      const keys = masks.map(() => this.#masks.nextKey());
+      prefetched = await this.#prefetcher.take(keys, maskSizes);
+      for (let i = 0; i < masks.length; i++) {
+        if (prefetched === null) inline(i, keys[i]);
+        else {
+          const data = dtype === "float32"
+            ? new Float32Array(prefetched[i], 0, maskSizes[i])
+            : new Float64Array(prefetched[i], 0, maskSizes[i]);
+          ortFeeds[masks[i].name] = new ort.Tensor(dtype, data, maskDims[i]);
+        }
+      }
+      // Start the next step's masks (keys from a look-ahead copy of the generator).
+      this.#prefetchSizes = maskSizes.map((n, i) => Math.max(n, this.#prefetchSizes[i] ?? 0));
+      this.#prefetcher.request({
+        keys: _MaskPrefetcher.lookahead(this.#masks.state(), masks.length),
+        sizes: this.#prefetchSizes,
+        ps: masks.map((m) => m.p),
+      });
     }
     const st = this.#stateTensors;
     ortFeeds[TRAINING_IO.params] = st.params[0];
@@ -376,6 +428,7 @@ export class TrainingStep {
       fetches[TRAINING_IO.buffersOut] = st.buffers[1];
     }
     await this.#session.run(ortFeeds, fetches);
+    if (prefetched !== null) this.#prefetcher!.recycle(prefetched);
     // ONNX Runtime wrote into the "next" buffers; make them current.
     for (const pair of [this.#params, this.#m, this.#v, st.params, st.m, st.v]) pair.reverse();
     if (hasBuffers) {
@@ -436,8 +489,10 @@ export class TrainingStep {
     if (this.bufferCount > 0) store.setFlatBuffers(this.#buffers[0]);
   }
 
-  /** Release the native session. */
+  /** Release the native session (and the mask worker). */
   release(): Promise<void> {
+    this.#prefetcher?.terminate();
+    this.#prefetcher = null;
     return this.#session.release();
   }
 }

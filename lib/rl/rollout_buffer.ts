@@ -25,6 +25,17 @@ export interface RolloutBufferOptions {
   gaeLambda?: number;
 }
 
+/** Stored rows of a {@linkcode RolloutBuffer}, for checkpoints. */
+export interface RolloutBufferState {
+  /** Steps stored per environment. */
+  pos: number;
+  /**
+   * Rows `[0, pos * num_envs)` of `rays`, `driveState`, `actions`, `rewards`,
+   * `episodeStarts`, `values`, `logProbs`, and optionally `advantages`, `returns`.
+   */
+  arrays: Record<string, Float32Array>;
+}
+
 /**
  * One minibatch of rollout samples. Its arrays are views into buffers owned by the
  * rollout buffer and are overwritten by the next minibatch.
@@ -86,6 +97,7 @@ export class RolloutBuffer {
   #minibatch: RolloutMinibatch | null = null;
 
   /**
+   * Allocate the buffer's arrays once.
    * @param nSteps Steps per environment per rollout (SB3 `n_steps`).
    * @param numEnvs Number of environments.
    * @param shapes Observation and action sizes.
@@ -134,6 +146,66 @@ export class RolloutBuffer {
   /** Forget stored transitions (arrays are kept and overwritten). */
   reset(): void {
     this.#pos = 0;
+  }
+
+  /**
+   * The stored rows `[0, pos)` of every array, as copies, for checkpoints.
+   * @param options `targets`: include advantages and returns (after GAE). @default false
+   * @returns Position and arrays by name.
+   */
+  state(options: { targets?: boolean } = {}): RolloutBufferState {
+    const rows = this.#pos * this.numEnvs;
+    const { raysSize, driveStateSize, actionDim } = this.shapes;
+    const arrays: Record<string, Float32Array> = {
+      rays: this.rays.slice(0, rows * raysSize),
+      driveState: this.driveState.slice(0, rows * driveStateSize),
+      actions: this.actions.slice(0, rows * actionDim),
+      rewards: this.rewards.slice(0, rows),
+      episodeStarts: this.episodeStarts.slice(0, rows),
+      values: this.values.slice(0, rows),
+      logProbs: this.logProbs.slice(0, rows),
+    };
+    if (options.targets) {
+      arrays.advantages = this.advantages.slice(0, rows);
+      arrays.returns = this.returns.slice(0, rows);
+    }
+    return { pos: this.#pos, arrays };
+  }
+
+  /**
+   * Restore rows and position from {@linkcode RolloutBuffer.state}.
+   * @throws {RangeError} When the position or an array length does not fit this buffer.
+   */
+  restore(state: RolloutBufferState): void {
+    if (!Number.isInteger(state.pos) || state.pos < 0 || state.pos > this.nSteps) {
+      throw new RangeError(`Rollout buffer position ${state.pos} is outside [0, ${this.nSteps}]`);
+    }
+    const rows = state.pos * this.numEnvs;
+    const { raysSize, driveStateSize, actionDim } = this.shapes;
+    const sizes: Record<string, [Float32Array, number]> = {
+      rays: [this.rays, raysSize],
+      driveState: [this.driveState, driveStateSize],
+      actions: [this.actions, actionDim],
+      rewards: [this.rewards, 1],
+      episodeStarts: [this.episodeStarts, 1],
+      values: [this.values, 1],
+      logProbs: [this.logProbs, 1],
+      advantages: [this.advantages, 1],
+      returns: [this.returns, 1],
+    };
+    for (const [name, values] of Object.entries(state.arrays)) {
+      const target = sizes[name];
+      if (!target) throw new RangeError(`Unknown rollout buffer array '${name}'`);
+      if (values.length !== rows * target[1]) {
+        throw new RangeError(
+          `Rollout buffer array '${name}' has ${values.length} values, expected ${
+            rows * target[1]
+          }`,
+        );
+      }
+      target[0].set(values);
+    }
+    this.#pos = state.pos;
   }
 
   /**

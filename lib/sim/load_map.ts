@@ -17,6 +17,7 @@ export const BUILT_IN_MAPS: readonly string[] = [
   "corridor",
   "crossing",
   "default",
+  "open_field",
   "open_square",
 ];
 

@@ -2,7 +2,8 @@
  * Crowd-navigation simulator with robot_sf's observation and action spaces:
  * maps (robot_sf JSON and SVG, our own JSON, built-ins), pedestrians moved by
  * the social force model, differential and bicycle drive robots, LiDAR,
- * reward, {@linkcode RobotEnv} and the batched {@linkcode VecEnv}.
+ * reward, {@linkcode RobotEnv} and the batched {@linkcode VecEnv}, and
+ * versioned JSON snapshots of both for exact resume.
  *
  * @module
  */
@@ -39,7 +40,25 @@ export type { RewardEvents } from "./reward.ts";
 export type { LidarScanOptions } from "./lidar.ts";
 export { envRng, RobotEnv } from "./robot_env.ts";
 export type { BoxSpace, Observation, RobotEnvOptions, StepInfo, StepResult } from "./robot_env.ts";
-export { createVecEnvBuffers, VecEnv } from "./vec_env.ts";
-export type { VecEnvBuffers, VecEnvOptions } from "./vec_env.ts";
+export { createVecEnvBuffers, EnvStepError, VecEnv } from "./vec_env.ts";
+export type { VecEnvBuffers, VecEnvOptions, VectorEnv } from "./vec_env.ts";
+export {
+  checkSnapshotHeader,
+  ENV_SNAPSHOT_FORMAT,
+  mergeVecEnvSnapshots,
+  SNAPSHOT_VERSION,
+  SnapshotError,
+  splitVecEnvSnapshot,
+  VEC_ENV_OUTPUT_BUFFERS,
+  VEC_ENV_SNAPSHOT_FORMAT,
+} from "./snapshot.ts";
+export type {
+  EncodedArray,
+  EncodedDtype,
+  PedestrianSnapshot,
+  RobotEnvSnapshot,
+  VecEnvOutputBuffer,
+  VecEnvSnapshot,
+} from "./snapshot.ts";
 export { recordEpisode, renderEpisodeSvg, renderMapSvg } from "./render.ts";
 export type { ActionProvider, EpisodeRecording, RenderOptions } from "./render.ts";

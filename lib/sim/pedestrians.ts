@@ -19,6 +19,8 @@ import { type _SegmentGrid, _segmentGridOf } from "./_segment_grid.ts";
 import { _pointInPolygon } from "./_geometry.ts";
 import { type MapDefinition, routeLength, type Zone, zoneArea } from "./map_definition.ts";
 import type { PedestrianSettings } from "./settings.ts";
+import { _decodeInto, _encode } from "./_codec.ts";
+import { type PedestrianSnapshot, SnapshotError } from "./snapshot.ts";
 
 const SPAWN_TRIES = 32;
 const COLL_DIST = 1e-5;
@@ -385,6 +387,64 @@ export class PedestrianSimulation {
     });
     this.#groupStart[groupList.length] = k;
     this.groupCount = groupList.length;
+  }
+
+  /**
+   * The complete state (positions, velocities, goals, speeds, forces, groups
+   * and their behaviour state) as a JSON-serialisable object.
+   */
+  snapshot(): PedestrianSnapshot {
+    const g = this.groupCount;
+    return {
+      count: this.count,
+      groupCount: g,
+      px: _encode(this.px),
+      py: _encode(this.py),
+      vx: _encode(this.vx),
+      vy: _encode(this.vy),
+      gx: _encode(this.gx),
+      gy: _encode(this.gy),
+      maxSpeed: _encode(this.maxSpeed),
+      fx: _encode(this.fx),
+      fy: _encode(this.fy),
+      groupOf: _encode(this.groupOf),
+      groupStart: _encode(this.#groupStart, g + 1),
+      groupKind: _encode(this.#groupKind, g),
+      groupTarget: _encode(this.#groupTarget, g),
+      groupWaypoint: _encode(this.#groupWaypoint, g),
+    };
+  }
+
+  /**
+   * Restore a state from {@linkcode PedestrianSimulation.snapshot}.
+   * @throws {SnapshotError} When the pedestrian or group count does not fit this simulation.
+   */
+  restore(snapshot: PedestrianSnapshot): void {
+    if (snapshot?.count !== this.count) {
+      throw new SnapshotError(
+        `Snapshot has ${snapshot?.count} pedestrians, this simulation ${this.count}`,
+      );
+    }
+    const g = snapshot.groupCount;
+    if (!Number.isInteger(g) || g < 0 || g > this.count) {
+      throw new SnapshotError(`Snapshot group count must be in [0, ${this.count}], got ${g}`);
+    }
+    const p = "pedestrians.";
+    _decodeInto(snapshot.px, this.px, `${p}px`);
+    _decodeInto(snapshot.py, this.py, `${p}py`);
+    _decodeInto(snapshot.vx, this.vx, `${p}vx`);
+    _decodeInto(snapshot.vy, this.vy, `${p}vy`);
+    _decodeInto(snapshot.gx, this.gx, `${p}gx`);
+    _decodeInto(snapshot.gy, this.gy, `${p}gy`);
+    _decodeInto(snapshot.maxSpeed, this.maxSpeed, `${p}maxSpeed`);
+    _decodeInto(snapshot.fx, this.fx, `${p}fx`);
+    _decodeInto(snapshot.fy, this.fy, `${p}fy`);
+    _decodeInto(snapshot.groupOf, this.groupOf, `${p}groupOf`);
+    _decodeInto(snapshot.groupStart, this.#groupStart, `${p}groupStart`, g + 1);
+    _decodeInto(snapshot.groupKind, this.#groupKind, `${p}groupKind`, g);
+    _decodeInto(snapshot.groupTarget, this.#groupTarget, `${p}groupTarget`, g);
+    _decodeInto(snapshot.groupWaypoint, this.#groupWaypoint, `${p}groupWaypoint`, g);
+    this.groupCount = g;
   }
 
   #redirect(g: number, x: number, y: number) {

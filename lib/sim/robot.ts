@@ -38,6 +38,23 @@ export interface Robot {
    * @param dt Step, s.
    */
   apply(a0: number, a1: number, dt: number): void;
+  /**
+   * The complete kinematic state, for snapshots: `[x, y, theta, v, w, wheel
+   * left, wheel right]` (differential; m, rad, m/s, rad/s, rad/s) or
+   * `[x, y, theta, v]` (bicycle).
+   */
+  getState(): Float64Array;
+  /**
+   * Set the state returned by {@linkcode Robot.getState}.
+   * @throws {RangeError} When the state has the wrong length.
+   */
+  setState(state: ArrayLike<number>): void;
+}
+
+function _checkStateLength(state: ArrayLike<number>, n: number, kind: string): void {
+  if (state.length !== n) {
+    throw new RangeError(`A ${kind} robot state has ${n} values, got ${state.length}`);
+  }
 }
 
 function _clip(v: number, lo: number, hi: number): number {
@@ -132,6 +149,23 @@ export class DifferentialDriveRobot implements Robot {
     this.#v = v;
     this.#w = w;
   }
+
+  getState(): Float64Array {
+    return Float64Array.of(
+      this.x,
+      this.y,
+      this.theta,
+      this.#v,
+      this.#w,
+      this.#wheelL,
+      this.#wheelR,
+    );
+  }
+
+  setState(state: ArrayLike<number>): void {
+    _checkStateLength(state, 7, "differential drive");
+    [this.x, this.y, this.theta, this.#v, this.#w, this.#wheelL, this.#wheelR] = Array.from(state);
+  }
 }
 
 /**
@@ -190,6 +224,15 @@ export class BicycleDriveRobot implements Robot {
     const t = this.theta + omega * dt;
     this.theta = Math.atan2(Math.sin(t), Math.cos(t));
     this.#v = v;
+  }
+
+  getState(): Float64Array {
+    return Float64Array.of(this.x, this.y, this.theta, this.#v);
+  }
+
+  setState(state: ArrayLike<number>): void {
+    _checkStateLength(state, 4, "bicycle drive");
+    [this.x, this.y, this.theta, this.#v] = Array.from(state);
   }
 }
 

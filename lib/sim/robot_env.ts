@@ -16,6 +16,14 @@ import { PedestrianSimulation } from "./pedestrians.ts";
 import { type RewardEvents, simpleReward } from "./reward.ts";
 import { createRobot, type Robot } from "./robot.ts";
 import { type EnvSettings, validateEnvSettings } from "./settings.ts";
+import { _decode, _decodeInto, _digest, _encode, _stableJson } from "./_codec.ts";
+import {
+  checkSnapshotHeader,
+  ENV_SNAPSHOT_FORMAT,
+  type RobotEnvSnapshot,
+  SNAPSHOT_VERSION,
+  SnapshotError,
+} from "./snapshot.ts";
 
 /** A box space: element-wise bounds of a float32 tensor. */
 export interface BoxSpace {
@@ -104,6 +112,23 @@ function _pyMod(a: number, b: number): number {
 /** robot_sf `norm_angle`: `(a + pi) mod 2 pi - pi`, in [-pi, pi). */
 function _normAngle(a: number): number {
   return _pyMod(a + Math.PI, 2 * Math.PI) - Math.PI;
+}
+
+const _mapDigests = new WeakMap<MapDefinition, string>();
+
+/**
+ * Digest of what a snapshot depends on: the map's geometry (bounds, obstacles,
+ * zones, routes; not its name or source path) and the settings except `map`.
+ */
+function _fingerprint(map: MapDefinition, settings: EnvSettings): string {
+  let mapDigest = _mapDigests.get(map);
+  if (mapDigest === undefined) {
+    const { name: _n, source: _s, warnings: _w, ...geometry } = map;
+    mapDigest = _digest(_stableJson(geometry));
+    _mapDigests.set(map, mapDigest);
+  }
+  const { map: _m, ...rest } = settings;
+  return `${mapDigest}-${_digest(_stableJson(rest))}`;
 }
 
 /** The random stream of env `index` for a seed. */
@@ -502,6 +527,114 @@ export class RobotEnv {
     this.#fillDistances(info);
     if (result.terminated || result.truncated) this.#needsReset = true;
     return result;
+  }
+
+  /**
+   * The complete dynamic state as a JSON-serialisable object: random stream,
+   * counters, route and waypoint index, robot, pedestrians (with groups and
+   * their routes and goals) and the observation stacks. Restoring it into an
+   * env built from the same map and settings continues bit for bit.
+   *
+   * @example Save and continue elsewhere
+   * ```ts
+   * const saved = JSON.stringify(env.snapshot());
+   * const twin = new RobotEnv(map, settings);
+   * twin.restore(JSON.parse(saved)); // twin.step(a) now equals env.step(a)
+   * ```
+   */
+  snapshot(): RobotEnvSnapshot {
+    const obs = this.observation;
+    return {
+      format: ENV_SNAPSHOT_FORMAT,
+      version: SNAPSHOT_VERSION,
+      map: this.map.name,
+      fingerprint: _fingerprint(this.map, this.settings),
+      streamIndex: this.#streamIndex,
+      rng: this.#rng.state(),
+      episode: this.#episode,
+      timestep: this.#timestep,
+      needsReset: this.#needsReset,
+      navigation: {
+        count: this.#navCount,
+        current: this.#navId,
+        x: _encode(this.#navX, this.#navCount),
+        y: _encode(this.#navY, this.#navCount),
+      },
+      robot: { kind: this.settings.robot.kind, state: _encode(this.robot.getState()) },
+      pedestrians: this.pedestrians.snapshot(),
+      observation: { rays: _encode(obs.rays), drive_state: _encode(obs.drive_state) },
+    };
+  }
+
+  /**
+   * Continue from a {@linkcode RobotEnv.snapshot}, replacing every part of the
+   * dynamic state (including the random stream and its index). Accepts the
+   * object after a JSON round trip. On a {@linkcode SnapshotError} raised
+   * before any data is read the env is unchanged.
+   *
+   * @param snapshot A snapshot of an env with the same map geometry and settings.
+   * @throws {SnapshotError} When the format or version is not readable, the map
+   * or settings differ (fingerprint), or an array does not fit.
+   */
+  restore(snapshot: RobotEnvSnapshot): void {
+    checkSnapshotHeader(snapshot, ENV_SNAPSHOT_FORMAT);
+    const expected = _fingerprint(this.map, this.settings);
+    if (snapshot.fingerprint !== expected) {
+      throw new SnapshotError(
+        `Env snapshot of map '${snapshot.map}' was taken with another map or other settings ` +
+          `(fingerprint ${snapshot.fingerprint}, this env ${expected})`,
+      );
+    }
+    const nav = snapshot.navigation;
+    const neverReset = nav?.count === 0 && nav.current === 0 && snapshot.needsReset === true;
+    if (
+      !neverReset && (
+        !Number.isInteger(nav?.count) || nav.count < 2 || nav.count > this.#navX.length ||
+        !Number.isInteger(nav.current) || nav.current < 0 || nav.current >= nav.count
+      )
+    ) {
+      throw new SnapshotError(
+        `Env snapshot navigation must hold 2..${this.#navX.length} waypoints and a valid index`,
+      );
+    }
+    if (snapshot.robot?.kind !== this.settings.robot.kind) {
+      throw new SnapshotError(
+        `Env snapshot holds a ${snapshot.robot?.kind} robot, this env a ${this.settings.robot.kind} one`,
+      );
+    }
+    if (snapshot.pedestrians?.count !== this.pedestrians.count) {
+      throw new SnapshotError(
+        `Env snapshot has ${snapshot.pedestrians?.count} pedestrians, this env ${this.pedestrians.count}`,
+      );
+    }
+    const counters = [snapshot.streamIndex, snapshot.episode, snapshot.timestep];
+    if (counters.some((v) => !Number.isInteger(v) || v < 0)) {
+      throw new SnapshotError("Env snapshot counters must be non-negative integers");
+    }
+    let rng: SeededRng;
+    try {
+      rng = SeededRng.fromState(snapshot.rng);
+    } catch (err) {
+      throw new SnapshotError(`Env snapshot random state: ${(err as Error).message}`);
+    }
+    const robotState = _decode(snapshot.robot.state, "robot.state");
+    _decodeInto(snapshot.observation?.rays, this.observation.rays, "observation.rays");
+    _decodeInto(
+      snapshot.observation?.drive_state,
+      this.observation.drive_state,
+      "observation.drive_state",
+    );
+    _decodeInto(nav.x, this.#navX, "navigation.x", nav.count);
+    _decodeInto(nav.y, this.#navY, "navigation.y", nav.count);
+    this.pedestrians.restore(snapshot.pedestrians);
+    this.robot.setState(robotState);
+    this.#navCount = nav.count;
+    this.#navId = nav.current;
+    this.#rng = rng;
+    this.#streamIndex = snapshot.streamIndex;
+    this.#episode = snapshot.episode;
+    this.#timestep = snapshot.timestep;
+    this.#needsReset = snapshot.needsReset === true;
   }
 
   /** The random stream's state (for checkpoints). */

@@ -9,6 +9,16 @@ import type { MapDefinition } from "./map_definition.ts";
 import { loadMap } from "./load_map.ts";
 import { type BoxSpace, RobotEnv } from "./robot_env.ts";
 import type { EnvSettings } from "./settings.ts";
+import { _decodeInto, _encode } from "./_codec.ts";
+import {
+  checkSnapshotHeader,
+  SNAPSHOT_VERSION,
+  SnapshotError,
+  VEC_ENV_OUTPUT_BUFFERS,
+  VEC_ENV_SNAPSHOT_FORMAT,
+  type VecEnvOutputBuffer,
+  type VecEnvSnapshot,
+} from "./snapshot.ts";
 
 /** The flat buffers of a {@linkcode VecEnv}. Any may be supplied (e.g. on SharedArrayBuffer). */
 export interface VecEnvBuffers {
@@ -48,6 +58,53 @@ export interface VecEnvOptions {
   firstStreamIndex?: number;
   /** Externally created buffers to use instead of new ones. */
   buffers?: Partial<VecEnvBuffers>;
+}
+
+/**
+ * What a trainer needs from a batch of envs, whether stepped in this thread
+ * ({@linkcode VecEnv}) or in workers (`WorkerVecEnv` in lib/workers). Methods
+ * may return promises; `await` works for both.
+ */
+export interface VectorEnv {
+  /** Number of envs, N. */
+  readonly numEnvs: number;
+  /** The flat buffers (actions in, observations, rewards and flags out). */
+  readonly buffers: VecEnvBuffers;
+  /** Observation spaces of one env. */
+  readonly observationSpace: { rays: BoxSpace; drive_state: BoxSpace };
+  /** Action space of one env. */
+  readonly actionSpace: BoxSpace;
+  /** Episodes finished so far, all envs together. */
+  readonly episodesFinished: number;
+  /** Reset every env; a seed reseeds env i's stream i. */
+  reset(seed?: number): void | Promise<void>;
+  /** Step every env with `buffers.actions` (or `actions`); returns episodes ended. */
+  step(actions?: ArrayLike<number>): number | Promise<number>;
+  /** The complete dynamic state, JSON-serialisable. */
+  snapshot(): VecEnvSnapshot | Promise<VecEnvSnapshot>;
+  /** Continue from a snapshot of a vector env with the same map, settings and N. */
+  restore(snapshot: VecEnvSnapshot): void | Promise<void>;
+  /** Release resources (workers); later calls fail. */
+  close(): void | Promise<void>;
+}
+
+/** An env failed inside a vector env's step; `envIndex` names it, `cause` holds the error. */
+export class EnvStepError extends Error {
+  /** Index of the failing env in the vector env, 0-based. */
+  readonly envIndex: number;
+
+  /**
+   * @param envIndex Index of the env in the vector env.
+   * @param cause The error the env raised.
+   * @param options `worker`: index of the worker that ran the env, named in the message.
+   */
+  constructor(envIndex: number, cause: unknown, options: { worker?: number } = {}) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    const where = options.worker === undefined ? "" : ` (worker ${options.worker})`;
+    super(`Env ${envIndex}${where} failed in step: ${reason}`, { cause });
+    this.name = "EnvStepError";
+    this.envIndex = envIndex;
+  }
 }
 
 /**
@@ -100,7 +157,7 @@ export function createVecEnvBuffers(
  * vec.step();
  * ```
  */
-export class VecEnv {
+export class VecEnv implements VectorEnv {
   /** Number of envs. */
   readonly numEnvs: number;
   /** The envs (their observation buffers are views into `buffers`). */
@@ -194,6 +251,8 @@ export class VecEnv {
    * terminal buffers and their episode statistics in `episode_*`.
    * @param actions Optional `[N, 2]` actions.
    * @returns How many episodes ended in this step.
+   * @throws {RangeError} When `actions` has the wrong length.
+   * @throws {EnvStepError} When an env fails (e.g. a NaN action); names the env.
    */
   step(actions?: ArrayLike<number>): number {
     const b = this.buffers;
@@ -205,29 +264,87 @@ export class VecEnv {
       }
       b.actions.set(actions);
     }
-    let ended = 0;
-    for (let i = 0; i < this.numEnvs; i++) {
-      const env = this.envs[i];
-      const r = env.step(this.#actionViews[i]);
-      b.rewards[i] = r.reward;
-      b.terminated[i] = r.terminated ? 1 : 0;
-      b.truncated[i] = r.truncated ? 1 : 0;
-      this.#running[i] += r.reward;
-      if (r.terminated || r.truncated) {
-        ended++;
-        b.terminal_rays.set(r.observation.rays, i * this.#rowRays);
-        b.terminal_drive_state.set(r.observation.drive_state, i * this.#rowDrive);
-        b.episode_return[i] = this.#running[i];
-        b.episode_length[i] = r.info.step;
-        b.episode_success[i] = r.info.is_success ? 1 : 0;
-        b.episode_collision[i] = r.info.is_pedestrian_collision || r.info.is_obstacle_collision
-          ? 1
-          : 0;
-        this.#running[i] = 0;
-        env.reset();
-      }
+    let ended = 0, i = 0;
+    try {
+      for (; i < this.numEnvs; i++) ended += this.#stepOne(i);
+    } catch (err) {
+      throw new EnvStepError(i, err);
     }
     this.episodesFinished += ended;
     return ended;
   }
+
+  /** Step env i, record its outputs, auto-reset it; returns 1 when its episode ended. */
+  #stepOne(i: number): number {
+    const b = this.buffers;
+    const env = this.envs[i];
+    const r = env.step(this.#actionViews[i]);
+    b.rewards[i] = r.reward;
+    b.terminated[i] = r.terminated ? 1 : 0;
+    b.truncated[i] = r.truncated ? 1 : 0;
+    this.#running[i] += r.reward;
+    if (!r.terminated && !r.truncated) return 0;
+    b.terminal_rays.set(r.observation.rays, i * this.#rowRays);
+    b.terminal_drive_state.set(r.observation.drive_state, i * this.#rowDrive);
+    b.episode_return[i] = this.#running[i];
+    b.episode_length[i] = r.info.step;
+    b.episode_success[i] = r.info.is_success ? 1 : 0;
+    b.episode_collision[i] = r.info.is_pedestrian_collision || r.info.is_obstacle_collision ? 1 : 0;
+    this.#running[i] = 0;
+    env.reset();
+    return 1;
+  }
+
+  /**
+   * The complete dynamic state: every env's snapshot, the running episode
+   * returns, the episode counter and the output buffers of the last step
+   * (`actions` are an input and not kept).
+   */
+  snapshot(): VecEnvSnapshot {
+    const lastStep = {} as VecEnvSnapshot["lastStep"];
+    for (const key of VEC_ENV_OUTPUT_BUFFERS) lastStep[key] = _encode(this.buffers[key]);
+    return {
+      format: VEC_ENV_SNAPSHOT_FORMAT,
+      version: SNAPSHOT_VERSION,
+      numEnvs: this.numEnvs,
+      episodesFinished: this.episodesFinished,
+      envs: this.envs.map((e) => e.snapshot()),
+      runningReturn: _encode(this.#running),
+      lastStep,
+    };
+  }
+
+  /**
+   * Continue from a {@linkcode VecEnv.snapshot} (or a worker-backed vector
+   * env's): env i takes `envs[i]`, including its random stream index.
+   * @param snapshot A snapshot of N envs with the same map and settings.
+   * @throws {SnapshotError} When the format, version or env count does not fit,
+   * or an env's snapshot does not (see {@linkcode RobotEnv.restore}).
+   */
+  restore(snapshot: VecEnvSnapshot): void {
+    checkSnapshotHeader(snapshot, VEC_ENV_SNAPSHOT_FORMAT);
+    if (snapshot.numEnvs !== this.numEnvs || snapshot.envs?.length !== this.numEnvs) {
+      throw new SnapshotError(
+        `Vector env snapshot holds ${snapshot.envs?.length} envs, this vector env ${this.numEnvs}`,
+      );
+    }
+    if (!Number.isInteger(snapshot.episodesFinished) || snapshot.episodesFinished < 0) {
+      throw new SnapshotError(
+        "Vector env snapshot episodesFinished must be a non-negative integer",
+      );
+    }
+    _decodeInto(snapshot.runningReturn, this.#running, "runningReturn");
+    for (const key of VEC_ENV_OUTPUT_BUFFERS) {
+      _decodeInto(
+        snapshot.lastStep?.[key],
+        this.buffers[key as VecEnvOutputBuffer],
+        `lastStep.${key}`,
+      );
+    }
+    for (let i = 0; i < this.numEnvs; i++) this.envs[i].restore(snapshot.envs[i]);
+    this.episodesFinished = snapshot.episodesFinished;
+  }
+
+  /** Nothing to release in this thread; present for the {@linkcode VectorEnv} interface. */
+  close(): void {}
 }

@@ -9,9 +9,9 @@ import { gradients } from "../autodiff.ts";
 import type { Emitter, Node, OpDef, Tensor } from "../graph.ts";
 import { formatShape, ShapeError } from "../shape.ts";
 import { apply1, requireFloat, requireRank, staticDim } from "./_define.ts";
-import { add, cast, mul } from "./elementwise.ts";
+import { add, cast, greaterOrEqual, mul, sub } from "./elementwise.ts";
 import { matmul } from "./linalg.ts";
-import { concat, pad, slice, transpose, unsqueeze } from "./shape_ops.ts";
+import { concat, pad, reshape, slice, squeeze, transpose, unsqueeze } from "./shape_ops.ts";
 
 interface PoolAttrs {
   kernel: number;
@@ -107,6 +107,9 @@ const MAX_POOL: OpDef = {
     const x = n.inputs[0];
     const a = n.attrs as unknown as PoolAttrs;
     const outLen = n.outputs[0].shape[2] as number;
+    if (a.stride === a.kernel && a.padding === 0) {
+      return [tiledMaxPoolGrad(x, g!, a.kernel, outLen)];
+    }
     const win = windows(x, a, outLen); // [B, C, L_out, k]
     const first = argMax(win, 3); // [B, C, L_out, 1]
     const iota = x.graph.constant([...Array(a.kernel).keys()], [a.kernel], "int64");
@@ -116,6 +119,65 @@ const MAX_POOL: OpDef = {
   },
 };
 
+/**
+ * Gradient of a maximum over axis `axis` of a window tensor `win` (`[B, C, L_out, k]`
+ * with axis 3, or channels last `[B, L_out, k, C]` with axis 2) for the output
+ * gradient `g` (`win` without that axis). It goes to the first maximum of each
+ * window (PyTorch's max pooling); for k = 2 that is window position 0 where
+ * x0 >= x1, else position 1, written without broadcasting so the elementwise
+ * passes run over contiguous memory.
+ */
+function windowMaxGrad(win: Tensor, g: Tensor, axis: number): Tensor {
+  const k = win.shape[axis] as number;
+  if (k === 1) return unsqueeze(g, [axis]);
+  if (k === 2) {
+    const at = (i: number) => squeeze(slice(win, [i], [i + 1], { axes: [axis] }), [axis]);
+    const first = cast(greaterOrEqual(at(0), at(1)), win.dtype);
+    const g0 = mul(g, first);
+    return concat([unsqueeze(g0, [axis]), unsqueeze(sub(g, g0), [axis])], { axis });
+  }
+  const iotaShape = win.shape.map((_, i) => (i === axis ? k : 1)).slice(axis);
+  const iota = win.graph.constant([...Array(k).keys()], iotaShape, "int64");
+  const onehot = cast(equalInt(argMax(win, axis), iota), win.dtype);
+  return mul(onehot, unsqueeze(g, [axis]));
+}
+
+/** The tiling windows of x: the first `k L_out` positions reshaped (a free view). */
+function tiles(x: Tensor, k: number, outLen: number, nlc: boolean): Tensor {
+  const [batch, a, b] = x.shape;
+  const lengthAxis = nlc ? 1 : 2;
+  const used = k * outLen;
+  const xs = used === x.shape[lengthAxis] ? x : slice(x, [0], [used], { axes: [lengthAxis] });
+  return nlc ? reshape(xs, [batch, outLen, k, b]) : reshape(xs, [batch, a, outLen, k]);
+}
+
+/**
+ * Gradient of a channels-first max pool whose windows tile the input (stride =
+ * kernel, no padding): through the tiles, with no strided slices (whose gradients
+ * would be Pads), then zeros for a remainder shorter than a window.
+ */
+function tiledMaxPoolGrad(x: Tensor, g: Tensor, k: number, outLen: number): Tensor {
+  const gx = reshape(windowMaxGrad(tiles(x, k, outLen, false), g, 3), [
+    x.shape[0],
+    x.shape[1],
+    k * outLen,
+  ]);
+  const rest = (x.shape[2] as number) - k * outLen;
+  return rest === 0 ? gx : pad(gx, { 2: [0, rest] });
+}
+
+/** Maximum over one axis of a channels-last window tensor (ONNX ReduceMax). */
+const WINDOW_MAX: OpDef = {
+  type: "WindowMax",
+  emit(n: Node, e: Emitter) {
+    e.add("ReduceMax", [e.name(n.inputs[0])], [e.name(n.outputs[0])], {
+      axes: { ints: [n.attrs.axis as number] },
+      keepdims: { i: 0 },
+    });
+  },
+  vjp: (n, [g]) => [windowMaxGrad(n.inputs[0], g!, n.attrs.axis as number)],
+};
+
 const EQUAL_INT = {
   type: "Equal",
   emit(n: Node, e: Emitter) {
@@ -123,9 +185,12 @@ const EQUAL_INT = {
   },
 } satisfies OpDef;
 
+/** Equal of two int64 tensors; `b` broadcasts against `a` where `a` has size 1 (right-aligned). */
 function equalInt(a: Tensor, b: Tensor): Tensor {
   const shape = [...a.shape];
-  shape[shape.length - 1] = b.shape[b.rank - 1];
+  for (let i = 1; i <= b.rank; i++) {
+    if (shape[shape.length - i] === 1) shape[shape.length - i] = b.shape[b.rank - i];
+  }
   return apply1(a.graph, EQUAL_INT, [a, b], shape, "bool");
 }
 
@@ -143,23 +208,30 @@ export interface Pool1dOptions {
 
 /**
  * Max pooling over the length axis of `[batch, C, L]` (PyTorch `F.max_pool1d`,
- * floor mode), or of `[batch, L, C]` with `layout: "nlc"` (via transposes). The
- * gradient goes to the first maximum of each window.
+ * floor mode), or of `[batch, L, C]` with `layout: "nlc"` (a ReduceMax over a
+ * reshape when the windows tile the input, stride = kernel and no padding;
+ * otherwise via transposes). The gradient goes to the first maximum of each window.
  * @throws {ShapeError} When the input is not rank 3 or too short.
  * @throws {RangeError} When kernel, stride or padding are invalid.
  */
 export function maxPool1d(x: Tensor, options: Pool1dOptions): Tensor {
-  if (options.layout === "nlc") {
-    requireRank("MaxPool1d", x, [3]);
-    const y = maxPool1d(transpose(x, [0, 2, 1]), { ...options, layout: "ncl" });
-    return transpose(y, [0, 2, 1]);
-  }
   const a: PoolAttrs = {
     kernel: options.kernel,
     stride: options.stride ?? options.kernel,
     padding: options.padding ?? 0,
   };
-  const outLen = checkPool("MaxPool1d", x, a);
+  const nlc = options.layout === "nlc";
+  requireRank("MaxPool1d", x, [3]);
+  const outLen = checkPool("MaxPool1d", x, a, nlc ? 1 : 2);
+  if (nlc && a.stride === a.kernel && a.padding === 0) {
+    // Channels last, tiling windows: a max over the window axis of a free reshape.
+    const y = [x.shape[0], outLen, x.shape[2]];
+    return apply1(x.graph, WINDOW_MAX, [tiles(x, a.kernel, outLen, true)], y, x.dtype, { axis: 2 });
+  }
+  if (nlc) {
+    const y = maxPool1d(transpose(x, [0, 2, 1]), { ...options, layout: "ncl" });
+    return transpose(y, [0, 2, 1]);
+  }
   return apply1(x.graph, MAX_POOL, [x], [x.shape[0], x.shape[1], outLen], x.dtype, a);
 }
 

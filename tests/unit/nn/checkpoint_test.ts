@@ -17,7 +17,8 @@ import {
   saveCheckpoint,
   type TensorFeed,
 } from "../../../lib/nn/mod.ts";
-import { buildPolicy, ppoLoss } from "../../../bench/_policies.ts";
+import { ppoLoss } from "../../../lib/rl/ppo_loss.ts";
+import { buildPolicyNetwork } from "../../../lib/rl/policy_network.ts";
 
 function feeds(seed: number, batch = 16): Record<string, TensorFeed> {
   const rng = new SeededRng(seed);
@@ -38,7 +39,7 @@ function feeds(seed: number, batch = 16): Record<string, TensorFeed> {
   };
 }
 
-const build = (g: Graph) => ppoLoss(g, buildPolicy(g, "dynamics_original"));
+const build = (g: Graph) => ppoLoss(g, buildPolicyNetwork(g, { preset: "dynamics_original" }));
 
 Deno.test("saveCheckpoint()/loadCheckpoint() round-trip parameters, Adam state, RNG and metadata", async () => {
   const store = new ParameterStore(new SeededRng(1));
@@ -70,7 +71,7 @@ Deno.test("saveCheckpoint()/loadCheckpoint() round-trip parameters, Adam state, 
 
 Deno.test("a corrupted or truncated checkpoint is rejected with CheckpointError", async () => {
   const store = new ParameterStore(new SeededRng(1));
-  buildPolicy(new Graph({ parameters: store }), "mlp_small");
+  buildPolicyNetwork(new Graph({ parameters: store }), { preset: "mlp_small" });
   const bytes = await encodeCheckpoint(checkpointFromStore(store));
   const flipped = bytes.slice();
   flipped[Math.floor(flipped.length / 2)] ^= 1;

@@ -46,3 +46,50 @@ Deno.test("p = 0 keeps everything with scale 1", () => {
   fillMask(m, 3, 0);
   assert.ok(m.every((v) => v === 1));
 });
+
+Deno.test("masks prefetched in a worker train bit for bit like inline masks, across batch sizes and a restore", async () => {
+  const { createTrainingStep, dropout, linear, mean, ParameterStore, square, sub } = await import(
+    "../../../lib/nn/mod.ts"
+  );
+  const make = (prefetchMasks: boolean) =>
+    createTrainingStep((g) => {
+      const x = g.input("x", ["batch", 6]);
+      const y = g.input("y", ["batch", 1]);
+      // 2 x 1100 mask elements per sample: above PREFETCH_MIN_MASK_ELEMENTS, so the worker runs.
+      const h = dropout(linear(x, { name: "a", outFeatures: 1100 }), 0.3);
+      const out = linear(dropout(h, 0.1), { name: "b", outFeatures: 1 });
+      return { loss: mean(square(sub(out, y))) };
+    }, {
+      parameters: new ParameterStore(new SeededRng(3)),
+      dropoutRng: new SeededRng(4),
+      prefetchMasks,
+    });
+  const inline = await make(false);
+  const ahead = await make(true);
+  const rng = new SeededRng(5);
+  const batch = (n: number) => ({
+    x: { data: Float32Array.from({ length: n * 6 }, () => rng.normal()), dims: [n, 6] },
+    y: { data: Float32Array.from({ length: n }, () => rng.normal()), dims: [n, 1] },
+  });
+  let saved = null;
+  for (const [i, n] of [8, 8, 5, 8, 3, 8].entries()) {
+    const feeds = batch(n);
+    if (i === 3) saved = inline.state();
+    const a = await inline.run(feeds, { learningRate: 0.01 });
+    const b = await ahead.run(feeds, { learningRate: 0.01 });
+    assert.equal(a.loss, b.loss, `loss at step ${i}`);
+    assert.deepEqual(ahead.parameters, inline.parameters, `parameters at step ${i}`);
+  }
+  // Restoring an earlier state drops the look-ahead; the masks follow the restored generator.
+  inline.setState(saved!);
+  ahead.setState(saved!);
+  for (const n of [8, 4]) {
+    const feeds = batch(n);
+    await inline.run(feeds, { learningRate: 0.01 });
+    await ahead.run(feeds, { learningRate: 0.01 });
+    assert.deepEqual(ahead.parameters, inline.parameters);
+  }
+  assert.deepEqual(ahead.state().dropoutRng, inline.state().dropoutRng);
+  await inline.release();
+  await ahead.release();
+});

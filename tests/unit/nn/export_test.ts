@@ -16,12 +16,14 @@ import {
 } from "../../../lib/nn/mod.ts";
 import { onnx } from "../../../lib/nn/_onnx.ts";
 import * as ort from "onnxruntime-node";
-import { buildPolicy, ppoLoss, type PresetName } from "../../../bench/_policies.ts";
+import { ppoLoss } from "../../../lib/rl/ppo_loss.ts";
+import { buildPolicyNetwork } from "../../../lib/rl/policy_network.ts";
+import type { PresetName } from "../../../lib/config/presets.ts";
 import { assertClose } from "./_helpers.ts";
 
 function policyOutputs(preset: PresetName) {
   return (g: Graph) => {
-    const p = buildPolicy(g, preset);
+    const p = buildPolicyNetwork(g, { preset: preset });
     return { action_mean: p.actionMean, value: p.value, log_std: p.logStd };
   };
 }
@@ -29,11 +31,14 @@ function policyOutputs(preset: PresetName) {
 async function trainedStore(preset: PresetName): Promise<ParameterStore> {
   // A few real updates so the exported weights are not just the initial ones.
   const store = new ParameterStore(new SeededRng(3));
-  const step = await createTrainingStep((g) => ppoLoss(g, buildPolicy(g, preset)), {
-    parameters: store,
-    maxGradNorm: 0.5,
-    adam: { eps: 1e-5 },
-  });
+  const step = await createTrainingStep(
+    (g) => ppoLoss(g, buildPolicyNetwork(g, { preset: preset })),
+    {
+      parameters: store,
+      maxGradNorm: 0.5,
+      adam: { eps: 1e-5 },
+    },
+  );
   const rng = new SeededRng(4);
   const f = (dims: number[]) => ({
     data: Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => rng.uniform()),
@@ -144,10 +149,13 @@ Deno.test(
     const dir = await Deno.makeTempDir();
     try {
       for (const preset of ["dynamics_original", "mlp_small"] as const) {
-        const step = await createTrainingStep((g) => ppoLoss(g, buildPolicy(g, preset)), {
-          parameters: new ParameterStore(new SeededRng(1)),
-          maxGradNorm: 0.5,
-        });
+        const step = await createTrainingStep(
+          (g) => ppoLoss(g, buildPolicyNetwork(g, { preset: preset })),
+          {
+            parameters: new ParameterStore(new SeededRng(1)),
+            maxGradNorm: 0.5,
+          },
+        );
         const path = `${dir}/${preset}_train.onnx`;
         await writeOnnx(path, step.model);
         await step.release();

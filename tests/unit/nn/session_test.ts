@@ -12,7 +12,7 @@ import {
   Session,
   tanh,
 } from "../../../lib/nn/mod.ts";
-import { buildPolicy } from "../../../bench/_policies.ts";
+import { buildPolicyNetwork } from "../../../lib/rl/policy_network.ts";
 import { assertClose } from "./_helpers.ts";
 
 Deno.test("detectExecutionProviders() never throws and always reports CPU", async () => {
@@ -90,7 +90,7 @@ Deno.test("inference model: parameter updates, varying batch sizes, reused outpu
 Deno.test("inference with parameters as initializers equals parameters as inputs", async () => {
   const storeA = new ParameterStore(new SeededRng(3));
   const build = (g: Graph) => {
-    const p = buildPolicy(g, "dynamics_original");
+    const p = buildPolicyNetwork(g, { preset: "dynamics_original" });
     return { action_mean: p.actionMean, value: p.value };
   };
   const a = await createInferenceModel(build, { parameters: storeA });

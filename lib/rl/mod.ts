@@ -1,0 +1,101 @@
+/**
+ * Reinforcement learning: Stable-Baselines3 PPO on lib/nn networks and lib/sim
+ * envs — the rollout buffer and GAE, diagonal Gaussian actions, the PPO loss
+ * graph, the actor-critic policy runtime, the trainer, callbacks (evaluation,
+ * checkpoints, train log, progress), trainer checkpoints, and
+ * {@linkcode trainExtractor}, which trains one feature extractor end to end.
+ *
+ * See `docs/ppo.md`.
+ *
+ * @module
+ */
+export {
+  clipActions,
+  diagGaussianEntropy,
+  diagGaussianLogProb,
+  sampleDiagGaussian,
+} from "./distributions.ts";
+export { computeGae, type GaeInputs, type GaeOptions } from "./gae.ts";
+export {
+  RolloutBuffer,
+  type RolloutBufferOptions,
+  type RolloutBufferState,
+  type RolloutMinibatch,
+  type RolloutShapes,
+} from "./rollout_buffer.ts";
+export { type ScheduleKind, scheduleValue } from "./schedules.ts";
+export { explainedVariance } from "./statistics.ts";
+export { DIVERGENCE_HINT, ExtractorRunError } from "./errors.ts";
+export { type PolicyOutputs, PPO_LOSS_INPUTS, ppoLoss, type PpoLossOptions } from "./ppo_loss.ts";
+export {
+  ACTION_DIM,
+  buildPolicyNetwork,
+  countParameters,
+  ORTHOGONAL_GAINS,
+  type ParameterCounts,
+  POLICY_NET_ARCH,
+  type PolicyGraph,
+  type PolicyNetworkOptions,
+} from "./policy_network.ts";
+export {
+  type ActionBounds,
+  type ActOutputs,
+  type ObservationBatch,
+  type PolicyObservationShape,
+  PpoPolicy,
+  type PpoPolicyOptions,
+} from "./policy.ts";
+export {
+  type EpisodeOutcome,
+  evaluatePolicy,
+  type EvaluatePolicyOptions,
+  type EvaluationResult,
+  evaluationSeeds,
+} from "./evaluation.ts";
+export {
+  appendLine,
+  type CallbackContext,
+  CheckpointCallback,
+  type CheckpointCallbackOptions,
+  type CheckpointInfo,
+  EvalCallback,
+  type EvalCallbackOptions,
+  type EvalCallbackState,
+  type EvaluationRecord,
+  ProgressCallback,
+  type ProgressCallbackOptions,
+  type TrainingCallback,
+  type TrainingProgress,
+  TrainLogCallback,
+  truncateLines,
+  type UpdateRecord,
+} from "./callbacks.ts";
+export {
+  checkpointFileName,
+  decodeTrainerCheckpoint,
+  encodeTrainerCheckpoint,
+  latestCheckpoint,
+  loadTrainerCheckpoint,
+  saveTrainerCheckpoint,
+  TRAINER_CHECKPOINT_EXTENSION,
+  TRAINER_CHECKPOINT_FORMAT,
+  type TrainerCheckpoint,
+  TrainerCheckpointError,
+} from "./checkpoint.ts";
+export {
+  type EpisodeWindowStats,
+  type LearnResult,
+  PpoTrainer,
+  type PpoTrainerOptions,
+  type TrainingVecEnv,
+} from "./ppo.ts";
+export {
+  EXTRACTOR_FILES,
+  trainExtractor,
+  type TrainExtractorOptions,
+  type TrainExtractorResult,
+  type TrainingGenerators,
+  trainingGenerators,
+  type VecEnvFactory,
+  type VecEnvFactoryArgs,
+} from "./train_extractor.ts";

@@ -7,13 +7,18 @@
 import denoConfig from "../deno.json" with { type: "json" };
 import { main as probe } from "./probe.ts";
 import { main as summarize } from "./summarize.ts";
-import { main as train } from "./train.ts";
 import { main as validate } from "./validate.ts";
 import { EXIT_INVALID, EXIT_OK, writeStderr, writeStdout } from "./_cli.ts";
 
 /** Subcommands of the binary. */
 export const COMMANDS: Readonly<Record<string, (args: string[]) => Promise<number>>> = Object
-  .freeze({ train, probe, validate, summarize });
+  .freeze({
+    // Loaded on first use: training pulls in ONNX Runtime, which needs --allow-ffi.
+    train: async (args: string[]) => (await import("./train.ts")).main(args),
+    probe,
+    validate,
+    summarize,
+  });
 
 /** Help text of the binary. */
 export const CLI_HELP =

@@ -14,17 +14,21 @@
  */
 import { ConfigError } from "../lib/config/mod.ts";
 import {
+  createProgressDisplay,
   getSuiteLogger,
+  type ProgressDisplay,
   RUN_LOG_FILE_NAME,
   setupLogging,
   verbosityFromFlags,
 } from "../lib/log/mod.ts";
 import {
+  formatProgress,
   InvocationError,
   prepareComparison,
+  ProgressThrottle,
   runComparison,
   testModeFromEnv,
-  type TrainExtractorFn,
+  type TrainingProgress,
 } from "../lib/train/mod.ts";
 import {
   EXIT_FAILURE,
@@ -36,15 +40,12 @@ import {
   writeStderr,
   writeStdout,
 } from "./_cli.ts";
-import {
-  createBarDisplay,
-  createLogDisplay,
-  createSilentDisplay,
-  type ProgressDisplay,
-} from "./_progress.ts";
 
 /** Exit code of a run stopped by SIGINT or SIGTERM (128 + SIGINT). */
 export const EXIT_INTERRUPTED = 130;
+
+/** A second SIGINT/SIGTERM within this many ms of the first counts as the same one. */
+const SIGNAL_REPEAT_MS = 1000;
 
 /** Scenario trained when --config is not given. */
 export const DEFAULT_CONFIG = "configs/scenarios/multi_extractor_default.yaml";
@@ -79,12 +80,6 @@ function _readEnv(name: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-async function _trainer(): Promise<TrainExtractorFn> {
-  const path = "../lib/rl/train_extractor.ts";
-  const module = await import(path);
-  return module.trainExtractor as TrainExtractorFn;
 }
 
 /**
@@ -130,19 +125,23 @@ export async function main(args: string[]): Promise<number> {
   }
 
   const verbosity = verbosityFromFlags(values);
-  let display: ProgressDisplay = createSilentDisplay();
+  // Bars on a terminal (log lines go above them), else throttled progress log lines.
+  const display: ProgressDisplay = createProgressDisplay({ quiet: verbosity === "quiet" });
   const logging = await setupLogging({
     verbosity,
     consoleWriter: (text) => {
-      if (!display.write(text)) writeStderr(text);
+      if (!display.log(text)) writeStderr(text);
     },
   });
   const logger = getSuiteLogger("train");
   const controller = new AbortController();
-  let signals = 0;
+  let firstSignalAt: number | null = null;
   const onSignal = (signal: Deno.Signal) => () => {
-    signals++;
-    if (signals > 1) {
+    // Ctrl-C under `deno task` arrives twice at once (from the terminal and forwarded by the
+    // task runner): only a signal more than a second after the first one exits at once.
+    const now = performance.now();
+    if (firstSignalAt !== null && now - firstSignalAt < SIGNAL_REPEAT_MS) return;
+    if (firstSignalAt !== null) {
       display.stop();
       writeStderr(`train: second ${signal}; exiting at once (the last checkpoint is kept)\n`);
       Deno.exit(EXIT_INTERRUPTED);
@@ -152,6 +151,7 @@ export async function main(args: string[]): Promise<number> {
         "(send it again to exit at once)",
       { signal },
     );
+    firstSignalAt = now;
     controller.abort(new DOMException(`${signal} received`, "AbortError"));
   };
   const listeners: [Deno.Signal, () => void][] = [];
@@ -177,7 +177,7 @@ export async function main(args: string[]): Promise<number> {
     for (const note of prepared.hardware.notes) logger.debug("Hardware probe: {note}", { note });
     const runnable = prepared.plan.extractors.filter((e) => e.action === "run").length;
     logger.info(
-      "Scenario {file}: {count} extractors, {runnable} to train{mode}",
+      "Scenario {file}: {count} extractor entries, {runnable} to train{mode}",
       {
         file: prepared.scenario.file,
         count: prepared.plan.extractors.length,
@@ -185,28 +185,29 @@ export async function main(args: string[]): Promise<number> {
         mode: testMode ? " (test mode)" : "",
       },
     );
-    const trainer = runnable > 0 ? await _trainer() : (() => {
-      throw new Error("No extractor to train");
-    }) as TrainExtractorFn;
     if (controller.signal.aborted) return EXIT_INTERRUPTED; // nothing written yet
-    if (verbosity !== "quiet") {
-      display = Deno.stdout.isTerminal() ? createBarDisplay() : createLogDisplay(logger);
-    }
     const totalSteps = prepared.scenario.settings.run.total_timesteps;
+    const throttle = new ProgressThrottle();
+    let bar: ((progress: TrainingProgress) => void) | null = null;
     const result = await runComparison(prepared, {
-      trainer,
       signal: controller.signal,
       argv: args,
       onRunCreated: (run) => logging.attachRunLog(`${run.path}/${RUN_LOG_FILE_NAME}`),
-      onExtractorStart: (profile) => display.start(profile.name, totalSteps),
-      onProgress: (extractor, progress) => display.update(extractor, progress),
-      onExtractorEnd: (record) => display.finish(record.config_name),
+      onExtractorStart: (profile) => {
+        bar = display.active ? display.extractor(profile.name, totalSteps) : null;
+      },
+      onProgress: (extractor, progress) => {
+        if (bar !== null) bar(progress);
+        else if (throttle.accept(extractor, progress)) {
+          logger.info("{line}", { line: formatProgress(extractor, progress) });
+        }
+      },
     });
     display.stop();
-    display = createSilentDisplay();
     for (const record of result.records) {
+      const best = record.metrics?.best_mean_reward;
       const detail = record.status === "success"
-        ? `best mean reward ${record.metrics?.best_mean_reward ?? "n/a"}`
+        ? `best mean reward ${best === undefined ? "n/a" : best.toFixed(3)}`
         : record.reason;
       logger.info("{extractor}: {status} ({detail})", {
         extractor: record.config_name,

@@ -38,6 +38,12 @@ export interface ProgressDisplay {
    * @returns The `onProgress` receiver for `trainExtractor`.
    */
   extractor(name: string, totalSteps: number): (progress: TrainingProgress) => void;
+  /**
+   * Print a line above the bars (e.g. a log message) without breaking them.
+   * @param text The line (a newline is added when missing).
+   * @returns False when the display is silent (print it elsewhere).
+   */
+  log(text: string): boolean;
   /** Stop drawing (leaves the final bars on screen). */
   stop(): void;
 }
@@ -74,7 +80,7 @@ function _payload(name: string, p: TrainingProgress | null) {
 export function createProgressDisplay(options: ProgressDisplayOptions = {}): ProgressDisplay {
   const stream = options.stream ?? (process.stdout as unknown as ProgressStream);
   if (options.quiet || stream.isTTY !== true) {
-    return { active: false, extractor: () => () => {}, stop: () => {} };
+    return { active: false, extractor: () => () => {}, log: () => false, stop: () => {} };
   }
   const bars = new cliProgress.MultiBar({
     stream: stream as never,
@@ -88,6 +94,7 @@ export function createProgressDisplay(options: ProgressDisplayOptions = {}): Pro
     fps: 5,
   }, cliProgress.Presets.shades_classic);
   const width = { name: 0 };
+  let stopped = false;
   return {
     active: true,
     extractor(name, totalSteps) {
@@ -98,7 +105,15 @@ export function createProgressDisplay(options: ProgressDisplayOptions = {}): Pro
         bar.update(p.steps, _payload(name.padEnd(width.name), p));
       };
     },
+    log(text) {
+      if (stopped) return false;
+      bars.log(text.endsWith("\n") ? text : `${text}\n`);
+      bars.update(); // redraw now: the line goes above the bars at once
+      return true;
+    },
     stop() {
+      if (stopped) return;
+      stopped = true;
       bars.stop();
     },
   };

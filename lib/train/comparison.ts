@@ -39,8 +39,16 @@ import {
   relativeToRun,
   type RunDirectory,
 } from "../run/paths.ts";
-import type { TrainExtractorOptions, TrainExtractorResult, TrainingProgress } from "./_boundary.ts";
-import { describeFailure } from "./failures.ts";
+import {
+  trainExtractor,
+  type TrainExtractorOptions,
+  type TrainExtractorResult,
+  type TrainingProgress,
+  type VecEnvFactory,
+} from "./_boundary.ts";
+import { WorkerVecEnv } from "../workers/worker_vec_env.ts";
+import { describeFailure, type ExtractorProblem } from "./failures.ts";
+import { collectGarbage } from "./_memory.ts";
 import type { PreparedComparison } from "./prepare.ts";
 
 export type { TrainExtractorOptions, TrainExtractorResult, TrainingProgress };
@@ -58,8 +66,11 @@ export type ComparisonOutcome = "completed" | "failed" | "interrupted";
 
 /** Options of {@linkcode runComparison}. */
 export interface RunComparisonOptions {
-  /** Trains one extractor. */
-  trainer: TrainExtractorFn;
+  /**
+   * Trains one extractor.
+   * @default trainExtractor of lib/rl
+   */
+  trainer?: TrainExtractorFn;
   /**
    * Interruption (SIGINT/SIGTERM): passed to the trainer, which checkpoints and
    * returns; no further extractor starts.
@@ -129,6 +140,18 @@ export function comparisonOutcome(
   return records.some((record) => record.status === "failed") ? "failed" : "completed";
 }
 
+/**
+ * The reason a failed or skipped record carries: the reason, then the hint in
+ * parentheses (`<reason> (hint: <hint>)`), so summary.md and complete_results.json
+ * say what to do; just the reason when there is no hint.
+ *
+ * @param problem Reason and hint.
+ * @returns One line of text.
+ */
+export function recordReason(problem: ExtractorProblem): string {
+  return problem.hint === "" ? problem.reason : `${problem.reason} (hint: ${problem.hint})`;
+}
+
 function _finiteMetrics(metrics: Record<string, number> | undefined): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [key, value] of Object.entries(metrics ?? {})) {
@@ -148,6 +171,22 @@ async function _lastCheckpoint(runDir: string, extractor: string): Promise<strin
   } catch {
     return null;
   }
+}
+
+/**
+ * Vectorized mode: the training envs run in Deno Workers (lib/workers' WorkerVecEnv,
+ * env-worker permissions), `workers` of them (the plan's env_workers, at most one per
+ * env), each given the loaded map.
+ */
+function _workerEnvs(extractor: string, workers: number): VecEnvFactory {
+  return async ({ map, settings, numEnvs, seed }) => {
+    const envWorkers = Math.max(1, Math.min(workers, numEnvs));
+    getSuiteLogger("train").info(
+      "{extractor}: {numEnvs} environments stepped in {envWorkers} workers",
+      { extractor, numEnvs, envWorkers },
+    );
+    return await WorkerVecEnv.create(settings, { numEnvs, seed, envWorkers, map });
+  };
 }
 
 interface _Context {
@@ -185,7 +224,7 @@ async function _train(
   const start = new Date();
   const interruptedRecord = async (result: TrainExtractorResult | null) => {
     const artifacts: Record<string, string> = { ...result?.artifacts, extractor_dir: directory };
-    const checkpoint = await _lastCheckpoint(run.path, name);
+    const checkpoint = result?.lastCheckpoint ?? await _lastCheckpoint(run.path, name);
     if (checkpoint !== null) artifacts.last_checkpoint = checkpoint;
     const metrics = _finiteMetrics(result?.metrics);
     logger.warn(
@@ -207,13 +246,18 @@ async function _train(
     });
   };
   try {
-    const result = await options.trainer({
+    const trainer = options.trainer ?? trainExtractor;
+    const settings = context.prepared.scenario.settings;
+    const result = await trainer({
       profile,
-      settings: context.prepared.scenario.settings,
+      settings,
       extractorDir,
       runDir: run.path,
       manifest,
       signal: options.signal,
+      vecEnvFactory: settings.run.worker_mode === "vectorized"
+        ? _workerEnvs(name, context.prepared.plan.workers)
+        : undefined,
       onProgress: options.onProgress === undefined
         ? undefined
         : (progress) => options.onProgress?.(name, progress),
@@ -249,12 +293,15 @@ async function _train(
       stack: error instanceof Error ? (error.stack ?? error.message) : String(error),
     });
     const step = (error as { step?: unknown } | null)?.step;
-    const record = createFailedRecord(name, failure.reason, {
+    const artifacts: Record<string, string> = { extractor_dir: directory };
+    const checkpoint = await _lastCheckpoint(run.path, name);
+    if (checkpoint !== null) artifacts.last_checkpoint = checkpoint;
+    const record = createFailedRecord(name, recordReason(failure), {
       workerMode,
       startTime: start,
       endTime: new Date(),
       hardwareProfile: hardware,
-      artifacts: { extractor_dir: directory },
+      artifacts,
       trainingSteps: Number.isInteger(step) && (step as number) >= 0 ? step as number : 0,
     });
     return { record, interrupted: false };
@@ -271,9 +318,8 @@ async function _train(
  *
  * @example Run the default comparison
  * ```ts
- * import { trainExtractor } from "../rl/train_extractor.ts";
  * const prepared = await prepareComparison("configs/scenarios/multi_extractor_default.yaml");
- * const result = await runComparison(prepared, { trainer: trainExtractor });
+ * const result = await runComparison(prepared);
  * console.log(result.outcome, result.summary.files.markdown);
  * ```
  *
@@ -285,7 +331,7 @@ async function _train(
  */
 export async function runComparison(
   prepared: PreparedComparison,
-  options: RunComparisonOptions,
+  options: RunComparisonOptions = {},
 ): Promise<ComparisonResult> {
   const logger = getSuiteLogger("train");
   const { scenario, plan } = prepared;
@@ -339,13 +385,14 @@ export async function runComparison(
       const profile = profiles.get(planned.name);
       let record: ExtractorRunRecord;
       if (planned.action === "skip" || profile === undefined) {
-        const reason = planned.reason ?? "Skipped";
-        logExtractorSkipped(logger, planned.name, { reason, hint: planned.hint ?? "" });
-        record = createSkippedRecord(planned.name, reason, {
+        const problem = { reason: planned.reason ?? "Skipped", hint: planned.hint ?? "" };
+        logExtractorSkipped(logger, planned.name, problem);
+        record = createSkippedRecord(planned.name, recordReason(problem), {
           workerMode: context.workerMode,
           hardwareProfile: context.hardware,
         });
       } else {
+        collectGarbage(); // what the previous extractor and its summary left
         const outcome = await _train(context, profile);
         record = outcome.record;
         interrupted = outcome.interrupted;
@@ -367,6 +414,7 @@ export async function runComparison(
       }
     }
     const resumeCommand = interrupted ? `deno task resume ${run.path}` : null;
+    collectGarbage();
     const summary = await summarizeRun(run.path, {
       figures: options.figures,
       notes: interrupted ? [`Run interrupted; resume with: ${resumeCommand}`] : [],

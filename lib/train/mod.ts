@@ -8,11 +8,10 @@
  * @example Run the default comparison in test mode
  * ```ts
  * import { prepareComparison, runComparison } from "./mod.ts";
- * import { trainExtractor } from "../rl/train_extractor.ts";
  * const prepared = await prepareComparison("configs/scenarios/multi_extractor_default.yaml", {
  *   testMode: true,
  * });
- * const result = await runComparison(prepared, { trainer: trainExtractor });
+ * const result = await runComparison(prepared);
  * console.log(result.outcome, result.run.path);
  * ```
  *
@@ -21,6 +20,7 @@
 export {
   comparisonOutcome,
   INTERRUPTED_REASON,
+  recordReason,
   runComparison,
   SCENARIO_COPY_FILE_NAME,
 } from "./comparison.ts";
@@ -41,7 +41,7 @@ export type {
 } from "./failures.ts";
 export { InvocationError, prepareComparison, selectExtractors } from "./prepare.ts";
 export type { PrepareComparisonOptions, PreparedComparison } from "./prepare.ts";
-export { formatDuration, formatProgress, ProgressThrottle } from "./progress.ts";
+export { formatProgress, ProgressThrottle } from "./progress.ts";
 export type { ProgressThrottleOptions, TrainingProgress } from "./progress.ts";
 export {
   REFERENCE_TEST_MODE_ENV,

@@ -1,29 +1,16 @@
 /**
  * Progress of a comparison as text: one line per extractor update for logs
- * (`mlp_small: 2048/4096 steps (50%), 812 steps/s, ETA 3 s, last mean reward -0.52`),
+ * (`mlp_small: 2048/4096 steps (50%), 812 steps/s, ETA 3s, last mean reward -0.520`),
  * and a throttle so that non-interactive output gets a line every few seconds rather
- * than one per PPO update. The interactive progress bars (cli-progress) live in the
- * train script.
+ * than one per PPO update. The interactive progress bars are lib/log's
+ * createProgressDisplay.
  *
  * @module
  */
+import { formatEta } from "../log/progress.ts";
 import type { TrainingProgress } from "./_boundary.ts";
 
 export type { TrainingProgress };
-
-/**
- * Seconds as a short duration: `42 s`, `3 min 05 s`, `1 h 02 min`; `?` when unknown.
- *
- * @param seconds Duration in seconds, or null.
- * @returns Text.
- */
-export function formatDuration(seconds: number | null): string {
-  if (seconds === null || !Number.isFinite(seconds) || seconds < 0) return "?";
-  const s = Math.round(seconds);
-  if (s < 60) return `${s} s`;
-  if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, "0")} s`;
-  return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, "0")} min`;
-}
 
 /**
  * One progress line: name, steps done of total with the percentage (floored), steps
@@ -31,7 +18,7 @@ export function formatDuration(seconds: number | null): string {
  *
  * @param extractor Extractor name.
  * @param progress Progress reported by the trainer.
- * @returns e.g. `mlp_small: 2048/4096 steps (50%), 812 steps/s, ETA 3 s, last mean reward -0.520`.
+ * @returns e.g. `mlp_small: 2048/4096 steps (50%), 812 steps/s, ETA 3s, last mean reward -0.520`.
  */
 export function formatProgress(extractor: string, progress: TrainingProgress): string {
   const percent = progress.totalSteps > 0
@@ -42,7 +29,7 @@ export function formatProgress(extractor: string, progress: TrainingProgress): s
     ? "n/a"
     : progress.lastMeanReward.toFixed(3);
   return `${extractor}: ${progress.steps}/${progress.totalSteps} steps (${percent}%), ` +
-    `${fps} steps/s, ETA ${formatDuration(progress.etaSeconds)}, last mean reward ${reward}`;
+    `${fps} steps/s, ETA ${formatEta(progress.etaSeconds)}, last mean reward ${reward}`;
 }
 
 /** Options of {@linkcode ProgressThrottle}. */
@@ -61,7 +48,8 @@ export interface ProgressThrottleOptions {
 
 /**
  * Decides which progress updates become log lines: the first of each extractor, then
- * at most one per interval, and always the one that reaches the total.
+ * at most one per interval, and the first that reaches the total (later ones, e.g.
+ * after the final evaluation, are dropped).
  *
  * @example Log at most every 5 s
  * ```ts
@@ -75,6 +63,7 @@ export class ProgressThrottle {
   #intervalMs: number;
   #now: () => number;
   #last = new Map<string, number>();
+  #finished = new Set<string>();
 
   /**
    * @param options Interval and clock.
@@ -95,12 +84,16 @@ export class ProgressThrottle {
    *
    * @param extractor Extractor name.
    * @param progress The update.
-   * @returns True for the first update, the final one, and one per interval.
+   * @returns True for the first update, the first final one, and one per interval.
    */
   accept(extractor: string, progress: TrainingProgress): boolean {
     const now = this.#now();
     const last = this.#last.get(extractor);
     const done = progress.totalSteps > 0 && progress.steps >= progress.totalSteps;
+    if (done) {
+      if (this.#finished.has(extractor)) return false;
+      this.#finished.add(extractor);
+    }
     if (last === undefined || done || now - last >= this.#intervalMs) {
       this.#last.set(extractor, now);
       return true;

@@ -27,6 +27,19 @@ export interface TrainOptions {
   env?: Record<string, string>;
   /** Called with the running process (e.g. to send a signal). */
   onSpawn?: (child: Deno.ChildProcess, root: string) => Promise<void>;
+  /**
+   * Run the script directly with the train task's `deno run` flags instead of through
+   * `deno task`, so that the spawned process is the script itself.
+   */
+  direct?: boolean;
+}
+
+/** `deno run <flags> scripts/train.ts` of the train task in deno.json, split into arguments. */
+export async function trainTaskArgs(): Promise<string[]> {
+  const config = JSON.parse(await Deno.readTextFile(nodePath.join(REPO, "deno.json")));
+  const words = (config.tasks.train as string).split(/\s+/);
+  if (words[0] !== "deno" || words[1] !== "run") throw new Error("Unexpected train task");
+  return words.slice(1);
 }
 
 /**
@@ -37,8 +50,9 @@ export interface TrainOptions {
  * @returns Exit code, output and the run directories created.
  */
 export async function train(args: string[], options: TrainOptions): Promise<TrainRun> {
+  const command = options.direct ? await trainTaskArgs() : ["task", "--quiet", "train"];
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["task", "--quiet", "train", ...args, "--output-root", options.root],
+    args: [...command, ...args, "--output-root", options.root],
     cwd: REPO,
     env: { NO_COLOR: "1", ...options.env },
     stdout: "piped",

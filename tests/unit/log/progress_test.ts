@@ -49,6 +49,17 @@ Deno.test("createProgressDisplay() is silent when the stream is not a terminal o
   }
 });
 
+Deno.test("createProgressDisplay() prints log lines above the bars and refuses them when silent", () => {
+  const stream = fakeStream(true);
+  const display = createProgressDisplay({ stream });
+  display.extractor("mlp_small", 4096)(progress);
+  assert.equal(display.log("INFO  Extractor mlp_small finished"), true);
+  display.stop();
+  assert.match(stream.text, /INFO {2}Extractor mlp_small finished\n/);
+  assert.equal(display.log("after stop"), false);
+  assert.equal(createProgressDisplay({ stream: fakeStream(false) }).log("x"), false);
+});
+
 Deno.test("formatEta() writes seconds, minutes and hours", () => {
   assert.equal(formatEta(9.4), "9s");
   assert.equal(formatEta(185), "3m05s");

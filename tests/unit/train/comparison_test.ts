@@ -15,10 +15,12 @@ import {
   comparisonOutcome,
   INTERRUPTED_REASON,
   prepareComparison,
+  recordReason,
   runComparison,
   SCENARIO_COPY_FILE_NAME,
   TEST_MODE_NOTE,
   type TrainExtractorFn,
+  type TrainExtractorOptions,
 } from "../../../lib/train/mod.ts";
 import { hostReport, scenarioFile } from "./_helpers.ts";
 
@@ -46,6 +48,23 @@ class ExtractorRunError extends Error {
     this.reason = reason;
     this.hint = hint;
   }
+}
+
+/** Write a checkpoint file and its manifest event, as the trainer does. */
+async function writeCheckpoint(options: TrainExtractorOptions, step: number): Promise<string> {
+  const dir = nodePath.join(options.extractorDir, "checkpoints");
+  await Deno.mkdir(dir, { recursive: true });
+  const path = nodePath.join(dir, `step_${step}.ckpt`);
+  await writeFileAtomic(path, new TextEncoder().encode(`checkpoint at ${step}`));
+  const relative = nodePath.relative(options.runDir, path);
+  await options.manifest?.append({
+    event: "checkpoint_written",
+    extractor: options.profile.name,
+    path: relative,
+    step,
+    sha256: await sha256File(path),
+  });
+  return relative;
 }
 
 Deno.test("comparisonOutcome() fails on any failed record and treats skips as expected", () => {
@@ -118,7 +137,8 @@ Deno.test("runComparison() records a throwing extractor as failed and trains the
       hardware: hostReport(),
     });
     const calls: string[] = [];
-    const trainer: TrainExtractorFn = async ({ profile, runDir, extractorDir }) => {
+    const trainer: TrainExtractorFn = async (options) => {
+      const { profile, runDir, extractorDir } = options;
       calls.push(profile.name);
       assert.equal(nodePath.dirname(extractorDir), nodePath.join(runDir, "extractors"));
       if (profile.name === "alpha") {
@@ -127,6 +147,7 @@ Deno.test("runComparison() records a throwing extractor as failed and trains the
       // alpha's failure is already in the current summary while beta trains.
       const current = await readJson(nodePath.join(runDir, "summary.json"));
       assert.equal(current.extractor_results[0].status, "failed");
+      await writeCheckpoint(options, 64);
       throw new ExtractorRunError("Loss became NaN at step 64", "lower run.ppo.learning_rate");
     };
     const result = await runComparison(prepared, { trainer, figures: false });
@@ -134,22 +155,25 @@ Deno.test("runComparison() records a throwing extractor as failed and trains the
     assert.equal(result.outcome, "failed");
     const [alpha, beta] = result.records;
     assert.equal(alpha.status, "failed");
-    assert.match(alpha.reason ?? "", /^out of memory: .*allocation failed/i);
+    assert.match(alpha.reason ?? "", /^out of memory: .*allocation failed.*\(hint: reduce /i);
     assert.equal(alpha.artifacts?.extractor_dir, "extractors/alpha");
     assert.equal(beta.status, "failed");
-    assert.equal(beta.reason, "Loss became NaN at step 64");
+    assert.equal(beta.reason, "Loss became NaN at step 64 (hint: lower run.ppo.learning_rate)");
+    assert.equal(beta.artifacts?.last_checkpoint, "extractors/beta/checkpoints/step_64.ckpt");
+    assert.equal(alpha.artifacts?.last_checkpoint, undefined);
     const { events } = await readManifest(nodePath.join(result.run.path, "manifest.jsonl"));
     assert.deepEqual(events.map((e) => e.event), [
       "run_started",
       "extractor_started",
       "extractor_finished",
       "extractor_started",
+      "checkpoint_written",
       "extractor_finished",
       "summary_written",
     ]);
     const summary = result.summary.summary;
     assert.equal(summary.aggregate_metrics.failed_runs, 2);
-    assert.equal(summary.extractor_results[1].reason, "Loss became NaN at step 64");
+    assert.equal(summary.extractor_results[1].reason, beta.reason);
   } finally {
     await t.cleanup();
   }
@@ -167,17 +191,7 @@ Deno.test("runComparison() stops at an interruption, keeps the checkpoint and st
     const trainer: TrainExtractorFn = async (options) => {
       calls.push(options.profile.name);
       assert.equal(options.signal, controller.signal);
-      const dir = nodePath.join(options.extractorDir, "checkpoints");
-      await Deno.mkdir(dir);
-      const path = nodePath.join(dir, "step_64.ckpt");
-      await writeFileAtomic(path, new TextEncoder().encode("checkpoint bytes"));
-      await options.manifest?.append({
-        event: "checkpoint_written",
-        extractor: options.profile.name,
-        path: nodePath.relative(options.runDir, path),
-        step: 64,
-        sha256: await sha256File(path),
-      });
+      await writeCheckpoint(options, 64);
       controller.abort();
       return {
         trainingSteps: 80,
@@ -185,6 +199,8 @@ Deno.test("runComparison() stops at an interruption, keeps the checkpoint and st
         artifacts: {},
         wallTimeSeconds: 0.1,
         interrupted: true,
+        lastCheckpoint: null, // found in the manifest instead
+        envRestored: null,
       };
     };
     const result = await runComparison(prepared, {
@@ -233,4 +249,12 @@ Deno.test("runComparison() refuses a scenario file that changed after it was val
   } finally {
     await t.cleanup();
   }
+});
+
+Deno.test("recordReason() appends the hint in parentheses when there is one", () => {
+  assert.equal(
+    recordReason({ reason: "Loss became NaN", hint: "lower it" }),
+    "Loss became NaN (hint: lower it)",
+  );
+  assert.equal(recordReason({ reason: "Loss became NaN", hint: "" }), "Loss became NaN");
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { formatDuration, formatProgress, ProgressThrottle } from "../../../lib/train/mod.ts";
+import { formatProgress, ProgressThrottle } from "../../../lib/train/mod.ts";
 
 const progress = (steps: number, extra: Partial<Parameters<typeof formatProgress>[1]> = {}) => ({
   steps,
@@ -7,29 +7,23 @@ const progress = (steps: number, extra: Partial<Parameters<typeof formatProgress
   fps: 811.6,
   etaSeconds: 2.5,
   lastMeanReward: -0.52,
+  lastEvalReward: null,
+  done: false,
   ...extra,
-});
-
-Deno.test("formatDuration() writes seconds, minutes and hours", () => {
-  assert.equal(formatDuration(42.4), "42 s");
-  assert.equal(formatDuration(185), "3 min 05 s");
-  assert.equal(formatDuration(3720), "1 h 02 min");
-  assert.equal(formatDuration(null), "?");
-  assert.equal(formatDuration(Infinity), "?");
 });
 
 Deno.test("formatProgress() shows steps, percentage, fps, ETA and the last mean reward", () => {
   assert.equal(
     formatProgress("mlp_small", progress(2048)),
-    "mlp_small: 2048/4096 steps (50%), 812 steps/s, ETA 3 s, last mean reward -0.520",
+    "mlp_small: 2048/4096 steps (50%), 812 steps/s, ETA 3s, last mean reward -0.520",
   );
   assert.equal(
     formatProgress("mlp_small", progress(4095, { lastMeanReward: null, etaSeconds: null })),
-    "mlp_small: 4095/4096 steps (99%), 812 steps/s, ETA ?, last mean reward n/a",
+    "mlp_small: 4095/4096 steps (99%), 812 steps/s, ETA --, last mean reward n/a",
   );
 });
 
-Deno.test("ProgressThrottle passes the first, one per interval and the final update", () => {
+Deno.test("ProgressThrottle passes the first, one per interval and the first final update", () => {
   let now = 0;
   const throttle = new ProgressThrottle({ intervalMs: 1000, now: () => now });
   assert.equal(throttle.accept("a", progress(64)), true);
@@ -39,6 +33,8 @@ Deno.test("ProgressThrottle passes the first, one per interval and the final upd
   now = 1000;
   assert.equal(throttle.accept("a", progress(192)), true);
   now = 1100;
-  assert.equal(throttle.accept("a", progress(4096)), true, "the final update always passes");
+  assert.equal(throttle.accept("a", progress(4096)), true, "the final update passes");
+  now = 9000;
+  assert.equal(throttle.accept("a", progress(4096)), false, "once");
   assert.throws(() => new ProgressThrottle({ intervalMs: -1 }), RangeError);
 });

@@ -327,6 +327,18 @@ function _translate(error: ErrorObject, data: unknown, source: _Source): _Proble
       };
     case "minLength":
       return { segments, pointAtKey: null, message: "must not be empty", hint: null };
+    case "pattern": {
+      // Patterned strings describe the text they accept ("one line starting with ...").
+      const description = (error.parentSchema as { description?: string }).description;
+      return {
+        segments,
+        pointAtKey: null,
+        message: description === undefined
+          ? `must match ${params.pattern}`
+          : `must be ${description}`,
+        hint: null,
+      };
+    }
     case "minItems":
     case "maxItems": {
       const schema = error.parentSchema as { minItems?: number; maxItems?: number };

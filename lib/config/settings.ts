@@ -116,8 +116,12 @@ export interface SlurmSettings {
   gpus?: string | number;
   /** Command that runs Deno on compute nodes. */
   deno_command?: string;
-  /** Further sbatch arguments. */
+  /** Further sbatch options, one per item, each starting with "-" (e.g. "--qos=high"). */
   extra_sbatch_args?: string[];
+  /** At most this many array tasks at once (`--array=...%N`). */
+  max_concurrent_tasks?: number;
+  /** Shell lines run on the compute node before Deno starts (e.g. "module load deno"). */
+  setup_commands?: string[];
 }
 
 type _Props = Record<string, { default?: unknown }>;

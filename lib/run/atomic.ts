@@ -44,6 +44,26 @@ async function _syncDirectory(dir: string): Promise<void> {
 }
 
 /**
+ * Create a new temporary file beside the destination. The name holds the process id and
+ * a counter; processes on different hosts sharing the directory (SLURM array tasks) can
+ * have the same process id, so a name that exists already is skipped, never reused.
+ */
+async function _createTemp(
+  dir: string,
+  base: string,
+  mode: number,
+): Promise<{ file: Deno.FsFile; temp: string }> {
+  for (let attempt = 0;; attempt++) {
+    const temp = nodePath.join(dir, `.${base}.${Deno.pid}-${++_tempCounter}.tmp`);
+    try {
+      return { file: await Deno.open(temp, { write: true, createNew: true, mode }), temp };
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AlreadyExists) || attempt >= 1000) throw error;
+    }
+  }
+}
+
+/**
  * Write bytes to `path` atomically (temp file + fsync + rename + directory fsync).
  *
  * @param path Destination file; its directory must exist.
@@ -58,8 +78,7 @@ export async function writeFileAtomic(
   options: AtomicWriteOptions = {},
 ): Promise<void> {
   const dir = nodePath.dirname(nodePath.resolve(path));
-  const temp = nodePath.join(dir, `.${nodePath.basename(path)}.${Deno.pid}-${++_tempCounter}.tmp`);
-  const file = await Deno.open(temp, { write: true, createNew: true, mode: options.mode ?? 0o644 });
+  const { file, temp } = await _createTemp(dir, nodePath.basename(path), options.mode ?? 0o644);
   let closed = false;
   try {
     if (data instanceof Uint8Array) {

@@ -2,9 +2,9 @@
  * The main job: train every extractor of a prepared comparison in run order, each
  * isolated from the others, and keep a current summary on disk.
  *
- * Per run: create the run directory, copy the scenario file into it, open the
- * manifest (run_started with the resolved config, its SHA-256 and the hardware
- * profile). Per extractor in run order: a skipped entry gets its extractor_finished
+ * Per run: startRun() creates the run directory, copies the scenario file into it and
+ * opens the manifest (run_started with the resolved config, its SHA-256 and the
+ * hardware profile). Per extractor in run order: a skipped entry gets its extractor_finished
  * record at once; a runnable one gets extractor_started, then the trainer, then
  * extractor_finished with its record (success: metrics and artifacts; failed: reason;
  * interrupted: reason "interrupted", checkpoints kept), then summary.json, summary.md,
@@ -14,16 +14,13 @@
  * @module
  */
 import * as nodePath from "node:path";
-import { resolvedConfig } from "../config/plan.ts";
 import { getSuiteLogger, logExtractorFailed, logExtractorSkipped } from "../log/logging.ts";
 import {
   type SummarizeResult,
   summarizeRun,
   type SummaryFigureOptions,
 } from "../report/rebuild.ts";
-import { writeFileAtomic } from "../run/atomic.ts";
-import { sha256Hex } from "../run/hash.ts";
-import { MANIFEST_FILE_NAME, ManifestWriter, readManifest } from "../run/manifest.ts";
+import { MANIFEST_FILE_NAME, type ManifestWriter, readManifest } from "../run/manifest.ts";
 import {
   createFailedRecord,
   createRunRecord,
@@ -33,12 +30,7 @@ import {
   type HardwareProfile,
   type WorkerMode,
 } from "../run/models.ts";
-import {
-  createExtractorDirectory,
-  createRunDirectory,
-  relativeToRun,
-  type RunDirectory,
-} from "../run/paths.ts";
+import { createExtractorDirectory, relativeToRun, type RunDirectory } from "../run/paths.ts";
 import {
   trainExtractor,
   type TrainExtractorOptions,
@@ -47,16 +39,15 @@ import {
   type VecEnvFactory,
 } from "./_boundary.ts";
 import { WorkerVecEnv } from "../workers/worker_vec_env.ts";
-import { describeFailure, type ExtractorProblem } from "./failures.ts";
+import { describeFailure, type ExtractorProblem, INTERRUPTED_REASON } from "./failures.ts";
 import { collectGarbage } from "./_memory.ts";
 import type { PreparedComparison } from "./prepare.ts";
+import { startRun } from "./start_run.ts";
 
 export type { TrainExtractorOptions, TrainExtractorResult, TrainingProgress };
 
-/** File name of the scenario copy inside a run directory (byte-identical to the original). */
-export const SCENARIO_COPY_FILE_NAME = "scenario.yaml";
-/** Reason of the failed record of an extractor stopped by SIGINT/SIGTERM. */
-export const INTERRUPTED_REASON = "interrupted";
+export { SCENARIO_COPY_FILE_NAME } from "./start_run.ts";
+export { INTERRUPTED_REASON } from "./failures.ts";
 
 /** Trains one extractor (lib/rl trainExtractor, or another with its contract). */
 export type TrainExtractorFn = (options: TrainExtractorOptions) => Promise<TrainExtractorResult>;
@@ -335,34 +326,11 @@ export async function runComparison(
 ): Promise<ComparisonResult> {
   const logger = getSuiteLogger("train");
   const { scenario, plan } = prepared;
-  const bytes = await Deno.readFile(scenario.file);
-  if (await sha256Hex(bytes) !== scenario.sha256) {
-    throw new Error(`Scenario file ${scenario.file} changed after it was validated; start again`);
-  }
-  const run = await createRunDirectory(
-    nodePath.dirname(plan.run_directory),
-    scenario.settings.run.run_id,
-    { now: prepared.startedAt },
-  );
-  await writeFileAtomic(nodePath.join(run.path, SCENARIO_COPY_FILE_NAME), bytes);
-  await options.onRunCreated?.(run);
-  const manifest = await ManifestWriter.open(nodePath.join(run.path, MANIFEST_FILE_NAME));
+  const { run, manifest } = await startRun(prepared, {
+    argv: options.argv,
+    onRunCreated: options.onRunCreated,
+  });
   try {
-    const config = {
-      ...resolvedConfig(scenario),
-      test_mode: prepared.testMode,
-      notes: [...prepared.notes],
-    };
-    await manifest.append({
-      event: "run_started",
-      run_id: scenario.settings.run.run_id,
-      run_dir_name: run.name,
-      config_file: scenario.file,
-      config_sha256: scenario.sha256,
-      config,
-      hardware: prepared.hardware.profile,
-      argv: options.argv,
-    });
     logger.info("Run directory {path}", { path: run.path });
     for (const note of prepared.notes) logger.info("{note}", { note });
 

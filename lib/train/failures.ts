@@ -10,6 +10,9 @@ import type { ExtractorProblem } from "../log/logging.ts";
 
 export type { ExtractorProblem };
 
+/** Reason of the failed record of an extractor stopped by SIGINT/SIGTERM. */
+export const INTERRUPTED_REASON = "interrupted";
+
 /** Kinds of training failure {@linkcode describeFailure} tells apart. */
 export type FailureKind = "extractor" | "out_of_memory" | "onnxruntime" | "unexpected";
 

@@ -41,6 +41,8 @@ export type {
 } from "./failures.ts";
 export { InvocationError, prepareComparison, selectExtractors } from "./prepare.ts";
 export type { PrepareComparisonOptions, PreparedComparison } from "./prepare.ts";
+export { startRun } from "./start_run.ts";
+export type { StartedRun, StartRunOptions } from "./start_run.ts";
 export { formatProgress, ProgressThrottle } from "./progress.ts";
 export type { ProgressThrottleOptions, TrainingProgress } from "./progress.ts";
 export {

@@ -74,6 +74,13 @@ export interface PrepareComparisonOptions {
    * @default {}
    */
   probe?: Omit<ProbeHardwareOptions, "workers">;
+  /**
+   * Plan as if the CUDA execution provider were usable (true) or unusable (false) instead
+   * of what the hardware report says. `slurm` plans for the compute nodes, which get the
+   * GPUs its scripts request, not for the host that submits.
+   * @default null (the hardware report decides)
+   */
+  cudaUsable?: boolean | null;
 }
 
 /** A comparison ready to run. */
@@ -209,7 +216,8 @@ export async function prepareComparison(
   });
   const hardware = options.hardware ??
     await probeHardware({ ...options.probe, workers: draft.workers });
-  const cudaUsable = hardware.execution_providers.some((p) => p.name === "cuda" && p.usable);
+  const cudaUsable = options.cudaUsable ??
+    hardware.execution_providers.some((p) => p.name === "cuda" && p.usable);
   const plan = planRun(scenario, {
     host: { cudaUsable, logicalCores },
     outputRootFlag: options.outputRoot ?? null,

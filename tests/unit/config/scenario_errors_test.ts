@@ -221,6 +221,27 @@ const CASES: Case[] = [
     includes: "must be a list",
   },
   {
+    name: "slurm extra_sbatch_args items must be sbatch options",
+    yaml: `slurm:\n  extra_sbatch_args: [--qos=high, "mail-type=END"]\n${OK_EXTRACTORS}`,
+    path: "slurm.extra_sbatch_args[1]",
+    line: 2,
+    includes: 'must be one line starting with "-" (an sbatch option such as --qos=high)',
+  },
+  {
+    name: "slurm setup_commands must be single lines",
+    yaml: `slurm:\n  setup_commands:\n    - "module load deno\\nrm x"\n${OK_EXTRACTORS}`,
+    path: "slurm.setup_commands[0]",
+    line: 3,
+    includes: "must be one line of shell",
+  },
+  {
+    name: "slurm max_concurrent_tasks must be at least 1",
+    yaml: `slurm:\n  max_concurrent_tasks: 0\n${OK_EXTRACTORS}`,
+    path: "slurm.max_concurrent_tasks",
+    line: 2,
+    includes: "must be >= 1, got 0",
+  },
+  {
     name: "an empty extractors list is rejected",
     yaml: "run:\n  seed: 1\nextractors: []\n",
     path: "extractors",

@@ -96,3 +96,26 @@ Deno.test("a reader never sees a partial file while writes replace it", async ()
     assert.ok(reads > 0);
   });
 });
+
+Deno.test("writeFileAtomic() skips temporary names another process already holds", async () => {
+  await withDir(async (dir) => {
+    // Learn this process's next temporary name while a write is under way.
+    let seen = "";
+    async function* observing() {
+      seen = (await entries(dir)).find((name) => name.endsWith(".tmp")) ?? "";
+      yield new Uint8Array([1]);
+    }
+    await writeFileAtomic(`${dir}/probe.bin`, observing());
+    const match = /^\.probe\.bin\.(\d+)-(\d+)\.tmp$/.exec(seen);
+    assert.ok(match, `temporary name ${seen}`);
+    const [pid, counter] = [Number(match[1]), Number(match[2])];
+    assert.equal(pid, Deno.pid);
+    // A process with the same id on another host (a SLURM array task) holds the next names.
+    const held = [1, 2, 3].map((k) => `.state.json.${pid}-${counter + k}.tmp`);
+    for (const name of held) await Deno.writeTextFile(`${dir}/${name}`, "other host");
+    await writeJsonFileAtomic(`${dir}/state.json`, { ok: true });
+    assert.deepEqual(JSON.parse(await Deno.readTextFile(`${dir}/state.json`)), { ok: true });
+    for (const name of held) assert.equal(await Deno.readTextFile(`${dir}/${name}`), "other host");
+    assert.deepEqual(await entries(dir), [...held, "probe.bin", "state.json"].sort());
+  });
+});

@@ -22,3 +22,4 @@ export * from "./lib/train/mod.ts";
  */
 export * as nn from "./lib/nn/mod.ts";
 export * from "./lib/workers/mod.ts";
+export * from "./lib/slurm/mod.ts";

@@ -743,6 +743,14 @@ function _entry(
   };
   const outsideParameters = _dedupe(problems).filter((p) => p.segments[2] !== "parameters");
   if (outsideParameters.length > 0) return skip(outsideParameters[0]);
+  if (typeof entry.name === "string" && entry.name.trim() === "") {
+    return skip({
+      segments: ["extractors", index, "name"],
+      pointAtKey: null,
+      message: "must not be blank",
+      hint: null,
+    });
+  }
 
   const preset = entry.preset;
   if (!isPresetName(preset)) return skip(_dedupe(problems)[0]); // unreachable: enum error above

@@ -20,6 +20,7 @@ import {
   LineCounter,
   type Node as YamlNode,
   parseDocument,
+  visit,
 } from "yaml";
 import { Ajv, type ErrorObject } from "ajv";
 import addFormatsModule from "ajv-formats";
@@ -492,6 +493,42 @@ export async function loadScenario(path: string): Promise<Scenario> {
   return scenario;
 }
 
+/** Most alias expansions a scenario may use (yaml's guard against "billion laughs"). */
+const _MAX_ALIAS_COUNT = 100;
+
+function _toJs(doc: ReturnType<typeof parseDocument>, lines: LineCounter, file: string): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: _MAX_ALIAS_COUNT });
+  } catch (error) {
+    if (!(error instanceof ReferenceError)) throw error;
+    // Point at the alias that cannot be resolved, else at the first alias.
+    let first: number | undefined;
+    let unresolved: number | undefined;
+    visit(doc, {
+      Alias(_key, node) {
+        first ??= node.range?.[0];
+        if (node.resolve(doc) === undefined) {
+          unresolved = node.range?.[0];
+          return visit.BREAK;
+        }
+      },
+    });
+    const offset = unresolved ?? first;
+    const position = offset === undefined ? null : lines.linePos(offset);
+    const excessive = /excessive alias count/i.test(error.message);
+    throw new ConfigError([{
+      file,
+      path: "",
+      line: position?.line ?? null,
+      column: position?.col ?? null,
+      message: excessive
+        ? `YAML uses too many aliases (they expand to more than ${_MAX_ALIAS_COUNT} copies)`
+        : `YAML alias error: ${error.message}`,
+      hint: excessive ? "write the values out instead of nesting aliases" : null,
+    }]);
+  }
+}
+
 function _parse(text: string, file: string, sha256: string): Scenario {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
@@ -508,7 +545,7 @@ function _parse(text: string, file: string, sha256: string): Scenario {
     })));
   }
   const source = new _Source(doc, lines);
-  const data: unknown = doc.toJS({ maxAliasCount: 100 });
+  const data: unknown = _toJs(doc, lines, file);
   if (!_isMapping(data)) {
     throw new ConfigError([{
       file,

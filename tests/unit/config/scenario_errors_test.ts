@@ -337,3 +337,27 @@ Deno.test("loadScenario() names a missing scenario file", async () => {
   assert.ok(error instanceof ConfigError);
   assert.equal(error.message, "/nonexistent/scenario.yaml: file not found");
 });
+
+Deno.test("parseScenario() refuses a YAML alias bomb as a config error at its first alias", async () => {
+  const rows = ["a: &a [x, x, x, x, x, x, x, x, x]"];
+  for (const name of ["b", "c", "d", "e", "f"]) {
+    const previous = String.fromCharCode(name.charCodeAt(0) - 1);
+    rows.push(`${name}: &${name} [${Array(9).fill(`*${previous}`).join(", ")}]`);
+  }
+  const yaml = `${rows.join("\n")}\n${OK_EXTRACTORS}`;
+  const error = await parseScenario(yaml, { file: "bomb.yaml" }).catch((e) => e);
+  assert.ok(error instanceof ConfigError, `got ${error}`);
+  assert.equal(error.file, "bomb.yaml");
+  assert.equal(error.line, 2, error.message); // the first alias, *a on line 2
+  assert.equal(error.column, 8, error.message); // "b: &b [" is 7 characters
+  assert.ok(error.message.includes("too many aliases"), error.message);
+});
+
+Deno.test("parseScenario() names an alias whose anchor is missing as a config error", async () => {
+  const yaml = `run:\n  seed: 1\n  eval_freq: *nope\n${OK_EXTRACTORS}`;
+  const error = await parseScenario(yaml, { file: "alias.yaml" }).catch((e) => e);
+  assert.ok(error instanceof ConfigError, `got ${error}`);
+  assert.equal(error.line, 3, error.message);
+  assert.equal(error.column, 14, error.message);
+  assert.ok(error.message.includes("Unresolved alias"), error.message);
+});

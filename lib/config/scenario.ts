@@ -28,6 +28,8 @@ import scenarioSchema from "../../contracts/scenario.schema.json" with { type: "
 import type { ExpectedResources, ExtractorConfigurationProfile } from "../run/models.ts";
 import { findNameCollisions, normalizeName } from "../run/paths.ts";
 import { sha256Hex } from "../run/hash.ts";
+import { loadMap } from "../sim/load_map.ts";
+import { type MapDefinition, MapError } from "../sim/map_definition.ts";
 import { ConfigError, type ConfigIssue } from "./config_error.ts";
 import {
   checkExtractorParameters,
@@ -429,12 +431,14 @@ export async function parseScenario(
 }
 
 /**
- * Read, parse and validate a scenario file. Also checks that a map file named in
- * `env.map` exists.
+ * Read, parse and validate a scenario file. Also loads the map named in `env.map` (a
+ * built-in name, or a file relative to the scenario) and adds the map's warnings to the
+ * scenario's.
  *
  * @param path Scenario file path.
  * @returns The validated scenario.
- * @throws {ConfigError} When the file is missing, unreadable, not UTF-8, or invalid.
+ * @throws {ConfigError} When the file is missing, unreadable, not UTF-8, or invalid, or
+ * when the map is missing or cannot be loaded (at `env.map`).
  */
 export async function loadScenario(path: string): Promise<Scenario> {
   let bytes: Uint8Array;
@@ -470,25 +474,42 @@ export async function loadScenario(path: string): Promise<Scenario> {
   }
   const scenario = _parse(text, path, await sha256Hex(bytes));
   const mapPath = scenario.settings.env.map_path;
+  const mapIssue = (message: string, hint: string | null): ConfigIssue => {
+    const lines = new LineCounter();
+    const doc = parseDocument(text, { lineCounter: lines });
+    const position = new _Source(doc, lines).value(["env", "map"]);
+    return { file: path, path: "env.map", ...position, message, hint };
+  };
+  const mapProblem = (message: string, hint: string | null) =>
+    new ConfigError([mapIssue(message, hint)]);
   if (mapPath !== null) {
-    let found = false;
+    let stat: Deno.FileInfo | null = null;
     try {
-      found = (await Deno.stat(mapPath)).isFile;
+      stat = await Deno.stat(mapPath);
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     }
-    if (!found) {
-      const lines = new LineCounter();
-      const doc = parseDocument(text, { lineCounter: lines });
-      const position = new _Source(doc, lines).value(["env", "map"]);
-      throw new ConfigError([{
-        file: path,
-        path: "env.map",
-        ...position,
-        message: `map file not found: ${mapPath}`,
-        hint: "paths are relative to the scenario file",
-      }]);
+    if (stat === null) {
+      throw mapProblem(
+        `map file not found: ${mapPath}`,
+        "paths are relative to the scenario file",
+      );
     }
+    if (!stat.isFile) throw mapProblem(`${mapPath} is not a file`, null);
+  }
+  // Load the map now, so a map that cannot be used stops the run before anything is written.
+  let map: MapDefinition;
+  try {
+    map = await loadMap(mapPath ?? scenario.settings.env.map);
+  } catch (error) {
+    if (!(error instanceof MapError)) throw error;
+    throw mapProblem(
+      `cannot load the map: ${error.message}`,
+      mapPath === null ? null : "docs/maps.md describes the map formats",
+    );
+  }
+  for (const warning of map.warnings) {
+    scenario.warnings.push(mapIssue(`map ${scenario.settings.env.map}: ${warning}`, null));
   }
   return scenario;
 }

@@ -361,3 +361,85 @@ Deno.test("parseScenario() names an alias whose anchor is missing as a config er
   assert.equal(error.column, 14, error.message);
   assert.ok(error.message.includes("Unresolved alias"), error.message);
 });
+
+async function loadWithMap(
+  mapLine: string,
+  files: Record<string, string> = {},
+): Promise<unknown> {
+  const dir = await Deno.makeTempDir();
+  try {
+    for (const [name, text] of Object.entries(files)) {
+      await Deno.writeTextFile(`${dir}/${name}`, text);
+    }
+    const file = `${dir}/scenario.yaml`;
+    await Deno.writeTextFile(file, `run:\n  seed: 1\nenv:\n  map: ${mapLine}\n${OK_EXTRACTORS}`);
+    return await loadScenario(file).catch((e) => e);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("loadScenario() refuses an unknown built-in map name at env.map", async () => {
+  const error = await loadWithMap("campus");
+  assert.ok(error instanceof ConfigError, `got ${error}`);
+  assert.equal(error.path, "env.map");
+  assert.equal(error.line, 4);
+  assert.equal(error.column, 8);
+  assert.ok(error.message.includes("Unknown built-in map 'campus'"), error.message);
+  assert.ok(error.message.includes("open_square"), error.message);
+});
+
+Deno.test("loadScenario() refuses a map file that does not parse, naming the map's problem", async () => {
+  const error = await loadWithMap("broken.json", { "broken.json": '{"x_margin": [0, 10],' });
+  assert.ok(error instanceof ConfigError, `got ${error}`);
+  assert.equal(error.path, "env.map");
+  assert.equal(error.line, 4);
+  assert.ok(error.message.includes("cannot load the map"), error.message);
+  assert.ok(error.message.includes("Malformed JSON"), error.message);
+});
+
+Deno.test("loadScenario() refuses a map whose route names a missing zone, naming the route", async () => {
+  const map = {
+    format: "multi-extractor-map",
+    version: 1,
+    name: "z",
+    width: 10,
+    height: 10,
+    obstacles: [],
+    robot_spawn_zones: [{ id: "s", rect: [1, 1, 2, 2] }],
+    robot_goal_zones: [{ id: "g", rect: [7, 7, 2, 2] }],
+    ped_spawn_zones: [],
+    ped_goal_zones: [],
+    ped_crowded_zones: [],
+    robot_routes: [{ id: "r", spawn: "s", goal: "g2", waypoints: [] }],
+    ped_routes: [],
+  };
+  const error = await loadWithMap("zone.json", { "zone.json": JSON.stringify(map) });
+  assert.ok(error instanceof ConfigError, `got ${error}`);
+  assert.equal(error.path, "env.map");
+  assert.ok(error.message.includes("Route 'r' refers to missing zone 'g2'"), error.message);
+});
+
+Deno.test("loadScenario() says a map path that is a directory is not a file", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${dir}/maps.json`);
+    const file = `${dir}/scenario.yaml`;
+    await Deno.writeTextFile(file, `env:\n  map: maps.json\n${OK_EXTRACTORS}`);
+    const error = await loadScenario(file).catch((e) => e);
+    assert.ok(error instanceof ConfigError, `got ${error}`);
+    assert.equal(error.path, "env.map");
+    assert.ok(error.message.includes(`${dir}/maps.json is not a file`), error.message);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("loadScenario() accepts a built-in map and a shipped map file", async () => {
+  const scenario = await loadScenario("configs/scenarios/learning_check.yaml");
+  assert.equal(scenario.settings.env.map, "open_field");
+  const own = await loadWithMap("corridor.json", {
+    "corridor.json": await Deno.readTextFile("configs/maps/corridor.json"),
+  });
+  assert.ok(!(own instanceof Error), `got ${own}`);
+});

@@ -741,17 +741,33 @@ function _semanticChecks(settings: ScenarioSettings): { errors: _Problem[]; warn
       "set worker_mode: vectorized to use several environments",
     ));
   }
-  if (run.eval_freq > run.total_timesteps) {
+  // PPO trains whole rollouts (SB3's learn loop): the run ends at the end of the first
+  // rollout that reaches total_timesteps. Callbacks count vector-env calls.
+  const rolloutSteps = ppo.n_steps * envs;
+  const trainedSteps = Math.ceil(run.total_timesteps / rolloutSteps) * rolloutSteps;
+  if (trainedSteps !== run.total_timesteps) {
+    warnings.push(at(
+      ["run", "total_timesteps"],
+      `total_timesteps ${run.total_timesteps} is not a multiple of the rollout of ` +
+        `${rolloutSteps} steps (n_steps x environments); whole rollouts run, so ` +
+        `${trainedSteps} steps are trained`,
+      `set total_timesteps to a multiple of ${rolloutSteps}`,
+    ));
+  }
+  const trained = trainedSteps === run.total_timesteps
+    ? `total_timesteps ${run.total_timesteps}`
+    : `the ${trainedSteps} steps trained`;
+  if (Math.max(1, Math.floor(run.eval_freq / envs)) * envs > trainedSteps) {
     warnings.push(at(
       ["run", "eval_freq"],
-      `eval_freq ${run.eval_freq} exceeds total_timesteps ${run.total_timesteps}, so no evaluation runs`,
+      `eval_freq ${run.eval_freq} exceeds ${trained}, so no evaluation runs`,
       "convergence and best-reward metrics need at least one evaluation",
     ));
   }
-  if (run.save_freq > run.total_timesteps) {
+  if (Math.max(1, Math.floor(run.save_freq / envs)) * envs > trainedSteps) {
     warnings.push(at(
       ["run", "save_freq"],
-      `save_freq ${run.save_freq} exceeds total_timesteps ${run.total_timesteps}, so no checkpoint is written before the end`,
+      `save_freq ${run.save_freq} exceeds ${trained}, so no checkpoint is written before the end`,
     ));
   }
   if (run.env_workers !== null && run.env_workers > envs) {
@@ -760,7 +776,7 @@ function _semanticChecks(settings: ScenarioSettings): { errors: _Problem[]; warn
       `env_workers ${run.env_workers} exceeds the ${envs} environment(s) stepped; the extra workers idle`,
     ));
   }
-  const rollout = ppo.n_steps * envs;
+  const rollout = rolloutSteps;
   if (rollout % ppo.batch_size !== 0) {
     warnings.push(at(
       ["run", "ppo", "batch_size"],

@@ -373,6 +373,45 @@ async function _figures(
   }
 }
 
+async function _stat(path: string): Promise<Deno.FileInfo | null> {
+  try {
+    return await Deno.stat(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+}
+
+/**
+ * Refuse an output directory whose summary files would overwrite another run's or land
+ * inside a run: a file, a run directory other than `own`, or a directory inside one of
+ * `runs`.
+ */
+async function _checkOutputDir(
+  out: string,
+  runs: readonly string[],
+  own: string | null,
+): Promise<void> {
+  const info = await _stat(out);
+  if (info !== null && !info.isDirectory) {
+    throw new RangeError(`The output ${out} is not a directory`);
+  }
+  if (out === own) return;
+  if (info !== null && await _stat(nodePath.join(out, MANIFEST_FILE_NAME)) !== null) {
+    throw new RangeError(
+      `The output ${out} is a run directory; its summary files would be overwritten ` +
+        "(choose a new or empty directory)",
+    );
+  }
+  for (const run of runs) {
+    const relative = nodePath.relative(run, out);
+    const outside = relative.split(nodePath.sep)[0] === ".." || nodePath.isAbsolute(relative);
+    if (relative !== "" && !outside) {
+      throw new RangeError(`The output ${out} lies inside the run directory ${run}`);
+    }
+  }
+}
+
 /** Options of {@linkcode summarizeRun}. */
 export interface SummarizeRunOptions {
   /**
@@ -415,6 +454,7 @@ export interface SummarizeRunOptions {
  * @param options Output directory, baseline, figures.
  * @returns The summary, file paths and figure links.
  * @throws {RunDirectoryError} When the directory cannot be read as a run.
+ * @throws {RangeError} When `outDir` is a file, another run directory, or inside the run.
  * @throws {SummaryValidationError} When the rebuilt summary breaks the schema.
  */
 export async function summarizeRun(
@@ -423,6 +463,7 @@ export async function summarizeRun(
 ): Promise<SummarizeResult> {
   const run = await readRunDirectory(directory);
   const outDir = nodePath.resolve(options.outDir ?? run.directory);
+  await _checkOutputDir(outDir, [run.directory], run.directory);
   const analysis = analyzeComparison({
     records: run.records,
     histories: run.histories,
@@ -501,7 +542,8 @@ export interface MergeRunsOptions {
  * @param outDir Output directory (created when missing; must not be one of the runs).
  * @param options Label, baseline, figures.
  * @returns The summary, file paths and figure links.
- * @throws {RangeError} When fewer than two distinct runs are given, or outDir is one of them.
+ * @throws {RangeError} When fewer than two distinct runs are given, or outDir is one of
+ * them, another run directory, inside one of them, or a file.
  * @throws {RunDirectoryError} When a directory cannot be read as a run.
  */
 export async function mergeRuns(
@@ -517,6 +559,7 @@ export async function mergeRuns(
   }
   const runs: RunContents[] = [];
   for (const dir of dirs) runs.push(await readRunDirectory(dir));
+  await _checkOutputDir(out, runs.map((run) => run.directory), null);
 
   const counts = new Map<string, number>();
   for (const run of runs) {

@@ -90,6 +90,30 @@ Deno.test("deno task validate --json prints the plan as JSON", async () => {
   assert.equal(plan.settings.run.seed, 42);
 });
 
+Deno.test("deno task validate and train refuse an output root that is a file with exit 2", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const file = `${root}/not_a_dir`;
+    await Deno.writeTextFile(file, "x");
+    const config = "configs/scenarios/multi_extractor_default.yaml";
+    const validate = await task(["validate", config, "--output-root", file]);
+    assert.equal(validate.code, 2, validate.stderr);
+    assert.ok(
+      validate.stderr.includes(`--output-root: ${file} is not a directory`),
+      validate.stderr,
+    );
+    const train = await task(["train", "--config", config, "-q"], { MULTI_EXTRACTOR_TMP: file });
+    assert.equal(train.code, 2, train.stderr);
+    assert.ok(
+      train.stderr.includes(`MULTI_EXTRACTOR_TMP: ${file} is not a directory`),
+      train.stderr,
+    );
+    assert.equal(await Deno.readTextFile(file), "x");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
 Deno.test("deno task validate rejects a malformed config with exit 2, naming key and line", async () => {
   const root = await Deno.makeTempDir();
   try {

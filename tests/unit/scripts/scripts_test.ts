@@ -248,3 +248,38 @@ Deno.test("the cli dispatcher runs subcommands and rejects unknown ones", async 
   assert.equal(unknown.code, 2);
   assert.match(new TextDecoder().decode(unknown.stderr), /unknown command "trian"/);
 });
+
+Deno.test("deno task render draws a map and refuses bad input with exit 2 and no stack trace", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const ok = await task(["render", "--map", "open_square", "--out", `${root}/map.svg`]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.ok((await Deno.readTextFile(`${root}/map.svg`)).startsWith("<svg"));
+    const unknown = await task(["render", "--map", "nosuch", "--out", `${root}/x.svg`]);
+    assert.equal(unknown.code, 2, unknown.stderr);
+    assert.match(unknown.stderr, /Unknown built-in map 'nosuch'/);
+    const gif = await task(["render", "--map", "open_square", "--out", `${root}/x.gif`]);
+    assert.equal(gif.code, 2, gif.stderr);
+    assert.match(gif.stderr, /--out must end in \.svg or \.png/);
+    assert.equal(await exists(`${root}/x.gif`), false);
+    const level = await task([
+      "render",
+      "--map",
+      "open_square",
+      "--episode",
+      "--difficulty",
+      "9",
+      "--out",
+      `${root}/e.svg`,
+    ]);
+    assert.equal(level.code, 2, level.stderr);
+    assert.match(level.stderr, /--difficulty/);
+    await Deno.writeTextFile(`${root}/file`, "x");
+    const blocked = await task(["render", "--map", "open_square", "--out", `${root}/file/m.svg`]);
+    assert.equal(blocked.code, 1, blocked.stderr);
+    assert.match(blocked.stderr, /Cannot write .*file\/m\.svg/);
+    assert.doesNotMatch(blocked.stderr, /\n\s+at /, "no stack trace");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

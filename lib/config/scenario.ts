@@ -445,8 +445,9 @@ export async function loadScenario(path: string): Promise<Scenario> {
   try {
     bytes = await Deno.readFile(path);
   } catch (error) {
+    const absolute = nodePath.resolve(path);
     const reason = error instanceof Deno.errors.NotFound
-      ? "file not found"
+      ? absolute === path ? "file not found" : `file not found (resolved to ${absolute})`
       : `cannot read the file (${(error as Error).message})`;
     throw new ConfigError([{
       file: path,

@@ -443,3 +443,12 @@ Deno.test("loadScenario() accepts a built-in map and a shipped map file", async 
   });
   assert.ok(!(own instanceof Error), `got ${own}`);
 });
+
+Deno.test("loadScenario() names the absolute path a relative scenario path resolved to", async () => {
+  const error = await loadScenario("no_such_dir/scenario.yaml").catch((e) => e);
+  assert.ok(error instanceof ConfigError);
+  assert.equal(
+    error.message,
+    `no_such_dir/scenario.yaml: file not found (resolved to ${Deno.cwd()}/no_such_dir/scenario.yaml)`,
+  );
+});

@@ -247,6 +247,10 @@ function _describe(value: unknown): string {
   if (value === null) return "null (empty value)";
   if (Array.isArray(value)) return "a list";
   if (typeof value === "object") return "a mapping";
+  if (typeof value === "number" && !Number.isFinite(value)) {
+    const yaml = Number.isNaN(value) ? ".nan" : value > 0 ? ".inf" : "-.inf";
+    return `${yaml} (not a finite number)`;
+  }
   return JSON.stringify(value);
 }
 

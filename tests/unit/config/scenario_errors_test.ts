@@ -21,6 +21,21 @@ interface Case {
 // Line and column numbers below are counted by hand in each YAML text.
 const CASES: Case[] = [
   {
+    name: "a .nan learning rate is named as YAML wrote it, not as null",
+    yaml: `run:\n  ppo:\n    learning_rate: .nan\n${OK_EXTRACTORS}`,
+    path: "run.ppo.learning_rate",
+    line: 3,
+    column: 20,
+    includes: "must be a number, got .nan (not a finite number)",
+  },
+  {
+    name: "an infinite gamma is named as YAML wrote it",
+    yaml: `run:\n  ppo:\n    gamma: -.inf\n${OK_EXTRACTORS}`,
+    path: "run.ppo.gamma",
+    line: 3,
+    includes: "got -.inf (not a finite number)",
+  },
+  {
     name: "a misspelt run key is unknown and suggests the right one",
     yaml: `run:\n  run_id: x\n  num_env: 2\n${OK_EXTRACTORS}`,
     path: "run.num_env",

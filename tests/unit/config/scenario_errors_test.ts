@@ -21,6 +21,13 @@ interface Case {
 // Line and column numbers below are counted by hand in each YAML text.
 const CASES: Case[] = [
   {
+    name: "num_envs above the 1024 environment streams a run supports is refused",
+    yaml: `run:\n  worker_mode: vectorized\n  num_envs: 5000\n${OK_EXTRACTORS}`,
+    path: "run.num_envs",
+    line: 3,
+    includes: "must be <= 1024, got 5000",
+  },
+  {
     name: "a .nan learning rate is named as YAML wrote it, not as null",
     yaml: `run:\n  ppo:\n    learning_rate: .nan\n${OK_EXTRACTORS}`,
     path: "run.ppo.learning_rate",

@@ -6,6 +6,7 @@
  * @module
  */
 import * as nodePath from "node:path";
+import { closestName } from "../config/presets.ts";
 import {
   EVAL_HISTORY_FILE_NAME,
   type EvaluationPoint,
@@ -412,6 +413,21 @@ async function _checkOutputDir(
   }
 }
 
+/** Refuse a requested baseline that names none of the records. */
+function _checkBaseline(
+  baseline: string | null | undefined,
+  records: readonly ExtractorRunRecord[],
+): void {
+  if (baseline === undefined || baseline === null) return;
+  const names = records.map((record) => record.config_name);
+  if (names.includes(baseline)) return;
+  const close = closestName(baseline, names);
+  throw new RangeError(
+    `Baseline "${baseline}" names no extractor of the comparison ` +
+      (close !== null ? `(did you mean "${close}"?)` : `(extractors: ${names.join(", ")})`),
+  );
+}
+
 /** Options of {@linkcode summarizeRun}. */
 export interface SummarizeRunOptions {
   /**
@@ -454,7 +470,8 @@ export interface SummarizeRunOptions {
  * @param options Output directory, baseline, figures.
  * @returns The summary, file paths and figure links.
  * @throws {RunDirectoryError} When the directory cannot be read as a run.
- * @throws {RangeError} When `outDir` is a file, another run directory, or inside the run.
+ * @throws {RangeError} When `outDir` is a file, another run directory, or inside the run,
+ * or `baseline` names no extractor of the run.
  * @throws {SummaryValidationError} When the rebuilt summary breaks the schema.
  */
 export async function summarizeRun(
@@ -464,6 +481,7 @@ export async function summarizeRun(
   const run = await readRunDirectory(directory);
   const outDir = nodePath.resolve(options.outDir ?? run.directory);
   await _checkOutputDir(outDir, [run.directory], run.directory);
+  _checkBaseline(options.baseline, run.records);
   const analysis = analyzeComparison({
     records: run.records,
     histories: run.histories,
@@ -543,7 +561,8 @@ export interface MergeRunsOptions {
  * @param options Label, baseline, figures.
  * @returns The summary, file paths and figure links.
  * @throws {RangeError} When fewer than two distinct runs are given, or outDir is one of
- * them, another run directory, inside one of them, or a file.
+ * them, another run directory, inside one of them, or a file, or when `baseline` names no
+ * (renamed) extractor.
  * @throws {RunDirectoryError} When a directory cannot be read as a run.
  */
 export async function mergeRuns(
@@ -601,6 +620,7 @@ export async function mergeRuns(
       `Runs use different convergence_fraction values; ${first.convergenceFraction} (first run) is used`,
     );
   }
+  _checkBaseline(options.baseline, records);
   const baseline = options.baseline !== undefined
     ? options.baseline
     : first.baseline === null

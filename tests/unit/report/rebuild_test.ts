@@ -188,6 +188,27 @@ Deno.test("mergeRuns() and summarizeRun() refuse an output that is another run, 
   });
 });
 
+Deno.test("summarizeRun() and mergeRuns() refuse a baseline that names no extractor", async () => {
+  await withRoot(async (root) => {
+    const a = await buildRunDirectory(root);
+    const b = await buildRunDirectory(root);
+    await assert.rejects(
+      () => summarizeRun(a.runDir, { baseline: "mlp_smal", figures: false }),
+      (error: Error) =>
+        error instanceof RangeError &&
+        error.message ===
+          'Baseline "mlp_smal" names no extractor of the comparison (did you mean "mlp_small"?)',
+    );
+    await assert.rejects(
+      () => mergeRuns([a.runDir, b.runDir], `${root}/m`, { baseline: "nosuch", figures: false }),
+      /Baseline "nosuch" names no extractor of the comparison \(extractors: /,
+    );
+    assert.equal(await Deno.stat(`${a.runDir}/summary.json`).catch(() => null), null);
+    const { summary } = await summarizeRun(a.runDir, { baseline: "mlp_small", figures: false });
+    assert.ok(summary.extractor_results.some((r) => r.config_name === "mlp_small"));
+  });
+});
+
 Deno.test("summarizeRun() draws the run's figures and lists each extractor's own curve in its artifacts", async () => {
   await withRoot(async (root) => {
     const { runDir } = await buildRunDirectory(root);

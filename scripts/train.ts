@@ -188,16 +188,18 @@ export async function main(args: string[]): Promise<number> {
     if (controller.signal.aborted) return EXIT_INTERRUPTED; // nothing written yet
     const totalSteps = prepared.scenario.settings.run.total_timesteps;
     const throttle = new ProgressThrottle();
-    let bar: ((progress: TrainingProgress) => void) | null = null;
+    // One bar per extractor (several train at once with run.parallel_extractors > 1).
+    const bars = new Map<string, (progress: TrainingProgress) => void>();
     const result = await runComparison(prepared, {
       signal: controller.signal,
       argv: args,
       onRunCreated: (run) => logging.attachRunLog(`${run.path}/${RUN_LOG_FILE_NAME}`),
       onExtractorStart: (profile) => {
-        bar = display.active ? display.extractor(profile.name, totalSteps) : null;
+        if (display.active) bars.set(profile.name, display.extractor(profile.name, totalSteps));
       },
       onProgress: (extractor, progress) => {
-        if (bar !== null) bar(progress);
+        const bar = bars.get(extractor);
+        if (bar !== undefined) bar(progress);
         else if (throttle.accept(extractor, progress)) {
           logger.info("{line}", { line: formatProgress(extractor, progress) });
         }

@@ -294,6 +294,20 @@ async function _repairTail(path: string): Promise<TailRepair | null> {
   }
 }
 
+/**
+ * Where a trainer sends its manifest events: a {@linkcode ManifestWriter}, or a proxy
+ * that forwards them to the one writer of the run (an extractor worker posts them to
+ * the main thread, which appends them).
+ */
+export interface ManifestSink {
+  /**
+   * Append one event; resolves once it is on disk.
+   * @param input Event fields; `time` defaults to now.
+   * @throws {TypeError} When the event breaks the schema.
+   */
+  append(input: ManifestEventInput): Promise<unknown>;
+}
+
 /** Options of {@linkcode ManifestWriter.open}. */
 export interface ManifestWriterOptions {
   /**
@@ -313,7 +327,7 @@ export interface ManifestWriterOptions {
  * manifest.close();
  * ```
  */
-export class ManifestWriter {
+export class ManifestWriter implements ManifestSink {
   #file: Deno.FsFile;
   #path: string;
   #repair: TailRepair | null;

@@ -69,6 +69,7 @@ export type {
   ManifestEventFields,
   ManifestEventInput,
   ManifestEventKind,
+  ManifestSink,
   ManifestWriterOptions,
   RunStartedEvent,
   SummaryWrittenEvent,

@@ -11,6 +11,11 @@
  * complete_results.json and figures are rewritten. At the end the summary is written
  * once more and summary_written is recorded.
  *
+ * `run.parallel_extractors: K` > 1 trains up to K extractors at once, each in its own
+ * extractor worker (extractor_worker.ts); the main thread only orchestrates: it owns
+ * the manifest (the workers' events are appended here), collects the records and
+ * writes the summaries. K = 1 trains in the main thread, one after another.
+ *
  * @module
  */
 import * as nodePath from "node:path";
@@ -44,9 +49,10 @@ import {
   type TrainExtractorOptions,
   type TrainExtractorResult,
   type TrainingProgress,
-  type VecEnvFactory,
 } from "./_boundary.ts";
-import { WorkerVecEnv } from "../workers/worker_vec_env.ts";
+import type { ExecutionProviderProbe } from "../nn/session.ts";
+import { _workerVecEnvFactory } from "./_env_factory.ts";
+import { trainExtractorInWorker } from "./extractor_worker.ts";
 import { describeFailure, type ExtractorProblem } from "./failures.ts";
 import { collectGarbage } from "./_memory.ts";
 import type { PreparedComparison } from "./prepare.ts";
@@ -67,13 +73,20 @@ export type ComparisonOutcome = "completed" | "failed" | "interrupted";
 /** Options of {@linkcode runComparison}. */
 export interface RunComparisonOptions {
   /**
-   * Trains one extractor.
-   * @default trainExtractor of lib/rl
+   * Trains one extractor in the main thread (with run.parallel_extractors K > 1, up
+   * to K calls at once).
+   * @default trainExtractor of lib/rl; with K > 1, each extractor in an extractor worker
    */
   trainer?: TrainExtractorFn;
   /**
-   * Interruption (SIGINT/SIGTERM): passed to the trainer, which checkpoints and
-   * returns; no further extractor starts.
+   * Entry module of the extractor workers (K > 1 without `trainer`); it must speak
+   * the extractor worker protocol (lib/train/_extractor_worker.ts).
+   * @default EXTRACTOR_WORKER_MODULE
+   */
+  extractorWorkerModule?: URL;
+  /**
+   * Interruption (SIGINT/SIGTERM): passed to every running trainer (and extractor
+   * worker), which checkpoints and returns; no further extractor starts.
    * @default no interruption
    */
   signal?: AbortSignal;
@@ -89,12 +102,12 @@ export interface RunComparisonOptions {
    */
   onRunCreated?: (run: RunDirectory) => void | Promise<void>;
   /**
-   * Called when an extractor starts training.
+   * Called when an extractor starts training (with K > 1, several may be training).
    * @default undefined
    */
   onExtractorStart?: (profile: ExtractorConfigurationProfile) => void;
   /**
-   * Training progress of the running extractor.
+   * Training progress of a running extractor.
    * @default undefined
    */
   onProgress?: (extractor: string, progress: TrainingProgress) => void;
@@ -173,22 +186,6 @@ async function _lastCheckpoint(runDir: string, extractor: string): Promise<strin
   }
 }
 
-/**
- * Vectorized mode: the training envs run in Deno Workers (lib/workers' WorkerVecEnv,
- * env-worker permissions), `workers` of them (the plan's env_workers, at most one per
- * env), each given the loaded map.
- */
-function _workerEnvs(extractor: string, workers: number): VecEnvFactory {
-  return async ({ map, settings, numEnvs, seed }) => {
-    const envWorkers = Math.max(1, Math.min(workers, numEnvs));
-    getSuiteLogger("train").info(
-      "{extractor}: {numEnvs} environments stepped in {envWorkers} workers",
-      { extractor, numEnvs, envWorkers },
-    );
-    return await WorkerVecEnv.create(settings, { numEnvs, seed, envWorkers, map });
-  };
-}
-
 interface _Context {
   prepared: PreparedComparison;
   options: RunComparisonOptions;
@@ -196,14 +193,37 @@ interface _Context {
   manifest: ManifestWriter;
   workerMode: WorkerMode;
   hardware: HardwareProfile;
+  /** Env workers per extractor in vectorized mode (the plan's), else null. */
+  envWorkers: number | null;
+  /** Train each extractor in an extractor worker (K > 1 and no custom trainer). */
+  inWorkers: boolean;
+  /** The hardware probe's CUDA result, handed to extractor workers. */
+  executionProviders: ExecutionProviderProbe | null;
 }
 
-async function _train(
+/** The hardware report's CUDA status as lib/nn's probe result, or null when not probed. */
+function _providerProbe(prepared: PreparedComparison): ExecutionProviderProbe | null {
+  const cuda = prepared.hardware.execution_providers.find((p) => p.name === "cuda");
+  if (cuda === undefined) return null;
+  return cuda.usable
+    ? { cpu: true, cuda: true }
+    : { cpu: true, cuda: false, cudaReason: cuda.error ?? "not usable" };
+}
+
+interface _Started {
+  /** Absolute extractor directory. */
+  extractorDir: string;
+  /** Start time. */
+  start: Date;
+}
+
+/** Create the extractor's directory and record extractor_started. */
+async function _begin(
   context: _Context,
   profile: ExtractorConfigurationProfile,
-): Promise<{ record: ExtractorRunRecord; interrupted: boolean }> {
+): Promise<_Started> {
   const logger = getSuiteLogger("train");
-  const { run, manifest, workerMode, hardware, options } = context;
+  const { run, manifest, options } = context;
   const name = profile.name;
   const extractorDir = await createExtractorDirectory(run.path, name);
   const directory = relativeToRun(run.path, extractorDir);
@@ -220,8 +240,28 @@ async function _train(
     featuresDim: profile.features_dim,
     directory,
   });
+  if (context.envWorkers !== null) {
+    const numEnvs = context.prepared.scenario.settings.run.num_envs;
+    logger.info("{extractor}: {numEnvs} environments stepped in {envWorkers} workers", {
+      extractor: name,
+      numEnvs,
+      envWorkers: Math.min(context.envWorkers, numEnvs),
+    });
+  }
   options.onExtractorStart?.(profile);
-  const start = new Date();
+  return { extractorDir, start: new Date() };
+}
+
+/** Train one started extractor and build its record; never throws for a training failure. */
+async function _train(
+  context: _Context,
+  profile: ExtractorConfigurationProfile,
+  { extractorDir, start }: _Started,
+): Promise<{ record: ExtractorRunRecord; interrupted: boolean }> {
+  const logger = getSuiteLogger("train");
+  const { run, manifest, workerMode, hardware, options } = context;
+  const name = profile.name;
+  const directory = relativeToRun(run.path, extractorDir);
   const interruptedRecord = async (result: TrainExtractorResult | null) => {
     const artifacts: Record<string, string> = { ...result?.artifacts, extractor_dir: directory };
     const checkpoint = result?.lastCheckpoint ?? await _lastCheckpoint(run.path, name);
@@ -246,22 +286,31 @@ async function _train(
     });
   };
   try {
-    const trainer = options.trainer ?? trainExtractor;
     const settings = context.prepared.scenario.settings;
-    const result = await trainer({
+    const common = {
       profile,
       settings,
       extractorDir,
       runDir: run.path,
       manifest,
       signal: options.signal,
-      vecEnvFactory: settings.run.worker_mode === "vectorized"
-        ? _workerEnvs(name, context.prepared.plan.workers)
-        : undefined,
       onProgress: options.onProgress === undefined
         ? undefined
-        : (progress) => options.onProgress?.(name, progress),
-    });
+        : (progress: TrainingProgress) => options.onProgress?.(name, progress),
+    };
+    const result = context.inWorkers
+      ? await trainExtractorInWorker({
+        ...common,
+        envWorkers: context.envWorkers,
+        executionProviders: context.executionProviders,
+        workerModule: options.extractorWorkerModule,
+      })
+      : await (options.trainer ?? trainExtractor)({
+        ...common,
+        vecEnvFactory: context.envWorkers === null
+          ? undefined
+          : _workerVecEnvFactory(context.envWorkers),
+      });
     if (result.interrupted) return { record: await interruptedRecord(result), interrupted: true };
     const end = new Date();
     const record = createRunRecord({
@@ -366,6 +415,7 @@ export async function runComparison(
     logger.info("Run directory {path}", { path: run.path });
     for (const note of prepared.notes) logger.info("{note}", { note });
 
+    const parallel = Math.max(1, scenario.settings.run.parallel_extractors);
     const context: _Context = {
       prepared,
       options,
@@ -373,36 +423,31 @@ export async function runComparison(
       manifest,
       workerMode: scenario.settings.run.worker_mode,
       hardware: prepared.hardware.profile,
+      envWorkers: scenario.settings.run.worker_mode === "vectorized" ? plan.workers : null,
+      inWorkers: parallel > 1 && options.trainer === undefined,
+      executionProviders: _providerProbe(prepared),
     };
+    if (context.inWorkers) {
+      logger.info("Training up to {parallel} extractors at once, each in its own worker", {
+        parallel,
+      });
+    }
     const profiles = new Map(scenario.extractors.map((profile) => [profile.name, profile]));
-    const records: ExtractorRunRecord[] = [];
+    const slots: (ExtractorRunRecord | undefined)[] = [];
+    const running = new Set<Promise<void>>();
     let interrupted = false;
-    for (const [index, planned] of plan.extractors.entries()) {
-      if (options.signal?.aborted) {
-        interrupted = true;
-        break;
-      }
-      const profile = profiles.get(planned.name);
-      let record: ExtractorRunRecord;
-      if (planned.action === "skip" || profile === undefined) {
-        const problem = { reason: planned.reason ?? "Skipped", hint: planned.hint ?? "" };
-        logExtractorSkipped(logger, planned.name, problem);
-        record = createSkippedRecord(planned.name, recordReason(problem), {
-          workerMode: context.workerMode,
-          hardwareProfile: context.hardware,
-        });
-      } else {
-        collectGarbage(); // what the previous extractor and its summary left
-        const outcome = await _train(context, profile);
-        record = outcome.record;
-        interrupted = outcome.interrupted;
-      }
+    let failure: { error: unknown } | null = null;
+    let next = 0; // index of the next plan entry to handle
+    let summaries: Promise<void> = Promise.resolve();
+
+    const finish = async (index: number, record: ExtractorRunRecord) => {
       await manifest.append({ event: "extractor_finished", extractor: record.config_name, record });
-      records.push(record);
+      slots[index] = record;
       options.onExtractorEnd?.(record);
-      if (interrupted) break;
-      // The final summary follows the last entry; no need to write it twice.
-      if (record.status !== "skipped" && index < plan.extractors.length - 1) {
+    };
+    // Summaries are written one at a time; the final one follows the last entry.
+    const updateSummary = (record: ExtractorRunRecord) => {
+      summaries = summaries.then(async () => {
         try {
           await summarizeRun(run.path, { figures: options.figures, recordEvent: false });
         } catch (error) {
@@ -411,8 +456,66 @@ export async function runComparison(
             message: (error as Error).message,
           });
         }
+      });
+      return summaries;
+    };
+    const trainOne = async (
+      index: number,
+      profile: ExtractorConfigurationProfile,
+      started: _Started,
+    ) => {
+      const outcome = await _train(context, profile, started);
+      if (outcome.interrupted) interrupted = true;
+      await finish(index, outcome.record);
+      const more = next < plan.extractors.length || running.size > 1;
+      if (!interrupted && !options.signal?.aborted && more) await updateSummary(outcome.record);
+    };
+
+    // Hands entries out in run order, keeping at most K extractors training.
+    const schedule = async () => {
+      while (next < plan.extractors.length && failure === null) {
+        // With K = 1 this waits for the running extractor: one after another, as before.
+        while (running.size >= parallel) await Promise.race(running);
+        if (failure !== null) break;
+        if (interrupted || options.signal?.aborted) {
+          interrupted = true;
+          break;
+        }
+        const index = next++;
+        const planned = plan.extractors[index];
+        const profile = profiles.get(planned.name);
+        if (planned.action === "skip" || profile === undefined) {
+          const problem = { reason: planned.reason ?? "Skipped", hint: planned.hint ?? "" };
+          logExtractorSkipped(logger, planned.name, problem);
+          await finish(
+            index,
+            createSkippedRecord(planned.name, recordReason(problem), {
+              workerMode: context.workerMode,
+              hardwareProfile: context.hardware,
+            }),
+          );
+          continue;
+        }
+        if (!context.inWorkers) collectGarbage(); // what the previous extractor and its summary left
+        // Started one at a time, so extractor_started events follow the run order.
+        const started = await _begin(context, profile);
+        const task: Promise<void> = trainOne(index, profile, started)
+          .catch((error) => {
+            failure ??= { error };
+          })
+          .finally(() => running.delete(task));
+        running.add(task);
       }
+    };
+    try {
+      await schedule();
+    } catch (error) {
+      failure ??= { error }; // a manifest or directory error: let the running ones finish
     }
+    await Promise.all(running);
+    await summaries;
+    if (failure !== null) throw (failure as { error: unknown }).error;
+    const records = slots.filter((record): record is ExtractorRunRecord => record !== undefined);
     const resumeCommand = interrupted ? `deno task resume ${run.path}` : null;
     collectGarbage();
     const summary = await summarizeRun(run.path, {

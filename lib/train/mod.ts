@@ -1,7 +1,8 @@
 /**
  * The main job (`deno task train`): prepare a comparison (load and validate the
  * scenario, apply the command line and test mode, probe the host, plan with the code
- * `validate` uses), then train every extractor in run order, each isolated from the
+ * `validate` uses), then train every extractor in run order (up to
+ * `run.parallel_extractors` at once, each in its own Worker), each isolated from the
  * others, keeping summary.json, summary.md, complete_results.json and the figures
  * current after each one; interruption checkpoints and records the running extractor.
  *
@@ -32,6 +33,12 @@ export type {
   TrainExtractorOptions,
   TrainExtractorResult,
 } from "./comparison.ts";
+export {
+  EXTRACTOR_WORKER_MODULE,
+  ExtractorWorkerError,
+  trainExtractorInWorker,
+} from "./extractor_worker.ts";
+export type { ExtractorWorkerOptions } from "./extractor_worker.ts";
 export { describeFailure } from "./failures.ts";
 export type {
   DescribeFailureOptions,

@@ -190,12 +190,6 @@ export async function prepareComparison(
     scenario = { ...scenario, settings: testModeSettings(scenario.settings) };
     notes.unshift(TEST_MODE_NOTE);
   }
-  if (scenario.settings.run.parallel_extractors > 1) {
-    notes.push(
-      `run.parallel_extractors is ${scenario.settings.run.parallel_extractors}; this version ` +
-        "trains one extractor at a time",
-    );
-  }
   const now = options.now ?? new Date();
   const env = options.env ?? _readEnv;
   const logicalCores = navigator.hardwareConcurrency;
@@ -209,9 +203,10 @@ export async function prepareComparison(
   });
   const hardware = options.hardware ??
     await probeHardware({ ...options.probe, workers: draft.workers });
-  const cudaUsable = hardware.execution_providers.some((p) => p.name === "cuda" && p.usable);
+  const cuda = hardware.execution_providers.find((p) => p.name === "cuda");
+  const cudaUsable = cuda?.usable ?? false;
   const plan = planRun(scenario, {
-    host: { cudaUsable, logicalCores },
+    host: { cudaUsable, cudaReason: cuda?.error ?? null, logicalCores },
     outputRootFlag: options.outputRoot ?? null,
     now,
     env,

@@ -15,6 +15,7 @@
 import { parseArgs } from "node:util";
 import { Resvg } from "@resvg/resvg-js";
 import { SeededRng } from "../lib/rng/mod.ts";
+import { writeFileAtomic, writeTextFileAtomic } from "../lib/run/mod.ts";
 import {
   type ActionProvider,
   loadMap,
@@ -96,9 +97,9 @@ async function main(): Promise<number> {
     svg = renderMapSvg(map);
   }
   if (values.out.toLowerCase().endsWith(".png")) {
-    await Deno.writeFile(values.out, new Resvg(svg).render().asPng());
+    await writeFileAtomic(values.out, new Resvg(svg).render().asPng());
   } else {
-    await Deno.writeTextFile(values.out, svg);
+    await writeTextFileAtomic(values.out, svg);
   }
   console.log(`wrote ${values.out}`);
   return 0;

@@ -169,7 +169,23 @@ export async function prepareComparison(
   file: string,
   options: PrepareComparisonOptions = {},
 ): Promise<PreparedComparison> {
-  let scenario = await loadScenario(file);
+  return await prepareScenario(await loadScenario(file), options);
+}
+
+/**
+ * {@linkcode prepareComparison} for a scenario already parsed (e.g. a run directory's
+ * scenario copy, which `resume` re-reads). Writes nothing.
+ *
+ * @param loaded A validated scenario.
+ * @param options Command-line values, test mode, clock, environment, hardware.
+ * @returns The prepared comparison.
+ * @throws {InvocationError} When --only or --run-id cannot be used.
+ */
+export async function prepareScenario(
+  loaded: Scenario,
+  options: PrepareComparisonOptions = {},
+): Promise<PreparedComparison> {
+  let scenario = loaded;
   const notes: string[] = [];
   if (options.runId !== undefined && options.runId !== null) {
     try {

@@ -34,10 +34,10 @@ export class LockBusyError extends Error {
   /**
    * Create the error.
    *
-   * @param path The lock file.
    * @param message What is locked, for people.
+   * @param path The lock file.
    */
-  constructor(path: string, message: string) {
+  constructor(message: string, path: string) {
     super(message);
     this.name = "LockBusyError";
     this.path = path;
@@ -91,10 +91,7 @@ export async function acquireFileLock(
     if (options.wait ?? false) {
       await file.lock(exclusive);
     } else if (!(await file.tryLock(exclusive))) {
-      throw new LockBusyError(
-        path,
-        options.busyMessage ?? `${path} is locked by another process`,
-      );
+      throw new LockBusyError(options.busyMessage ?? `${path} is locked by another process`, path);
     }
   } catch (error) {
     file.close();

@@ -180,19 +180,20 @@ export class ManifestError extends Error {
    * @param message What is wrong.
    * @param path Manifest path.
    * @param line 1-based line, or null.
-   * @param newerFormat The line's format_version when it is too new.
+   * @param options `newerFormat`: the line's format_version when it is newer than this
+   * version reads (default null).
    */
   constructor(
     message: string,
     path: string,
     line: number | null,
-    newerFormat: number | null = null,
+    options: { newerFormat?: number | null } = {},
   ) {
     super(line === null ? `${path}: ${message}` : `${path}:${line}: ${message}`);
     this.name = "ManifestError";
     this.path = path;
     this.line = line;
-    this.newerFormat = newerFormat;
+    this.newerFormat = options.newerFormat ?? null;
   }
 }
 
@@ -258,7 +259,7 @@ export function parseManifest(text: string, path = MANIFEST_FILE_NAME): Manifest
     if (line.trim() === "") return;
     const parsed = _parseLine(line);
     if ("problem" in parsed) {
-      throw new ManifestError(parsed.problem, path, index + 1, parsed.newerFormat);
+      throw new ManifestError(parsed.problem, path, index + 1, { newerFormat: parsed.newerFormat });
     }
     events.push(parsed.event);
   });

@@ -99,12 +99,12 @@ export class ResumeRefusedError extends Error {
   /**
    * Create the error.
    *
-   * @param refusal Why.
-   * @param runDir The run directory.
    * @param message What is wrong and what to do.
+   * @param options Why, and the run directory.
    */
-  constructor(refusal: ResumeRefusal, runDir: string, message: string) {
+  constructor(message: string, options: { refusal: ResumeRefusal; runDir: string }) {
     super(message);
+    const { refusal, runDir } = options;
     this.name = "ResumeRefusedError";
     this.refusal = refusal;
     this.runDir = runDir;
@@ -201,23 +201,24 @@ async function _readManifest(runDir: string): Promise<ManifestContents> {
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
       throw new ResumeRefusedError(
-        "not_a_run",
-        runDir,
         `${runDir} has no ${MANIFEST_FILE_NAME}: it is not a run directory (a run stopped ` +
           "before it recorded run_started has nothing to resume; start it again with deno task train)",
+        { refusal: "not_a_run", runDir },
       );
     }
     if (error instanceof ManifestError && error.newerFormat !== null) {
       throw new ResumeRefusedError(
-        "newer_format",
-        runDir,
         `${error.path}:${error.line}: written by a newer version of multi-extractor ` +
           `(manifest format_version ${error.newerFormat}; this version reads up to ` +
           `${MANIFEST_FORMAT_VERSION}); resume the run with that version`,
+        { refusal: "newer_format", runDir },
       );
     }
     if (error instanceof ManifestError) {
-      throw new ResumeRefusedError("manifest", runDir, `Cannot resume: ${error.message}`);
+      throw new ResumeRefusedError(`Cannot resume: ${error.message}`, {
+        refusal: "manifest",
+        runDir,
+      });
     }
     throw error;
   }
@@ -236,19 +237,17 @@ async function _rebuildComparison(
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
     throw new ResumeRefusedError(
-      "config_edited",
-      runDir,
       `The scenario copy ${copy} is missing; the run cannot be resumed without it`,
+      { refusal: "config_edited", runDir },
     );
   }
   const digest = await sha256Hex(bytes);
   if (digest !== started.config_sha256) {
     throw new ResumeRefusedError(
-      "config_edited",
-      runDir,
       `The scenario was edited since the run started: ${copy} has SHA-256 ${digest}, ` +
         `run_started recorded ${started.config_sha256}; restore the file to resume, or start ` +
         "a new run with deno task train --config <file>",
+      { refusal: "config_edited", runDir },
     );
   }
   let scenario;
@@ -257,10 +256,9 @@ async function _rebuildComparison(
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     throw new ResumeRefusedError(
-      "config_differs",
-      runDir,
       `This version of multi-extractor cannot read the run's scenario (${copy}): ` +
         `${error.message}; resume the run with the version that started it`,
+      { refusal: "config_differs", runDir },
     );
   }
   const config = started.config as Record<string, unknown> & {
@@ -286,10 +284,9 @@ async function _rebuildComparison(
   );
   if (differ.length > 0) {
     throw new ResumeRefusedError(
-      "config_differs",
-      runDir,
       `This version of multi-extractor resolves the run's scenario differently from the ` +
         `version that started it (${differ.join(", ")} differ); resume the run with that version`,
+      { refusal: "config_differs", runDir },
     );
   }
   prepared.plan.run_directory = runDir;
@@ -396,10 +393,9 @@ async function _planEntries(
     } else {
       if (await isExclusivelyLocked(_trainingLock(runDir, planned.name))) {
         throw new ResumeRefusedError(
-          "busy",
-          runDir,
           `Extractor ${planned.name} of ${runDir} is being trained by another process; ` +
             "wait for it to finish, or stop it, then resume",
+          { refusal: "busy", runDir },
         );
       }
       entries.push({ ...base, ...(await _continueOrRestart(runDir, s, options.warnings)) });
@@ -459,9 +455,8 @@ export async function prepareResume(
   const state = runState(manifest.events);
   if (state.started === null) {
     throw new ResumeRefusedError(
-      "not_a_run",
-      dir,
       `${dir}: ${MANIFEST_FILE_NAME} has no run_started event; there is nothing to resume`,
+      { refusal: "not_a_run", runDir: dir },
     );
   }
   const prepared = await _rebuildComparison(dir, state.started, options);
@@ -546,13 +541,12 @@ export async function resumeComparison(
   } catch (error) {
     if (!(error instanceof LockBusyError)) throw error;
     throw new ResumeRefusedError(
-      "busy",
-      run.path,
       `Another process is working on ${run.path} (` +
         (only === null
           ? "train, or a resume of some of its extractors"
           : "train, or a resume of the whole run") +
         "); wait for it to finish, or stop it, then resume",
+      { refusal: "busy", runDir: run.path },
     );
   }
   try {

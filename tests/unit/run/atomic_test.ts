@@ -111,6 +111,7 @@ Deno.test("removeStaleTempFiles() removes what killed atomic writes left and not
       args: [
         "eval",
         `import { writeFileAtomic } from ${JSON.stringify(module)};
+         setInterval(() => {}, 1000); // keeps the process alive while the write hangs
          async function* chunks() { yield new Uint8Array(10); console.log("writing"); await new Promise(() => {}); }
          await writeFileAtomic(${JSON.stringify(nodePath.join(dir, "summary.json"))}, chunks());`,
       ],

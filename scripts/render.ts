@@ -8,7 +8,8 @@
  * The episode uses a random policy (uniform actions); a trained policy plugs in
  * through `recordEpisode(env, actionProvider)` in lib/sim.
  *
- * Exit codes: 0 done, 2 bad arguments, 3 map error.
+ * Exit codes: 0 done, 1 the file could not be written, 2 bad arguments or a map that
+ * cannot be loaded.
  *
  * @module
  */
@@ -72,13 +73,21 @@ async function main(): Promise<number> {
     console.error(USAGE);
     return 2;
   }
+  if (!/\.(svg|png)$/i.test(values.out)) {
+    console.error(`--out must end in .svg or .png, got ${values.out}\n${USAGE}`);
+    return 2;
+  }
+  if (!(difficulty >= 0 && difficulty <= 3)) {
+    console.error(`--difficulty must be 0, 1, 2 or 3, got ${difficulty}\n${USAGE}`);
+    return 2;
+  }
   let map;
   try {
     map = await loadMap(values.map!);
   } catch (err) {
     if (err instanceof MapError || err instanceof Deno.errors.NotFound) {
       console.error(`Cannot load map: ${(err as Error).message}`);
-      return 3;
+      return 2;
     }
     throw err;
   }
@@ -96,10 +105,15 @@ async function main(): Promise<number> {
   } else {
     svg = renderMapSvg(map);
   }
-  if (values.out.toLowerCase().endsWith(".png")) {
-    await writeFileAtomic(values.out, new Resvg(svg).render().asPng());
-  } else {
-    await writeTextFileAtomic(values.out, svg);
+  try {
+    if (values.out.toLowerCase().endsWith(".png")) {
+      await writeFileAtomic(values.out, new Resvg(svg).render().asPng());
+    } else {
+      await writeTextFileAtomic(values.out, svg);
+    }
+  } catch (err) {
+    console.error(`Cannot write ${values.out}: ${(err as Error).message}`);
+    return 1;
   }
   console.log(`wrote ${values.out}`);
   return 0;

@@ -8,6 +8,7 @@
  * @module
  */
 import { ConfigError, formatRunPlan, loadScenario, planRun } from "../lib/config/mod.ts";
+import * as nodePath from "node:path";
 import { hostCapabilities } from "../lib/hardware/mod.ts";
 import {
   getSuiteLogger,
@@ -15,6 +16,7 @@ import {
   setupLogging,
   verbosityFromFlags,
 } from "../lib/log/mod.ts";
+import { outputRootProblem } from "../lib/run/mod.ts";
 import {
   EXIT_FAILURE,
   EXIT_INVALID,
@@ -86,6 +88,18 @@ export async function main(args: string[]): Promise<number> {
       host: await hostCapabilities(),
       outputRootFlag: values["output-root"] as string | undefined,
     });
+    const rootProblem = await outputRootProblem(nodePath.dirname(plan.run_directory));
+    if (rootProblem !== null) {
+      const setting = plan.output_root_source === "flag"
+        ? "--output-root"
+        : plan.output_root_source === "config"
+        ? "run.output_root"
+        : plan.output_root_source === "default"
+        ? "output root"
+        : plan.output_root_source;
+      logger.error("{setting}: {problem}", { setting, problem: rootProblem });
+      return EXIT_INVALID;
+    }
     for (const warning of plan.warnings) logger.warn("{warning}", { warning });
     for (const extractor of plan.extractors) {
       if (extractor.action === "skip") {

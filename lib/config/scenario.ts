@@ -20,6 +20,7 @@ import {
   LineCounter,
   type Node as YamlNode,
   parseDocument,
+  visit,
 } from "yaml";
 import { Ajv, type ErrorObject } from "ajv";
 import addFormatsModule from "ajv-formats";
@@ -27,6 +28,8 @@ import scenarioSchema from "../../contracts/scenario.schema.json" with { type: "
 import type { ExpectedResources, ExtractorConfigurationProfile } from "../run/models.ts";
 import { findNameCollisions, normalizeName } from "../run/paths.ts";
 import { sha256Hex } from "../run/hash.ts";
+import { loadMap } from "../sim/load_map.ts";
+import { type MapDefinition, MapError } from "../sim/map_definition.ts";
 import { ConfigError, type ConfigIssue } from "./config_error.ts";
 import {
   checkExtractorParameters,
@@ -244,6 +247,10 @@ function _describe(value: unknown): string {
   if (value === null) return "null (empty value)";
   if (Array.isArray(value)) return "a list";
   if (typeof value === "object") return "a mapping";
+  if (typeof value === "number" && !Number.isFinite(value)) {
+    const yaml = Number.isNaN(value) ? ".nan" : value > 0 ? ".inf" : "-.inf";
+    return `${yaml} (not a finite number)`;
+  }
   return JSON.stringify(value);
 }
 
@@ -428,20 +435,23 @@ export async function parseScenario(
 }
 
 /**
- * Read, parse and validate a scenario file. Also checks that a map file named in
- * `env.map` exists.
+ * Read, parse and validate a scenario file. Also loads the map named in `env.map` (a
+ * built-in name, or a file relative to the scenario) and adds the map's warnings to the
+ * scenario's.
  *
  * @param path Scenario file path.
  * @returns The validated scenario.
- * @throws {ConfigError} When the file is missing, unreadable, not UTF-8, or invalid.
+ * @throws {ConfigError} When the file is missing, unreadable, not UTF-8, or invalid, or
+ * when the map is missing or cannot be loaded (at `env.map`).
  */
 export async function loadScenario(path: string): Promise<Scenario> {
   let bytes: Uint8Array;
   try {
     bytes = await Deno.readFile(path);
   } catch (error) {
+    const absolute = nodePath.resolve(path);
     const reason = error instanceof Deno.errors.NotFound
-      ? "file not found"
+      ? absolute === path ? "file not found" : `file not found (resolved to ${absolute})`
       : `cannot read the file (${(error as Error).message})`;
     throw new ConfigError([{
       file: path,
@@ -469,27 +479,80 @@ export async function loadScenario(path: string): Promise<Scenario> {
   }
   const scenario = _parse(text, path, await sha256Hex(bytes));
   const mapPath = scenario.settings.env.map_path;
+  const mapIssue = (message: string, hint: string | null): ConfigIssue => {
+    const lines = new LineCounter();
+    const doc = parseDocument(text, { lineCounter: lines });
+    const position = new _Source(doc, lines).value(["env", "map"]);
+    return { file: path, path: "env.map", ...position, message, hint };
+  };
+  const mapProblem = (message: string, hint: string | null) =>
+    new ConfigError([mapIssue(message, hint)]);
   if (mapPath !== null) {
-    let found = false;
+    let stat: Deno.FileInfo | null = null;
     try {
-      found = (await Deno.stat(mapPath)).isFile;
+      stat = await Deno.stat(mapPath);
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     }
-    if (!found) {
-      const lines = new LineCounter();
-      const doc = parseDocument(text, { lineCounter: lines });
-      const position = new _Source(doc, lines).value(["env", "map"]);
-      throw new ConfigError([{
-        file: path,
-        path: "env.map",
-        ...position,
-        message: `map file not found: ${mapPath}`,
-        hint: "paths are relative to the scenario file",
-      }]);
+    if (stat === null) {
+      throw mapProblem(
+        `map file not found: ${mapPath}`,
+        "paths are relative to the scenario file",
+      );
     }
+    if (!stat.isFile) throw mapProblem(`${mapPath} is not a file`, null);
+  }
+  // Load the map now, so a map that cannot be used stops the run before anything is written.
+  let map: MapDefinition;
+  try {
+    map = await loadMap(mapPath ?? scenario.settings.env.map);
+  } catch (error) {
+    if (!(error instanceof MapError)) throw error;
+    throw mapProblem(
+      `cannot load the map: ${error.message}`,
+      mapPath === null ? null : "docs/maps.md describes the map formats",
+    );
+  }
+  for (const warning of map.warnings) {
+    scenario.warnings.push(mapIssue(`map ${scenario.settings.env.map}: ${warning}`, null));
   }
   return scenario;
+}
+
+/** Most alias expansions a scenario may use (yaml's guard against "billion laughs"). */
+const _MAX_ALIAS_COUNT = 100;
+
+function _toJs(doc: ReturnType<typeof parseDocument>, lines: LineCounter, file: string): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: _MAX_ALIAS_COUNT });
+  } catch (error) {
+    if (!(error instanceof ReferenceError)) throw error;
+    // Point at the alias that cannot be resolved, else at the first alias.
+    let first: number | undefined;
+    let unresolved: number | undefined;
+    visit(doc, {
+      Alias(_key, node) {
+        first ??= node.range?.[0];
+        if (node.resolve(doc) === undefined) {
+          unresolved = node.range?.[0];
+          return visit.BREAK;
+        }
+      },
+    });
+    const offset = unresolved ?? first;
+    const position = offset === undefined ? null : lines.linePos(offset);
+    const excessive = /excessive alias count/i.test(error.message);
+    throw new ConfigError([{
+      file,
+      path: "",
+      line: position?.line ?? null,
+      column: position?.col ?? null,
+      message: excessive
+        ? `YAML uses too many aliases (they expand to more than ${_MAX_ALIAS_COUNT} copies)`
+        : `YAML alias error: ${error.message}`,
+      hint: excessive ? "write the values out instead of nesting aliases" : null,
+    }]);
+  }
 }
 
 function _parse(text: string, file: string, sha256: string): Scenario {
@@ -508,7 +571,7 @@ function _parse(text: string, file: string, sha256: string): Scenario {
     })));
   }
   const source = new _Source(doc, lines);
-  const data: unknown = doc.toJS({ maxAliasCount: 100 });
+  const data: unknown = _toJs(doc, lines, file);
   if (!_isMapping(data)) {
     throw new ConfigError([{
       file,
@@ -683,17 +746,33 @@ function _semanticChecks(settings: ScenarioSettings): { errors: _Problem[]; warn
       "set worker_mode: vectorized to use several environments",
     ));
   }
-  if (run.eval_freq > run.total_timesteps) {
+  // PPO trains whole rollouts (SB3's learn loop): the run ends at the end of the first
+  // rollout that reaches total_timesteps. Callbacks count vector-env calls.
+  const rolloutSteps = ppo.n_steps * envs;
+  const trainedSteps = Math.ceil(run.total_timesteps / rolloutSteps) * rolloutSteps;
+  if (trainedSteps !== run.total_timesteps) {
+    warnings.push(at(
+      ["run", "total_timesteps"],
+      `total_timesteps ${run.total_timesteps} is not a multiple of the rollout of ` +
+        `${rolloutSteps} steps (n_steps x environments); whole rollouts run, so ` +
+        `${trainedSteps} steps are trained`,
+      `set total_timesteps to a multiple of ${rolloutSteps}`,
+    ));
+  }
+  const trained = trainedSteps === run.total_timesteps
+    ? `total_timesteps ${run.total_timesteps}`
+    : `the ${trainedSteps} steps trained`;
+  if (Math.max(1, Math.floor(run.eval_freq / envs)) * envs > trainedSteps) {
     warnings.push(at(
       ["run", "eval_freq"],
-      `eval_freq ${run.eval_freq} exceeds total_timesteps ${run.total_timesteps}, so no evaluation runs`,
+      `eval_freq ${run.eval_freq} exceeds ${trained}, so no evaluation runs`,
       "convergence and best-reward metrics need at least one evaluation",
     ));
   }
-  if (run.save_freq > run.total_timesteps) {
+  if (Math.max(1, Math.floor(run.save_freq / envs)) * envs > trainedSteps) {
     warnings.push(at(
       ["run", "save_freq"],
-      `save_freq ${run.save_freq} exceeds total_timesteps ${run.total_timesteps}, so no checkpoint is written before the end`,
+      `save_freq ${run.save_freq} exceeds ${trained}, so no checkpoint is written before the end`,
     ));
   }
   if (run.env_workers !== null && run.env_workers > envs) {
@@ -702,7 +781,7 @@ function _semanticChecks(settings: ScenarioSettings): { errors: _Problem[]; warn
       `env_workers ${run.env_workers} exceeds the ${envs} environment(s) stepped; the extra workers idle`,
     ));
   }
-  const rollout = ppo.n_steps * envs;
+  const rollout = rolloutSteps;
   if (rollout % ppo.batch_size !== 0) {
     warnings.push(at(
       ["run", "ppo", "batch_size"],
@@ -743,6 +822,14 @@ function _entry(
   };
   const outsideParameters = _dedupe(problems).filter((p) => p.segments[2] !== "parameters");
   if (outsideParameters.length > 0) return skip(outsideParameters[0]);
+  if (typeof entry.name === "string" && entry.name.trim() === "") {
+    return skip({
+      segments: ["extractors", index, "name"],
+      pointAtKey: null,
+      message: "must not be blank",
+      hint: null,
+    });
+  }
 
   const preset = entry.preset;
   if (!isPresetName(preset)) return skip(_dedupe(problems)[0]); // unreachable: enum error above

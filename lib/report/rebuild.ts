@@ -6,6 +6,7 @@
  * @module
  */
 import * as nodePath from "node:path";
+import { closestName } from "../config/presets.ts";
 import {
   EVAL_HISTORY_FILE_NAME,
   type EvaluationPoint,
@@ -438,6 +439,60 @@ async function _figures(
   }
 }
 
+async function _stat(path: string): Promise<Deno.FileInfo | null> {
+  try {
+    return await Deno.stat(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+}
+
+/**
+ * Refuse an output directory whose summary files would overwrite another run's or land
+ * inside a run: a file, a run directory other than `own`, or a directory inside one of
+ * `runs`.
+ */
+async function _checkOutputDir(
+  out: string,
+  runs: readonly string[],
+  own: string | null,
+): Promise<void> {
+  const info = await _stat(out);
+  if (info !== null && !info.isDirectory) {
+    throw new RangeError(`The output ${out} is not a directory`);
+  }
+  if (out === own) return;
+  if (info !== null && await _stat(nodePath.join(out, MANIFEST_FILE_NAME)) !== null) {
+    throw new RangeError(
+      `The output ${out} is a run directory; its summary files would be overwritten ` +
+        "(choose a new or empty directory)",
+    );
+  }
+  for (const run of runs) {
+    const relative = nodePath.relative(run, out);
+    const outside = relative.split(nodePath.sep)[0] === ".." || nodePath.isAbsolute(relative);
+    if (relative !== "" && !outside) {
+      throw new RangeError(`The output ${out} lies inside the run directory ${run}`);
+    }
+  }
+}
+
+/** Refuse a requested baseline that names none of the records. */
+function _checkBaseline(
+  baseline: string | null | undefined,
+  records: readonly ExtractorRunRecord[],
+): void {
+  if (baseline === undefined || baseline === null) return;
+  const names = records.map((record) => record.config_name);
+  if (names.includes(baseline)) return;
+  const close = closestName(baseline, names);
+  throw new RangeError(
+    `Baseline "${baseline}" names no extractor of the comparison ` +
+      (close !== null ? `(did you mean "${close}"?)` : `(extractors: ${names.join(", ")})`),
+  );
+}
+
 /** Options of {@linkcode summarizeRun}. */
 export interface SummarizeRunOptions {
   /**
@@ -486,6 +541,8 @@ export interface SummarizeRunOptions {
  * @param options Output directory, baseline, figures.
  * @returns The summary, file paths and figure links.
  * @throws {RunDirectoryError} When the directory cannot be read as a run.
+ * @throws {RangeError} When `outDir` is a file, another run directory, or inside the run,
+ * or `baseline` names no extractor of the run.
  * @throws {SummaryValidationError} When the rebuilt summary breaks the schema.
  */
 export async function summarizeRun(
@@ -497,6 +554,7 @@ export async function summarizeRun(
     throw new RunDirectoryError(`no ${MANIFEST_FILE_NAME}; not a run directory`, runDir);
   }
   const outDir = nodePath.resolve(options.outDir ?? directory);
+  await _checkOutputDir(outDir, [runDir], runDir);
   await Deno.mkdir(outDir, { recursive: true });
   // One summary at a time per output directory: each rewrite reads the run and writes
   // all its files under the lock, so the files always come from one reading.
@@ -514,6 +572,7 @@ async function _summarizeLocked(
   await removeStaleTempFiles(outDir);
   await removeStaleTempFiles(nodePath.join(outDir, "figures"));
   const run = await readRunDirectory(directory);
+  _checkBaseline(options.baseline, run.records);
   const analysis = analyzeComparison({
     records: run.records,
     histories: run.histories,
@@ -591,7 +650,9 @@ export interface MergeRunsOptions {
  * @param outDir Output directory (created when missing; must not be one of the runs).
  * @param options Label, baseline, figures.
  * @returns The summary, file paths and figure links.
- * @throws {RangeError} When fewer than two distinct runs are given, or outDir is one of them.
+ * @throws {RangeError} When fewer than two distinct runs are given, or outDir is one of
+ * them, another run directory, inside one of them, or a file, or when `baseline` names no
+ * (renamed) extractor.
  * @throws {RunDirectoryError} When a directory cannot be read as a run.
  */
 export async function mergeRuns(
@@ -607,6 +668,7 @@ export async function mergeRuns(
   }
   const runs: RunContents[] = [];
   for (const dir of dirs) runs.push(await readRunDirectory(dir));
+  await _checkOutputDir(out, runs.map((run) => run.directory), null);
 
   const counts = new Map<string, number>();
   for (const run of runs) {
@@ -648,6 +710,7 @@ export async function mergeRuns(
       `Runs use different convergence_fraction values; ${first.convergenceFraction} (first run) is used`,
     );
   }
+  _checkBaseline(options.baseline, records);
   const baseline = options.baseline !== undefined
     ? options.baseline
     : first.baseline === null

@@ -28,6 +28,11 @@ export interface CallbackContext {
   readonly numTimesteps: number;
   /** Env steps to train (the loop stops at the first rollout end at or past it). */
   readonly totalTimesteps: number;
+  /**
+   * Env steps the run has trained when it ends: `totalTimesteps` rounded up to whole
+   * rollouts (`n_steps` x envs), as SB3's learn loop.
+   */
+  readonly plannedTimesteps: number;
   /** Completed rollouts (SB3 `iteration`). */
   readonly iteration: number;
   /** Envs stepped side by side. */
@@ -383,7 +388,7 @@ export class TrainLogCallback implements TrainingCallback {
 export interface TrainingProgress {
   /** Env steps trained. */
   steps: number;
-  /** Env steps to train. */
+  /** Env steps the run will have trained at its end (total_timesteps in whole rollouts). */
   totalSteps: number;
   /** Env steps per second in this process (including updates). */
   fps: number;
@@ -424,10 +429,10 @@ export class ProgressCallback implements TrainingCallback {
 
   #report(ctx: CallbackContext, done: boolean) {
     const fps = ctx.elapsedSeconds > 0 ? ctx.stepsThisSession / ctx.elapsedSeconds : 0;
-    const left = Math.max(0, ctx.totalTimesteps - ctx.numTimesteps);
+    const left = Math.max(0, ctx.plannedTimesteps - ctx.numTimesteps);
     this.#o.onProgress({
       steps: ctx.numTimesteps,
-      totalSteps: ctx.totalTimesteps,
+      totalSteps: ctx.plannedTimesteps,
       fps,
       etaSeconds: done ? 0 : fps > 0 ? left / fps : null,
       lastMeanReward: ctx.episodeRewardMean,

@@ -538,6 +538,10 @@ export class PpoTrainer {
       get totalTimesteps() {
         return t.#total;
       },
+      get plannedTimesteps() {
+        const rollout = t.#rollout.nSteps * t.#rollout.numEnvs;
+        return Math.ceil(t.#total / rollout) * rollout;
+      },
       get iteration() {
         return t.#iteration;
       },

@@ -36,6 +36,7 @@ export {
   MAX_NAME_LENGTH,
   normalizeName,
   OUTPUT_ROOT_ENV,
+  outputRootProblem,
   REFERENCE_OUTPUT_ROOT_ENV,
   relativeToRun,
   resolveInside,

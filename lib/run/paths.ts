@@ -193,6 +193,31 @@ export function resolveOutputRoot(options: ResolveOutputRootOptions = {}): Outpu
 }
 
 /**
+ * Why `root` cannot receive run directories, or null when it can be used or created:
+ * the root, or its nearest existing ancestor, is not a directory. Creates nothing.
+ *
+ * @param root Absolute output root.
+ * @returns The problem (naming the path that is in the way), or null.
+ */
+export async function outputRootProblem(root: string): Promise<string | null> {
+  for (let path = nodePath.resolve(root);; path = nodePath.dirname(path)) {
+    let info: Deno.FileInfo;
+    try {
+      info = await Deno.stat(path);
+    } catch (error) {
+      const missing = error instanceof Deno.errors.NotFound ||
+        error instanceof Deno.errors.NotADirectory; // a path below a file
+      if (missing && nodePath.dirname(path) !== path) continue;
+      return null; // nothing in the way that we can see: creating it reports the rest
+    }
+    if (info.isDirectory) return null;
+    return path === nodePath.resolve(root)
+      ? `${path} is not a directory`
+      : `${root} cannot be created: ${path} is not a directory`;
+  }
+}
+
+/**
  * Join `segments` onto `root` and refuse results outside `root` (`..`, absolute
  * segments). The check is lexical; the run never creates symlinks.
  *

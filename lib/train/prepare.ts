@@ -5,20 +5,22 @@
  *
  * @module
  */
+import * as nodePath from "node:path";
 import { closestName } from "../config/presets.ts";
 import { planRun, type RunPlan } from "../config/plan.ts";
 import { loadScenario, type Scenario, type ScenarioEntry } from "../config/scenario.ts";
 import { probeHardware } from "../hardware/probe.ts";
 import type { HardwareReport, ProbeHardwareOptions } from "../hardware/probe.ts";
-import { normalizeName } from "../run/paths.ts";
+import { normalizeName, outputRootProblem } from "../run/paths.ts";
 import { TEST_MODE_NOTE, testModeSettings } from "./test_mode.ts";
 
 /**
  * A command-line value that cannot be used (an `--only` name that is no entry, a
- * `--run-id` with nothing directory-safe in it); nothing has been written.
+ * `--run-id` with nothing directory-safe in it, an output root that is a file);
+ * nothing has been written.
  */
 export class InvocationError extends Error {
-  /** The flag, e.g. "--only". */
+  /** The flag, e.g. "--only" (or the setting, e.g. "MULTI_EXTRACTOR_TMP"). */
   readonly flag: string;
 
   /**
@@ -92,6 +94,15 @@ export interface PreparedComparison {
   startedAt: Date;
 }
 
+/** The setting that chose the output root, by plan.output_root_source. */
+const OUTPUT_ROOT_SETTINGS: Record<string, string> = {
+  flag: "--output-root",
+  config: "run.output_root",
+  MULTI_EXTRACTOR_TMP: "MULTI_EXTRACTOR_TMP",
+  ROBOT_SF_MULTI_EXTRACTOR_TMP: "ROBOT_SF_MULTI_EXTRACTOR_TMP",
+  default: "output root",
+};
+
 function _entryName(entry: ScenarioEntry): string {
   return entry.status === "ready" ? entry.profile.name : entry.skipped.name;
 }
@@ -163,7 +174,8 @@ function _readEnv(name: string): string | undefined {
  * @param options Command-line values, test mode, clock, environment, hardware.
  * @returns The prepared comparison.
  * @throws {ConfigError} When the scenario cannot be used (file, YAML path, line).
- * @throws {InvocationError} When --only or --run-id cannot be used.
+ * @throws {InvocationError} When --only or --run-id cannot be used, or the output root
+ * (named by the setting that chose it) is a file or lies below one.
  */
 export async function prepareComparison(
   file: string,
@@ -179,7 +191,8 @@ export async function prepareComparison(
  * @param loaded A validated scenario.
  * @param options Command-line values, test mode, clock, environment, hardware.
  * @returns The prepared comparison.
- * @throws {InvocationError} When --only or --run-id cannot be used.
+ * @throws {InvocationError} When --only or --run-id cannot be used, or the output root
+ * (named by the setting that chose it) is a file or lies below one.
  */
 export async function prepareScenario(
   loaded: Scenario,
@@ -232,5 +245,12 @@ export async function prepareScenario(
     now,
     env,
   });
+  const problem = await outputRootProblem(nodePath.dirname(plan.run_directory));
+  if (problem !== null) {
+    throw new InvocationError(
+      OUTPUT_ROOT_SETTINGS[plan.output_root_source] ?? "output root",
+      problem,
+    );
+  }
   return { scenario, plan, hardware, testMode, notes, startedAt: now };
 }

@@ -124,3 +124,11 @@ Deno.test("several bad entries are all skipped while the valid ones go on", asyn
     5,
   ]]);
 });
+
+Deno.test("an entry whose name is only whitespace is skipped, not run under a placeholder", async () => {
+  const [skipped] = await skippedOf('  - name: "   "\n    preset: mlp_small\n');
+  assert.equal(skipped.name, "extractors[1]");
+  assert.equal(skipped.path, "extractors[1].name");
+  assert.equal(skipped.line, 3);
+  assert.equal(skipped.reason, "extractors[1].name: must not be blank");
+});

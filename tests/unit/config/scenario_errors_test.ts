@@ -21,6 +21,28 @@ interface Case {
 // Line and column numbers below are counted by hand in each YAML text.
 const CASES: Case[] = [
   {
+    name: "num_envs above the 1024 environment streams a run supports is refused",
+    yaml: `run:\n  worker_mode: vectorized\n  num_envs: 5000\n${OK_EXTRACTORS}`,
+    path: "run.num_envs",
+    line: 3,
+    includes: "must be <= 1024, got 5000",
+  },
+  {
+    name: "a .nan learning rate is named as YAML wrote it, not as null",
+    yaml: `run:\n  ppo:\n    learning_rate: .nan\n${OK_EXTRACTORS}`,
+    path: "run.ppo.learning_rate",
+    line: 3,
+    column: 20,
+    includes: "must be a number, got .nan (not a finite number)",
+  },
+  {
+    name: "an infinite gamma is named as YAML wrote it",
+    yaml: `run:\n  ppo:\n    gamma: -.inf\n${OK_EXTRACTORS}`,
+    path: "run.ppo.gamma",
+    line: 3,
+    includes: "got -.inf (not a finite number)",
+  },
+  {
     name: "a misspelt run key is unknown and suggests the right one",
     yaml: `run:\n  run_id: x\n  num_env: 2\n${OK_EXTRACTORS}`,
     path: "run.num_env",
@@ -336,4 +358,119 @@ Deno.test("loadScenario() names a missing scenario file", async () => {
   const error = await loadScenario("/nonexistent/scenario.yaml").catch((e) => e);
   assert.ok(error instanceof ConfigError);
   assert.equal(error.message, "/nonexistent/scenario.yaml: file not found");
+});
+
+Deno.test("parseScenario() refuses a YAML alias bomb as a config error at its first alias", async () => {
+  const rows = ["a: &a [x, x, x, x, x, x, x, x, x]"];
+  for (const name of ["b", "c", "d", "e", "f"]) {
+    const previous = String.fromCharCode(name.charCodeAt(0) - 1);
+    rows.push(`${name}: &${name} [${Array(9).fill(`*${previous}`).join(", ")}]`);
+  }
+  const yaml = `${rows.join("\n")}\n${OK_EXTRACTORS}`;
+  const error = await parseScenario(yaml, { file: "bomb.yaml" }).catch((e) => e);
+  assert.ok(error instanceof ConfigError, `got ${error}`);
+  assert.equal(error.file, "bomb.yaml");
+  assert.equal(error.line, 2, error.message); // the first alias, *a on line 2
+  assert.equal(error.column, 8, error.message); // "b: &b [" is 7 characters
+  assert.ok(error.message.includes("too many aliases"), error.message);
+});
+
+Deno.test("parseScenario() names an alias whose anchor is missing as a config error", async () => {
+  const yaml = `run:\n  seed: 1\n  eval_freq: *nope\n${OK_EXTRACTORS}`;
+  const error = await parseScenario(yaml, { file: "alias.yaml" }).catch((e) => e);
+  assert.ok(error instanceof ConfigError, `got ${error}`);
+  assert.equal(error.line, 3, error.message);
+  assert.equal(error.column, 14, error.message);
+  assert.ok(error.message.includes("Unresolved alias"), error.message);
+});
+
+async function loadWithMap(
+  mapLine: string,
+  files: Record<string, string> = {},
+): Promise<unknown> {
+  const dir = await Deno.makeTempDir();
+  try {
+    for (const [name, text] of Object.entries(files)) {
+      await Deno.writeTextFile(`${dir}/${name}`, text);
+    }
+    const file = `${dir}/scenario.yaml`;
+    await Deno.writeTextFile(file, `run:\n  seed: 1\nenv:\n  map: ${mapLine}\n${OK_EXTRACTORS}`);
+    return await loadScenario(file).catch((e) => e);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("loadScenario() refuses an unknown built-in map name at env.map", async () => {
+  const error = await loadWithMap("campus");
+  assert.ok(error instanceof ConfigError, `got ${error}`);
+  assert.equal(error.path, "env.map");
+  assert.equal(error.line, 4);
+  assert.equal(error.column, 8);
+  assert.ok(error.message.includes("Unknown built-in map 'campus'"), error.message);
+  assert.ok(error.message.includes("open_square"), error.message);
+});
+
+Deno.test("loadScenario() refuses a map file that does not parse, naming the map's problem", async () => {
+  const error = await loadWithMap("broken.json", { "broken.json": '{"x_margin": [0, 10],' });
+  assert.ok(error instanceof ConfigError, `got ${error}`);
+  assert.equal(error.path, "env.map");
+  assert.equal(error.line, 4);
+  assert.ok(error.message.includes("cannot load the map"), error.message);
+  assert.ok(error.message.includes("Malformed JSON"), error.message);
+});
+
+Deno.test("loadScenario() refuses a map whose route names a missing zone, naming the route", async () => {
+  const map = {
+    format: "multi-extractor-map",
+    version: 1,
+    name: "z",
+    width: 10,
+    height: 10,
+    obstacles: [],
+    robot_spawn_zones: [{ id: "s", rect: [1, 1, 2, 2] }],
+    robot_goal_zones: [{ id: "g", rect: [7, 7, 2, 2] }],
+    ped_spawn_zones: [],
+    ped_goal_zones: [],
+    ped_crowded_zones: [],
+    robot_routes: [{ id: "r", spawn: "s", goal: "g2", waypoints: [] }],
+    ped_routes: [],
+  };
+  const error = await loadWithMap("zone.json", { "zone.json": JSON.stringify(map) });
+  assert.ok(error instanceof ConfigError, `got ${error}`);
+  assert.equal(error.path, "env.map");
+  assert.ok(error.message.includes("Route 'r' refers to missing zone 'g2'"), error.message);
+});
+
+Deno.test("loadScenario() says a map path that is a directory is not a file", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${dir}/maps.json`);
+    const file = `${dir}/scenario.yaml`;
+    await Deno.writeTextFile(file, `env:\n  map: maps.json\n${OK_EXTRACTORS}`);
+    const error = await loadScenario(file).catch((e) => e);
+    assert.ok(error instanceof ConfigError, `got ${error}`);
+    assert.equal(error.path, "env.map");
+    assert.ok(error.message.includes(`${dir}/maps.json is not a file`), error.message);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("loadScenario() accepts a built-in map and a shipped map file", async () => {
+  const scenario = await loadScenario("configs/scenarios/learning_check.yaml");
+  assert.equal(scenario.settings.env.map, "open_field");
+  const own = await loadWithMap("corridor.json", {
+    "corridor.json": await Deno.readTextFile("configs/maps/corridor.json"),
+  });
+  assert.ok(!(own instanceof Error), `got ${own}`);
+});
+
+Deno.test("loadScenario() names the absolute path a relative scenario path resolved to", async () => {
+  const error = await loadScenario("no_such_dir/scenario.yaml").catch((e) => e);
+  assert.ok(error instanceof ConfigError);
+  assert.equal(
+    error.message,
+    `no_such_dir/scenario.yaml: file not found (resolved to ${Deno.cwd()}/no_such_dir/scenario.yaml)`,
+  );
 });

@@ -234,3 +234,44 @@ Deno.test("RUN_DEFAULTS has no ppo key; PPO_DEFAULTS are the schema's run.ppo de
   }
   assert.equal("ppo" in scenarioSchema.properties, false);
 });
+
+Deno.test("a total_timesteps that is no multiple of the rollout warns that whole rollouts run", async () => {
+  // One rollout of 2048 steps (SB3's n_steps, one env) runs even for total_timesteps 1,
+  // so the evaluation every 512 steps and the checkpoint at 2048 do happen.
+  const scenario = await parseScenario(
+    `run:\n  total_timesteps: 1\nextractors:\n  - {name: a, preset: mlp_small}\n`,
+    { file: "t.yaml" },
+  );
+  assert.deepEqual(scenario.warnings.map((w) => [w.path, w.line]), [["run.total_timesteps", 2]]);
+  assert.ok(
+    scenario.warnings[0].message.includes("the rollout of 2048 steps") &&
+      scenario.warnings[0].message.includes("2048 steps are trained"),
+    scenario.warnings[0].message,
+  );
+});
+
+Deno.test("eval_freq and save_freq are compared with the steps whole rollouts train", async () => {
+  // 3 envs x n_steps 100 = rollouts of 300; total 500 trains 600 steps. Evaluations run
+  // every floor(700 / 3) = 233 calls = 699 steps: none within 600. Checkpoints every
+  // floor(599 / 3) = 199 calls = 597 steps: one.
+  const scenario = await parseScenario(
+    `run:
+  worker_mode: vectorized
+  num_envs: 3
+  total_timesteps: 500
+  eval_freq: 700
+  save_freq: 599
+  ppo:
+    n_steps: 100
+    batch_size: 100
+extractors:
+  - {name: a, preset: mlp_small}
+`,
+    { file: "v.yaml" },
+  );
+  assert.deepEqual(scenario.warnings.map((w) => w.path), [
+    "run.total_timesteps",
+    "run.eval_freq",
+  ]);
+  assert.ok(scenario.warnings[1].message.includes("600 steps"), scenario.warnings[1].message);
+});

@@ -151,6 +151,64 @@ Deno.test("mergeRuns() refuses to write into one of the runs or to merge one run
   });
 });
 
+Deno.test("mergeRuns() and summarizeRun() refuse an output that is another run, inside a run, or a file", async () => {
+  await withRoot(async (root) => {
+    const a = await buildRunDirectory(root);
+    const b = await buildRunDirectory(root);
+    const c = await buildRunDirectory(root);
+    await summarizeRun(c.runDir, { figures: false });
+    const before = await Deno.readTextFile(`${c.runDir}/summary.json`);
+    await assert.rejects(
+      () => mergeRuns([a.runDir, b.runDir], c.runDir, { figures: false }),
+      (error: Error) =>
+        error instanceof RangeError && error.message.includes(`${c.runDir} is a run directory`),
+    );
+    await assert.rejects(
+      () => summarizeRun(a.runDir, { outDir: c.runDir, figures: false }),
+      /is a run directory/,
+    );
+    assert.equal(await Deno.readTextFile(`${c.runDir}/summary.json`), before, "c's summary kept");
+    await assert.rejects(
+      () => mergeRuns([a.runDir, b.runDir], `${a.runDir}/extractors`, { figures: false }),
+      (error: Error) =>
+        error instanceof RangeError &&
+        error.message.includes(`inside the run directory ${a.runDir}`),
+    );
+    await Deno.writeTextFile(`${root}/file`, "x");
+    await assert.rejects(
+      () => mergeRuns([a.runDir, b.runDir], `${root}/file`, { figures: false }),
+      (error: Error) =>
+        error instanceof RangeError && error.message.includes(`${root}/file is not a directory`),
+    );
+    assert.equal(await Deno.readTextFile(`${root}/file`), "x");
+    // Rewriting a run in place, or into a new directory, still works.
+    await summarizeRun(a.runDir, { figures: false });
+    await summarizeRun(a.runDir, { outDir: `${root}/copy`, figures: false });
+    await mergeRuns([a.runDir, b.runDir], `${root}/merged`, { figures: false });
+  });
+});
+
+Deno.test("summarizeRun() and mergeRuns() refuse a baseline that names no extractor", async () => {
+  await withRoot(async (root) => {
+    const a = await buildRunDirectory(root);
+    const b = await buildRunDirectory(root);
+    await assert.rejects(
+      () => summarizeRun(a.runDir, { baseline: "mlp_smal", figures: false }),
+      (error: Error) =>
+        error instanceof RangeError &&
+        error.message ===
+          'Baseline "mlp_smal" names no extractor of the comparison (did you mean "mlp_small"?)',
+    );
+    await assert.rejects(
+      () => mergeRuns([a.runDir, b.runDir], `${root}/m`, { baseline: "nosuch", figures: false }),
+      /Baseline "nosuch" names no extractor of the comparison \(extractors: /,
+    );
+    assert.equal(await Deno.stat(`${a.runDir}/summary.json`).catch(() => null), null);
+    const { summary } = await summarizeRun(a.runDir, { baseline: "mlp_small", figures: false });
+    assert.ok(summary.extractor_results.some((r) => r.config_name === "mlp_small"));
+  });
+});
+
 Deno.test("summarizeRun() draws the run's figures and lists each extractor's own curve in its artifacts", async () => {
   await withRoot(async (root) => {
     const { runDir } = await buildRunDirectory(root);

@@ -12,6 +12,8 @@ import {
   PpoPolicy,
   type PpoPolicyOptions,
   PpoTrainer,
+  ProgressCallback,
+  type TrainingProgress,
   type UpdateRecord,
 } from "../../../lib/rl/mod.ts";
 import { loadMap, makeEnvSettings, VecEnv } from "../../../lib/sim/mod.ts";
@@ -198,4 +200,30 @@ Deno.test("PpoTrainer rejects a batch size of 1 and a one-sample buffer with adv
     /greater than 1/,
   );
   await policy.release();
+});
+
+Deno.test("ProgressCallback counts to the steps whole rollouts train, not to total_timesteps", async () => {
+  // 2 envs x n_steps 8 = rollouts of 16; total_timesteps 20 trains two rollouts: 32 steps.
+  const settings = makeEnvSettings({ map: "open_field", episodeSeconds: 0.5 });
+  const env = new VecEnv(map, settings, { numEnvs: 2, seed: 3 });
+  const policy = await policyOf();
+  const seen: TrainingProgress[] = [];
+  const trainer = new PpoTrainer({
+    policy,
+    env,
+    ppo: { ...PPO_DEFAULTS, n_steps: 8, batch_size: 16, n_epochs: 1 },
+    totalTimesteps: 20,
+    actionRng: new SeededRng(4),
+    shuffleRng: new SeededRng(5),
+    callbacks: [new ProgressCallback({ onProgress: (p) => seen.push(p), intervalMs: 0 })],
+  });
+  const result = await trainer.learn();
+  await policy.release();
+  assert.equal(result.numTimesteps, 32);
+  assert.ok(seen.length > 2);
+  for (const p of seen) assert.equal(p.totalSteps, 32, `total at step ${p.steps}`);
+  const beforeDone = seen.filter((p) => !p.done && p.steps < 32);
+  assert.ok(beforeDone.length > 0 && beforeDone.every((p) => p.steps < p.totalSteps));
+  const last = seen[seen.length - 1];
+  assert.deepEqual([last.steps, last.done, last.etaSeconds], [32, true, 0]);
 });

@@ -9,6 +9,7 @@ import {
   findNameCollisions,
   formatRunTimestamp,
   normalizeName,
+  outputRootProblem,
   relativeToRun,
   resolveInside,
   resolveOutputRoot,
@@ -189,5 +190,23 @@ Deno.test("findLatestRun() picks the newest run directory by name, then by start
     assert.equal(await findLatestRun(root), nodePath.join(root, "20261130-080000-b"));
   } finally {
     await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("outputRootProblem() names a root that is a file, or below a file", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/file`, "x");
+    await Deno.mkdir(`${dir}/existing`);
+    assert.equal(await outputRootProblem(`${dir}/file`), `${dir}/file is not a directory`);
+    assert.equal(
+      await outputRootProblem(`${dir}/file/a/b`),
+      `${dir}/file/a/b cannot be created: ${dir}/file is not a directory`,
+    );
+    assert.equal(await outputRootProblem(`${dir}/existing`), null);
+    assert.equal(await outputRootProblem(`${dir}/new/deeper`), null);
+    assert.equal(await Deno.readTextFile(`${dir}/file`), "x");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

@@ -90,6 +90,30 @@ Deno.test("deno task validate --json prints the plan as JSON", async () => {
   assert.equal(plan.settings.run.seed, 42);
 });
 
+Deno.test("deno task validate and train refuse an output root that is a file with exit 2", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const file = `${root}/not_a_dir`;
+    await Deno.writeTextFile(file, "x");
+    const config = "configs/scenarios/multi_extractor_default.yaml";
+    const validate = await task(["validate", config, "--output-root", file]);
+    assert.equal(validate.code, 2, validate.stderr);
+    assert.ok(
+      validate.stderr.includes(`--output-root: ${file} is not a directory`),
+      validate.stderr,
+    );
+    const train = await task(["train", "--config", config, "-q"], { MULTI_EXTRACTOR_TMP: file });
+    assert.equal(train.code, 2, train.stderr);
+    assert.ok(
+      train.stderr.includes(`MULTI_EXTRACTOR_TMP: ${file} is not a directory`),
+      train.stderr,
+    );
+    assert.equal(await Deno.readTextFile(file), "x");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
 Deno.test("deno task validate rejects a malformed config with exit 2, naming key and line", async () => {
   const root = await Deno.makeTempDir();
   try {
@@ -223,4 +247,39 @@ Deno.test("the cli dispatcher runs subcommands and rejects unknown ones", async 
   const unknown = await run(["trian"]);
   assert.equal(unknown.code, 2);
   assert.match(new TextDecoder().decode(unknown.stderr), /unknown command "trian"/);
+});
+
+Deno.test("deno task render draws a map and refuses bad input with exit 2 and no stack trace", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const ok = await task(["render", "--map", "open_square", "--out", `${root}/map.svg`]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.ok((await Deno.readTextFile(`${root}/map.svg`)).startsWith("<svg"));
+    const unknown = await task(["render", "--map", "nosuch", "--out", `${root}/x.svg`]);
+    assert.equal(unknown.code, 2, unknown.stderr);
+    assert.match(unknown.stderr, /Unknown built-in map 'nosuch'/);
+    const gif = await task(["render", "--map", "open_square", "--out", `${root}/x.gif`]);
+    assert.equal(gif.code, 2, gif.stderr);
+    assert.match(gif.stderr, /--out must end in \.svg or \.png/);
+    assert.equal(await exists(`${root}/x.gif`), false);
+    const level = await task([
+      "render",
+      "--map",
+      "open_square",
+      "--episode",
+      "--difficulty",
+      "9",
+      "--out",
+      `${root}/e.svg`,
+    ]);
+    assert.equal(level.code, 2, level.stderr);
+    assert.match(level.stderr, /--difficulty/);
+    await Deno.writeTextFile(`${root}/file`, "x");
+    const blocked = await task(["render", "--map", "open_square", "--out", `${root}/file/m.svg`]);
+    assert.equal(blocked.code, 1, blocked.stderr);
+    assert.match(blocked.stderr, /Cannot write .*file\/m\.svg/);
+    assert.doesNotMatch(blocked.stderr, /\n\s+at /, "no stack trace");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
 });

@@ -98,6 +98,29 @@ Deno.test("prepareComparison() refuses unusable --only and --run-id values with 
   }
 });
 
+Deno.test("prepareComparison() refuses an output root that is a file, naming where it came from", async () => {
+  const t = await scenarioFile(SCENARIO);
+  try {
+    const file = `${t.dir}/scenario.yaml`;
+    await assert.rejects(
+      prepareComparison(t.file, { outputRoot: file, hardware: hostReport(), env: noEnv }),
+      (error: unknown) =>
+        error instanceof InvocationError && error.flag === "--output-root" &&
+        error.message === `--output-root: ${file} is not a directory`,
+    );
+    const env = (name: string) => name === "MULTI_EXTRACTOR_TMP" ? `${file}/runs` : undefined;
+    await assert.rejects(
+      prepareComparison(t.file, { hardware: hostReport(), env }),
+      (error: unknown) =>
+        error instanceof InvocationError && error.flag === "MULTI_EXTRACTOR_TMP" &&
+        error.message.endsWith(`cannot be created: ${file} is not a directory`),
+    );
+    assert.deepEqual(await listDir(t.dir), ["scenario.yaml"], "nothing written");
+  } finally {
+    await t.cleanup();
+  }
+});
+
 Deno.test("prepareComparison() rejects an invalid run block with a ConfigError naming file, key and line", async () => {
   const t = await scenarioFile(`run:
   run_id: x

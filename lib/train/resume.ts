@@ -369,6 +369,7 @@ async function _planEntries(
 ): Promise<{ entries: ResumeEntry[]; finished: boolean }> {
   const entries: ResumeEntry[] = [];
   let lastRecordIndex = -1;
+  let leftOut = false;
   for (const planned of prepared.plan.extractors) {
     if (options.only !== null && !options.only.includes(planned.name)) continue;
     const s = state.extractors.get(planned.name);
@@ -386,9 +387,18 @@ async function _planEntries(
         continue;
       }
     }
-    if (planned.action === "skip") {
+    const begun = s !== undefined && s.phase !== "not_started";
+    if (planned.action === "skip" && begun) {
+      leftOut = true;
+      // Started on a host that could train it (e.g. with CUDA): its progress is kept
+      // for such a host rather than replaced by a skip.
+      options.warnings.push(
+        `${planned.name}: left as it is: ${planned.reason ?? "it cannot run on this host"}` +
+          (planned.hint ? ` (hint: ${planned.hint})` : ""),
+      );
+    } else if (planned.action === "skip") {
       entries.push({ ...base, action: "skip" });
-    } else if (s === undefined || s.phase === "not_started") {
+    } else if (!begun) {
       entries.push({ ...base, action: "start" });
     } else {
       if (await isExclusivelyLocked(_trainingLock(runDir, planned.name))) {
@@ -401,7 +411,7 @@ async function _planEntries(
       entries.push({ ...base, ...(await _continueOrRestart(runDir, s, options.warnings)) });
     }
   }
-  const finished = entries.every((entry) => entry.action === "keep") &&
+  const finished = !leftOut && entries.every((entry) => entry.action === "keep") &&
     state.lastSummaryIndex > lastRecordIndex;
   return { entries, finished };
 }

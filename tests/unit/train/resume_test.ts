@@ -456,3 +456,49 @@ Deno.test("resume refuses a run another process works on, and shares it between 
     await t.cleanup();
   }
 });
+
+Deno.test("an extractor started on a CUDA host is left alone by a resume on a host without CUDA", async () => {
+  const t = await scenarioFile(`run:
+  run_id: unit
+extractors:
+  - {name: alpha, preset: mlp_small}
+  - {name: gpu, preset: mlp_small, expected_resources: gpu}
+  - {name: later, preset: mlp_small, expected_resources: gpu}
+`);
+  try {
+    const prepared = await prepareComparison(t.file, {
+      outputRoot: t.root,
+      hardware: hostReport({ cuda: true }),
+    });
+    const controller = new AbortController();
+    const result = await runComparison(prepared, {
+      signal: controller.signal,
+      figures: false,
+      trainer: async (options) => {
+        if (options.profile.name === "alpha") return success();
+        await writeCheckpoint(options, 64);
+        controller.abort();
+        return { ...success(64), interrupted: true };
+      },
+    });
+    assert.equal(result.outcome, "interrupted");
+    const resume = await prepareResume(result.run.path, { hardware: hostReport() });
+    assert.deepEqual(resume.entries.map((e) => [e.name, e.action]), [
+      ["alpha", "keep"],
+      ["later", "skip"],
+    ]);
+    assert.equal(resume.finished, false);
+    assert.match(
+      resume.warnings[0],
+      /^gpu: left as it is: Extractor expects GPU resources but the CUDA execution provider is not usable \(hint: /,
+    );
+    const onCuda = await prepareResume(result.run.path, { hardware: hostReport({ cuda: true }) });
+    assert.deepEqual(onCuda.entries.map((e) => [e.name, e.action, e.from?.step ?? null]), [
+      ["alpha", "keep", null],
+      ["gpu", "continue", 64],
+      ["later", "start", null],
+    ]);
+  } finally {
+    await t.cleanup();
+  }
+});

@@ -369,10 +369,13 @@ export async function trainExtractor(
       });
     },
   });
+  // The checkpoint callback comes after every callback with state of its own, so a
+  // checkpoint taken at the end of an update already counts that update's
+  // train_log.jsonl line (a resume from it neither loses nor repeats the line).
   const callbacks: TrainingCallback[] = [
     evalCallback,
-    checkpointCallback,
     new TrainLogCallback(trainLogPath),
+    checkpointCallback,
   ];
   if (options.onProgress) {
     callbacks.push(

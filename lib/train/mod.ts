@@ -5,6 +5,7 @@
  * `run.parallel_extractors` at once, each in its own Worker), each isolated from the
  * others, keeping summary.json, summary.md, complete_results.json and the figures
  * current after each one; interruption checkpoints and records the running extractor.
+ * `resume` continues an unfinished run from its run directory with the same steps.
  *
  * @example Run the default comparison in test mode
  * ```ts
@@ -20,6 +21,7 @@
  */
 export {
   comparisonOutcome,
+  createRun,
   INTERRUPTED_REASON,
   recordReason,
   runComparison,
@@ -28,6 +30,8 @@ export {
 export type {
   ComparisonOutcome,
   ComparisonResult,
+  CreatedRun,
+  CreateRunOptions,
   RunComparisonOptions,
   TrainExtractorFn,
   TrainExtractorOptions,
@@ -46,9 +50,23 @@ export type {
   FailureDescription,
   FailureKind,
 } from "./failures.ts";
-export { InvocationError, prepareComparison, selectExtractors } from "./prepare.ts";
+export {
+  InvocationError,
+  prepareComparison,
+  prepareScenario,
+  selectExtractors,
+} from "./prepare.ts";
 export type { PrepareComparisonOptions, PreparedComparison } from "./prepare.ts";
 export { formatProgress, ProgressThrottle } from "./progress.ts";
+export { prepareResume, resumeComparison, ResumeRefusedError } from "./resume.ts";
+export type {
+  PreparedResume,
+  PrepareResumeOptions,
+  ResumeEntry,
+  ResumeRefusal,
+  ResumeResult,
+} from "./resume.ts";
+export type { ContinueFrom, EarlierSessions } from "./_orchestrate.ts";
 export type { ProgressThrottleOptions, TrainingProgress } from "./progress.ts";
 export {
   REFERENCE_TEST_MODE_ENV,

@@ -181,7 +181,24 @@ export async function prepareComparison(
   file: string,
   options: PrepareComparisonOptions = {},
 ): Promise<PreparedComparison> {
-  let scenario = await loadScenario(file);
+  return await prepareScenario(await loadScenario(file), options);
+}
+
+/**
+ * {@linkcode prepareComparison} for a scenario already parsed (e.g. a run directory's
+ * scenario copy, which `resume` re-reads). Writes nothing.
+ *
+ * @param loaded A validated scenario.
+ * @param options Command-line values, test mode, clock, environment, hardware.
+ * @returns The prepared comparison.
+ * @throws {InvocationError} When --only or --run-id cannot be used, or the output root
+ * (named by the setting that chose it) is a file or lies below one.
+ */
+export async function prepareScenario(
+  loaded: Scenario,
+  options: PrepareComparisonOptions = {},
+): Promise<PreparedComparison> {
+  let scenario = loaded;
   const notes: string[] = [];
   if (options.runId !== undefined && options.runId !== null) {
     try {

@@ -401,6 +401,11 @@ export async function runWorkItems(
   const running = new Set<Promise<void>>();
   const state = { interrupted: false, failure: null as { error: unknown } | null, next: 0 };
   let summaries: Promise<void> = Promise.resolve();
+  if (context.inWorkers) {
+    logger.info("Training up to {parallel} extractors at once, each in its own worker", {
+      parallel: context.parallel,
+    });
+  }
 
   const finish = (index: number, record: ExtractorRunRecord) => {
     slots[index] = { record, written: true };

@@ -37,9 +37,12 @@ export interface Finished {
 }
 
 /** Start `train` (default scenario, test mode) into `root`. */
-export async function spawnTrain(root: string): Promise<Deno.ChildProcess> {
+export async function spawnTrain(
+  root: string,
+  extraArgs: readonly string[] = [],
+): Promise<Deno.ChildProcess> {
   return new Deno.Command(Deno.execPath(), {
-    args: [...await taskArgs("train"), "--output-root", root],
+    args: [...await taskArgs("train"), "--output-root", root, ...extraArgs],
     cwd: REPO,
     env: ENV,
     stdout: "null",

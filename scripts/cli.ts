@@ -15,6 +15,7 @@ export const COMMANDS: Readonly<Record<string, (args: string[]) => Promise<numbe
   .freeze({
     // Loaded on first use: training pulls in ONNX Runtime, which needs --allow-ffi.
     train: async (args: string[]) => (await import("./train.ts")).main(args),
+    resume: async (args: string[]) => (await import("./resume.ts")).main(args),
     probe,
     validate,
     summarize,
@@ -28,6 +29,7 @@ Usage: multi-extractor <command> [options]
 
 Commands:
   train       Train every extractor of a scenario and compare them
+  resume      Finish an interrupted run from its run directory
   probe       Print this host's hardware profile
   validate    Check a scenario config and print the run plan
   summarize   Rebuild or merge run summaries

@@ -16,6 +16,7 @@
 import { parseArgs } from "node:util";
 import { Resvg } from "@resvg/resvg-js";
 import { SeededRng } from "../lib/rng/mod.ts";
+import { writeFileAtomic, writeTextFileAtomic } from "../lib/run/mod.ts";
 import {
   type ActionProvider,
   loadMap,
@@ -106,9 +107,9 @@ async function main(): Promise<number> {
   }
   try {
     if (values.out.toLowerCase().endsWith(".png")) {
-      await Deno.writeFile(values.out, new Resvg(svg).render().asPng());
+      await writeFileAtomic(values.out, new Resvg(svg).render().asPng());
     } else {
-      await Deno.writeTextFile(values.out, svg);
+      await writeTextFileAtomic(values.out, svg);
     }
   } catch (err) {
     console.error(`Cannot write ${values.out}: ${(err as Error).message}`);

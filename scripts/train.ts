@@ -22,13 +22,10 @@ import {
   verbosityFromFlags,
 } from "../lib/log/mod.ts";
 import {
-  formatProgress,
   InvocationError,
   prepareComparison,
-  ProgressThrottle,
   runComparison,
   testModeFromEnv,
-  type TrainingProgress,
 } from "../lib/train/mod.ts";
 import {
   EXIT_FAILURE,
@@ -40,12 +37,9 @@ import {
   writeStderr,
   writeStdout,
 } from "./_cli.ts";
+import { EXIT_INTERRUPTED, interruptOnSignals, logRecords, progressHooks } from "./_training.ts";
 
-/** Exit code of a run stopped by SIGINT or SIGTERM (128 + SIGINT). */
-export const EXIT_INTERRUPTED = 130;
-
-/** A second SIGINT/SIGTERM within this many ms of the first counts as the same one. */
-const SIGNAL_REPEAT_MS = 1000;
+export { EXIT_INTERRUPTED };
 
 /** Scenario trained when --config is not given. */
 export const DEFAULT_CONFIG = "configs/scenarios/multi_extractor_default.yaml";
@@ -134,36 +128,7 @@ export async function main(args: string[]): Promise<number> {
     },
   });
   const logger = getSuiteLogger("train");
-  const controller = new AbortController();
-  let firstSignalAt: number | null = null;
-  const onSignal = (signal: Deno.Signal) => () => {
-    // Ctrl-C under `deno task` arrives twice at once (from the terminal and forwarded by the
-    // task runner): only a signal more than a second after the first one exits at once.
-    const now = performance.now();
-    if (firstSignalAt !== null && now - firstSignalAt < SIGNAL_REPEAT_MS) return;
-    if (firstSignalAt !== null) {
-      display.stop();
-      writeStderr(`train: second ${signal}; exiting at once (the last checkpoint is kept)\n`);
-      Deno.exit(EXIT_INTERRUPTED);
-    }
-    logger.warn(
-      "{signal} received: stopping at the next safe point and writing a checkpoint " +
-        "(send it again to exit at once)",
-      { signal },
-    );
-    firstSignalAt = now;
-    controller.abort(new DOMException(`${signal} received`, "AbortError"));
-  };
-  const listeners: [Deno.Signal, () => void][] = [];
-  for (const signal of ["SIGINT", "SIGTERM"] as Deno.Signal[]) {
-    try {
-      const listener = onSignal(signal);
-      Deno.addSignalListener(signal, listener);
-      listeners.push([signal, listener]);
-    } catch {
-      // signal not supported on this platform (SIGTERM on Windows)
-    }
-  }
+  const signals = interruptOnSignals({ script: "train", logger, beforeExit: () => display.stop() });
   try {
     const config = (values.config as string | undefined) ?? DEFAULT_CONFIG;
     const testMode = testModeFromEnv(_readEnv);
@@ -185,36 +150,15 @@ export async function main(args: string[]): Promise<number> {
         mode: testMode ? " (test mode)" : "",
       },
     );
-    if (controller.signal.aborted) return EXIT_INTERRUPTED; // nothing written yet
-    const totalSteps = prepared.scenario.settings.run.total_timesteps;
-    const throttle = new ProgressThrottle();
-    let bar: ((progress: TrainingProgress) => void) | null = null;
+    if (signals.signal.aborted) return EXIT_INTERRUPTED; // nothing written yet
     const result = await runComparison(prepared, {
-      signal: controller.signal,
+      signal: signals.signal,
       argv: args,
       onRunCreated: (run) => logging.attachRunLog(`${run.path}/${RUN_LOG_FILE_NAME}`),
-      onExtractorStart: (profile) => {
-        bar = display.active ? display.extractor(profile.name, totalSteps) : null;
-      },
-      onProgress: (extractor, progress) => {
-        if (bar !== null) bar(progress);
-        else if (throttle.accept(extractor, progress)) {
-          logger.info("{line}", { line: formatProgress(extractor, progress) });
-        }
-      },
+      ...progressHooks(display, logger, prepared.scenario.settings.run.total_timesteps),
     });
     display.stop();
-    for (const record of result.records) {
-      const best = record.metrics?.best_mean_reward;
-      const detail = record.status === "success"
-        ? `best mean reward ${best === undefined ? "n/a" : best.toFixed(3)}`
-        : record.reason;
-      logger.info("{extractor}: {status} ({detail})", {
-        extractor: record.config_name,
-        status: record.status,
-        detail,
-      });
-    }
+    logRecords(logger, result.records);
     logger.info("Summary: {path}", { path: result.summary.files.markdown });
     if (result.outcome === "interrupted") {
       logger.warn("Run interrupted; resume with: {command}", { command: result.resumeCommand });
@@ -237,7 +181,7 @@ export async function main(args: string[]): Promise<number> {
     });
     return EXIT_FAILURE;
   } finally {
-    for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
+    signals.dispose();
     await logging.close();
   }
 }

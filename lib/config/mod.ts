@@ -60,6 +60,7 @@ export type {
 } from "./presets.ts";
 export {
   buildRunPlan,
+  CUDA_PROVIDER_INSTALL,
   formatRunPlan,
   planRun,
   resolvedConfig,

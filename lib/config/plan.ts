@@ -23,9 +23,28 @@ import type { Scenario, ScenarioSettings } from "./scenario.ts";
 export interface HostCapabilities {
   /** Whether ONNX Runtime can create a session with the CUDA execution provider. */
   cudaUsable: boolean;
+  /**
+   * Why the CUDA execution provider is not usable (first line of the probe's error).
+   * @default null (not known)
+   */
+  cudaReason?: string | null;
   /** Logical CPU cores. */
   logicalCores: number;
 }
+
+/**
+ * How to get onnxruntime-node's CUDA execution provider: its install script
+ * (node_modules/onnxruntime-node/script/install.js) downloads the CUDA 12 provider
+ * libraries from the Microsoft.ML.OnnxRuntime.Gpu.Linux NuGet package when
+ * ONNXRUNTIME_NODE_INSTALL=cuda12; Deno runs it only when allowed, and only once
+ * (the `.scripts-run` marker, written even when the download failed).
+ */
+export const CUDA_PROVIDER_INSTALL =
+  "to install onnxruntime-node's CUDA execution provider (Linux x64, NVIDIA driver, CUDA 12.x " +
+  "and cuDNN 9.x libraries on LD_LIBRARY_PATH), run in the project folder: " +
+  "rm -f node_modules/.deno/onnxruntime-node@*/.scripts-run && " +
+  "ONNXRUNTIME_NODE_INSTALL=cuda12 deno install --allow-scripts=npm:onnxruntime-node " +
+  "(downloads libonnxruntime_providers_cuda.so from api.nuget.org; see docs/configuration.md)";
 
 /** Why an extractor is skipped on this host, with a hint for the user. */
 export interface ResourceSkip {
@@ -75,8 +94,9 @@ export function resourceSkipReason(
 }
 
 /**
- * Environment workers of a run: 1 in single-thread mode; otherwise run.env_workers,
- * else min(num_envs, logical cores).
+ * Environment workers a run uses (per extractor): 1 in single-thread mode;
+ * otherwise min(run.env_workers, num_envs) (a worker steps at least one env), else
+ * min(num_envs, logical cores).
  *
  * @param run The run settings.
  * @param host Host capabilities (logical cores).
@@ -87,7 +107,7 @@ export function resolveWorkerCount(
   host: Pick<HostCapabilities, "logicalCores">,
 ): number {
   if (run.worker_mode === "single-thread") return 1;
-  if (run.env_workers !== null) return run.env_workers;
+  if (run.env_workers !== null) return Math.max(1, Math.min(run.env_workers, run.num_envs));
   return Math.max(1, Math.min(run.num_envs, host.logicalCores));
 }
 
@@ -221,13 +241,22 @@ export function buildRunPlan(scenario: Scenario, options: BuildRunPlanOptions): 
       hint: skip?.hint ?? null,
     };
   });
+  const warnings = scenario.warnings.map(formatConfigIssue);
+  if (
+    !options.host.cudaUsable && extractors.some((e) => e.action === "skip" && e.preset !== null)
+  ) {
+    const why = options.host.cudaReason ? `: ${options.host.cudaReason}` : "";
+    warnings.push(
+      `CUDA execution provider not usable on this host${why}; ${CUDA_PROVIDER_INSTALL}`,
+    );
+  }
   return {
     file: scenario.file,
     settings: resolvedSettings(scenario.settings),
     workers: resolveWorkerCount(run, options.host),
     baseline: scenario.baseline,
     extractors,
-    warnings: scenario.warnings.map(formatConfigIssue),
+    warnings,
     run_directory: options.runDirectory,
     output_root_source: options.outputRootSource,
   };

@@ -790,7 +790,8 @@ function _semanticChecks(settings: ScenarioSettings): { errors: _Problem[]; warn
   if (run.env_workers !== null && run.env_workers > envs) {
     warnings.push(at(
       ["run", "env_workers"],
-      `env_workers ${run.env_workers} exceeds the ${envs} environment(s) stepped; the extra workers idle`,
+      `env_workers ${run.env_workers} exceeds the ${envs} environment(s) stepped; only ${envs} ` +
+        "worker(s) are started",
     ));
   }
   const rollout = rolloutSteps;

@@ -17,7 +17,6 @@ export {
   parseNvidiaSmi,
   probeExecutionProviders,
   probeHardware,
-  probeModelBytes,
   queryNvidiaSmi,
   runtimeVersions,
 } from "./probe.ts";

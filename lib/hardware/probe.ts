@@ -9,19 +9,11 @@
  *
  * @module
  */
-import onnxProto from "onnx-proto";
 import type { HostCapabilities } from "../config/plan.ts";
+import type { ExecutionProviderStatus } from "../nn/session.ts";
 import { createHardwareProfile, type HardwareProfile } from "../run/models.ts";
 
-/** Whether one ONNX Runtime execution provider works on this host. */
-export interface ExecutionProviderStatus {
-  /** Provider name as onnxruntime-node spells it ("cpu", "cuda"). */
-  name: string;
-  /** True when a session could be created and run with it. */
-  usable: boolean;
-  /** First line of the error when it is not usable. */
-  error: string | null;
-}
+export type { ExecutionProviderStatus };
 
 /** One NVIDIA GPU as nvidia-smi reports it. */
 export interface NvidiaGpu {
@@ -90,34 +82,9 @@ export function runtimeVersions(): { deno: string; v8: string; typescript: strin
 }
 
 /**
- * Bytes of a one-node ONNX model (Identity on a float32 [1] tensor, opset 13), used to
- * test whether an execution provider can create and run a session.
- *
- * @returns Serialised ModelProto.
- */
-export function probeModelBytes(): Uint8Array {
-  // deno-lint-ignore no-explicit-any
-  const { onnx } = onnxProto as any;
-  const tensor = { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 1 }] } } };
-  const model = onnx.ModelProto.create({
-    irVersion: 7,
-    opsetImport: [{ domain: "", version: 13 }],
-    producerName: "multi-extractor-probe",
-    graph: {
-      name: "probe",
-      node: [{ opType: "Identity", input: ["x"], output: ["y"] }],
-      input: [{ name: "x", type: tensor }],
-      output: [{ name: "y", type: tensor }],
-    },
-  });
-  return onnx.ModelProto.encode(model).finish();
-}
-
-type _Ort = typeof import("onnxruntime-node");
-
-/**
- * Try each execution provider: create a session for a one-node model with only that
- * provider, run it, and check the output.
+ * Try each execution provider (lib/nn's probe): `cuda` through
+ * detectExecutionProviders, which probes once per process and is the result the
+ * training sessions use; any other name with a one-node session of only that provider.
  *
  * @param providers Provider names.
  * @param options ORT log level (see {@linkcode ProbeHardwareOptions.ortLogLevel}).
@@ -127,35 +94,19 @@ export async function probeExecutionProviders(
   providers: readonly string[] = ["cpu", "cuda"],
   options: Pick<ProbeHardwareOptions, "ortLogLevel"> = {},
 ): Promise<{ version: string; providers: ExecutionProviderStatus[] }> {
-  const ort: _Ort = await import("onnxruntime-node");
+  // Loaded on demand: importing onnxruntime-node needs --allow-ffi, and a probe
+  // without it still reports everything else.
+  const { ort, detectExecutionProviders, tryExecutionProvider } = await import(
+    "../nn/session.ts"
+  );
   ort.env.logLevel = options.ortLogLevel ?? "fatal";
-  const bytes = probeModelBytes();
   const statuses: ExecutionProviderStatus[] = [];
   for (const name of providers) {
-    try {
-      const session = await ort.InferenceSession.create(bytes, {
-        executionProviders: [name],
-        logSeverityLevel: 4,
-      });
-      try {
-        const output = await session.run({
-          x: new ort.Tensor("float32", new Float32Array([1.5]), [1]),
-        });
-        const value = (output.y.data as Float32Array)[0];
-        statuses.push(
-          value === 1.5
-            ? { name, usable: true, error: null }
-            : { name, usable: false, error: `Identity returned ${value} instead of 1.5` },
-        );
-      } finally {
-        await session.release();
-      }
-    } catch (error) {
-      statuses.push({
-        name,
-        usable: false,
-        error: String((error as Error).message).split("\n")[0],
-      });
+    if (name === "cuda") {
+      const probe = await detectExecutionProviders();
+      statuses.push({ name, usable: probe.cuda, error: probe.cuda ? null : probe.cudaReason! });
+    } else {
+      statuses.push(await tryExecutionProvider(name));
     }
   }
   return { version: ort.env.versions?.node ?? "unknown", providers: statuses };
@@ -313,8 +264,8 @@ export async function probeHardware(options: ProbeHardwareOptions = {}): Promise
 }
 
 /**
- * Quick host check for run planning: is the CUDA execution provider usable, and how
- * many logical cores are there. Loads ONNX Runtime (needs --allow-ffi).
+ * Quick host check for run planning: is the CUDA execution provider usable (and why
+ * not), and how many logical cores are there. Loads ONNX Runtime (needs --allow-ffi).
  *
  * @param options ORT log level.
  * @returns Host capabilities.
@@ -323,7 +274,11 @@ export async function hostCapabilities(
   options: Pick<ProbeHardwareOptions, "ortLogLevel"> = {},
 ): Promise<HostCapabilities> {
   const { providers } = await probeExecutionProviders(["cuda"], options);
-  return { cudaUsable: providers[0].usable, logicalCores: navigator.hardwareConcurrency };
+  return {
+    cudaUsable: providers[0].usable,
+    cudaReason: providers[0].error,
+    logicalCores: navigator.hardwareConcurrency,
+  };
 }
 
 function _bytes(value: number | undefined): string {

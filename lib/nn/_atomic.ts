@@ -26,7 +26,12 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
     throw e;
   }
   file.close();
-  await Deno.rename(tmp, path);
+  try {
+    await Deno.rename(tmp, path);
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => {});
+    throw e;
+  }
   try {
     const dir = await Deno.open(dirname(path), { read: true });
     try {

@@ -53,10 +53,13 @@ export {
   type ExecutionProvider,
   ExecutionProviderError,
   type ExecutionProviderProbe,
+  type ExecutionProviderStatus,
   type OptimizationLevel,
   type OrtTensor,
+  primeExecutionProviderProbe,
   Session,
   type SessionOptions,
+  tryExecutionProvider,
 } from "./session.ts";
 export {
   checkGradients,

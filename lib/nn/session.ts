@@ -54,6 +54,16 @@ export class ExecutionProviderError extends Error {
   }
 }
 
+/** Whether one ONNX Runtime execution provider works on this host. */
+export interface ExecutionProviderStatus {
+  /** Provider name as onnxruntime-node spells it ("cpu", "cuda"). */
+  name: string;
+  /** True when a session could be created and run with it. */
+  usable: boolean;
+  /** First line of the error when it is not usable, else null. */
+  error: string | null;
+}
+
 /** Result of {@linkcode detectExecutionProviders}. */
 export interface ExecutionProviderProbe {
   /** Always true: the CPU provider is bundled. */
@@ -66,10 +76,12 @@ export interface ExecutionProviderProbe {
 
 let probeCache: Promise<ExecutionProviderProbe> | undefined;
 
+/** A one-node model (Relu on a float32 [1] tensor, opset 17) for provider probes. */
 function tinyModel(): Uint8Array {
   const m = onnx.ModelProto.create({
     irVersion: 8,
     opsetImport: [{ domain: "", version: 17 }],
+    producerName: "multi-extractor-probe",
     graph: {
       name: "probe",
       node: [{ opType: "Relu", input: ["x"], output: ["y"] }],
@@ -87,14 +99,57 @@ function tinyModel(): Uint8Array {
 }
 
 /**
+ * Try one execution provider: create a session of a one-node model (Relu) with only
+ * that provider, run it on 1.5 and check that 1.5 comes back. Not cached; for
+ * `cuda` prefer {@linkcode detectExecutionProviders}, which probes once.
+ *
+ * @param name Provider name as onnxruntime-node spells it ("cpu", "cuda", ...).
+ * @returns Whether it works, with the first line of the error when it does not.
+ * Never throws.
+ */
+export async function tryExecutionProvider(name: string): Promise<ExecutionProviderStatus> {
+  try {
+    const session = await ort.InferenceSession.create(tinyModel(), {
+      executionProviders: [name],
+      logSeverityLevel: 4,
+    });
+    try {
+      const out = await session.run({ x: new ort.Tensor("float32", new Float32Array([1.5]), [1]) });
+      const value = (out.y.data as Float32Array)[0];
+      return value === 1.5
+        ? { name, usable: true, error: null }
+        : { name, usable: false, error: `Relu returned ${value} instead of 1.5` };
+    } finally {
+      await session.release();
+    }
+  } catch (error) {
+    return {
+      name,
+      usable: false,
+      error: String((error as Error)?.message ?? error).split("\n")[0],
+    };
+  }
+}
+
+/**
  * Find out which execution providers can really be used here: CPU always; CUDA
  * only when a session with the CUDA provider can be created and run (its
- * libraries are not bundled with onnxruntime-node). Never throws; cached.
+ * libraries are not bundled with onnxruntime-node). Probes once per module instance
+ * (each worker has its own; see {@linkcode primeExecutionProviderProbe}). Never
+ * throws; cached.
+ *
+ * @returns CPU, whether CUDA works, and why not.
  */
 export function detectExecutionProviders(): Promise<ExecutionProviderProbe> {
-  probeCache ??= (async () => {
+  probeCache ??= (async (): Promise<ExecutionProviderProbe> => {
     const listed = ort.listSupportedBackends().find((b) => b.name === "cuda");
-    if (!listed) return { cpu: true, cuda: false, cudaReason: "CUDA backend not listed" };
+    if (!listed) {
+      return {
+        cpu: true,
+        cuda: false,
+        cudaReason: "this onnxruntime-node build has no CUDA backend (Linux x64 only)",
+      };
+    }
     const missing = missingCudaLibrary();
     if (missing) {
       return {
@@ -104,19 +159,27 @@ export function detectExecutionProviders(): Promise<ExecutionProviderProbe> {
           `onnxruntime-node's CUDA provider library is not installed (${missing} not found)`,
       };
     }
-    try {
-      const s = await ort.InferenceSession.create(tinyModel(), {
-        executionProviders: ["cuda"],
-        logSeverityLevel: 4,
-      });
-      await s.run({ x: new ort.Tensor("float32", new Float32Array([-1]), [1]) });
-      await s.release();
-      return { cpu: true, cuda: true };
-    } catch (e) {
-      return { cpu: true, cuda: false, cudaReason: String((e as Error).message ?? e) };
-    }
+    const status = await tryExecutionProvider("cuda");
+    return status.usable
+      ? { cpu: true, cuda: true }
+      : { cpu: true, cuda: false, cudaReason: status.error ?? "unknown error" };
   })();
   return probeCache;
+}
+
+/**
+ * Seed the cached result of {@linkcode detectExecutionProviders} with a probe made
+ * elsewhere, so that a worker does not probe again what the main thread already
+ * found (a CUDA probe creates a CUDA context, which takes seconds).
+ *
+ * @param probe The main thread's result.
+ * @throws {TypeError} When `probe` is not an ExecutionProviderProbe.
+ */
+export function primeExecutionProviderProbe(probe: ExecutionProviderProbe): void {
+  if (probe === null || typeof probe !== "object" || typeof probe.cuda !== "boolean") {
+    throw new TypeError("Execution provider probe must have a boolean cuda field");
+  }
+  probeCache = Promise.resolve({ ...probe, cpu: true });
 }
 
 /**

@@ -73,6 +73,8 @@ export {
 export type { SummaryFiles, TrainingSummaryInput, WriteSummaryOptions } from "./summary.ts";
 export {
   ANALYSIS_METRIC_KEYS,
+  CUT_SHORT_REASON,
+  IN_PROGRESS_REASON,
   mergeRuns,
   readRunDirectory,
   RunDirectoryError,

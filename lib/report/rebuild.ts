@@ -14,12 +14,21 @@ import {
   readEvalHistory,
   readMetricsFile,
 } from "../run/artifacts.ts";
+import { removeStaleTempFiles } from "../run/atomic.ts";
+import {
+  isExclusivelyLocked,
+  SUMMARY_LOCK_FILE_NAME,
+  TRAINING_LOCK_FILE_NAME,
+  withFileLock,
+} from "../run/locks.ts";
 import {
   MANIFEST_FILE_NAME,
+  type ManifestContents,
   ManifestWriter,
   readManifest,
   type RunStartedEvent,
 } from "../run/manifest.ts";
+import { runState } from "../run/run_state.ts";
 import {
   createFailedRecord,
   createSkippedRecord,
@@ -57,6 +66,15 @@ export class RunDirectoryError extends Error {
     this.directory = directory;
   }
 }
+
+/** Reason of the record of an extractor another process was training when the summary was read. */
+export const IN_PROGRESS_REASON =
+  "In progress: another process was training this extractor when this summary was written; " +
+  "the summary is rewritten when it finishes";
+
+/** Reason of the record of an extractor that started but has no final record and no process training it. */
+export const CUT_SHORT_REASON =
+  "Interrupted: the extractor started but never finished; resume the run to finish it";
 
 /** Metric keys the analysis writes; stripped before re-analysis so none goes stale. */
 export const ANALYSIS_METRIC_KEYS: readonly string[] = Object.freeze([
@@ -140,12 +158,41 @@ async function _exists(path: string): Promise<boolean> {
   }
 }
 
+/** Whether the training lock of an extractor directory (relative to the run) is held. */
+async function _trainingLocked(runDir: string, directory: string): Promise<boolean> {
+  if (directory === "") return false;
+  try {
+    return await isExclusivelyLocked(
+      nodePath.join(resolveInside(runDir, directory), TRAINING_LOCK_FILE_NAME),
+    );
+  } catch {
+    return false;
+  }
+}
+
+/** Extractor directories (relative to the run, e.g. `extractors/mlp_small`) whose training lock is held. */
+async function _lockedExtractorDirs(runDir: string): Promise<Set<string>> {
+  const locked = new Set<string>();
+  try {
+    for await (const entry of Deno.readDir(nodePath.join(runDir, EXTRACTORS_DIR_NAME))) {
+      const directory = `${EXTRACTORS_DIR_NAME}/${entry.name}`;
+      if (entry.isDirectory && await _trainingLocked(runDir, directory)) locked.add(directory);
+    }
+  } catch {
+    // no extractors/ yet
+  }
+  return locked;
+}
+
 /**
- * Read a run directory: manifest events, the records of finished extractors (with
- * metrics.json merged over the recorded metrics), failed records for extractors
- * that started but never finished, skipped records for entries the run never reached,
- * and evaluation histories (eval_history.jsonl, else the manifest's evaluation_done
- * events).
+ * Read a run directory: manifest events (through runState: the last record of each
+ * extractor's current attempt), the records of finished extractors (with
+ * metrics.json merged over the recorded metrics), skipped records with
+ * {@linkcode IN_PROGRESS_REASON} for extractors another process is training (their
+ * training lock is held), failed records for extractors that started but never
+ * finished, skipped records for entries the run never reached, and evaluation
+ * histories (eval_history.jsonl, else the current attempt's evaluation_done events).
+ * Writes nothing.
  *
  * @param directory Run directory.
  * @returns Its contents.
@@ -155,7 +202,13 @@ async function _exists(path: string): Promise<boolean> {
 export async function readRunDirectory(directory: string): Promise<RunContents> {
   const runDir = nodePath.resolve(directory);
   const notes: string[] = [];
-  let manifest;
+  // Extractors being trained are seen through their training locks. The locks are
+  // probed before the manifest is read and again after it: a process takes its lock
+  // before its extractor_started and appends its extractor_finished before releasing
+  // it, so an extractor read as started and unfinished whose lock is free at both
+  // probes was cut short.
+  const lockedBefore = await _lockedExtractorDirs(runDir);
+  let manifest: ManifestContents;
   try {
     manifest = await readManifest(nodePath.join(runDir, MANIFEST_FILE_NAME));
   } catch (error) {
@@ -169,13 +222,17 @@ export async function readRunDirectory(directory: string): Promise<RunContents> 
       `${MANIFEST_FILE_NAME} line ${manifest.torn.line} was cut short (${manifest.torn.bytes} bytes) and was skipped`,
     );
   }
-  const startedEvents = manifest.events.filter((e): e is RunStartedEvent =>
-    e.event === "run_started"
-  );
-  if (startedEvents.length === 0) {
+  const state = runState(manifest.events);
+  if (state.started === null) {
     throw new RunDirectoryError(`${MANIFEST_FILE_NAME} has no run_started event`, runDir);
   }
-  const started = startedEvents[0];
+  const started: RunStartedEvent = state.started;
+  const startedEvents = [
+    started,
+    ...manifest.events.filter((e): e is RunStartedEvent =>
+      e.event === "run_started" && e !== started
+    ),
+  ];
   const config = started.config as unknown as _Config;
   if (Array.isArray(config.notes)) {
     notes.push(...config.notes.filter((note): note is string => typeof note === "string"));
@@ -185,26 +242,30 @@ export async function readRunDirectory(directory: string): Promise<RunContents> 
   const finished = new Map<string, ExtractorRunRecord>();
   const startedAt = new Map<string, string>();
   const evaluations = new Map<string, EvaluationPoint[]>();
-  for (const event of manifest.events) {
-    if (event.event === "extractor_started") startedAt.set(event.extractor, event.time);
-    if (event.event === "extractor_finished") finished.set(event.extractor, event.record);
-    if (event.event === "evaluation_done") {
-      const { timestep, mean_reward, std_reward, n_episodes, mean_ep_length, success_rate } = event;
-      const list = evaluations.get(event.extractor) ?? [];
-      list.push(
-        JSON.parse(
-          JSON.stringify({
-            timestep,
-            mean_reward,
-            std_reward,
-            n_episodes,
-            mean_ep_length,
-            success_rate,
-          }),
-        ),
-      );
-      evaluations.set(event.extractor, list);
+  const running = new Set<string>();
+  for (const extractor of state.extractors.values()) {
+    if (extractor.phase === "finished" && extractor.record !== null) {
+      finished.set(extractor.name, extractor.record);
     }
+    if (extractor.phase === "in_progress") {
+      startedAt.set(extractor.name, extractor.attemptStartedAt as string);
+      const dir = extractor.directory ?? "";
+      if (lockedBefore.has(dir) || await _trainingLocked(runDir, dir)) running.add(extractor.name);
+    }
+    const list = extractor.evaluations.map((event) => {
+      const { timestep, mean_reward, std_reward, n_episodes, mean_ep_length, success_rate } = event;
+      return JSON.parse(
+        JSON.stringify({
+          timestep,
+          mean_reward,
+          std_reward,
+          n_episodes,
+          mean_ep_length,
+          success_rate,
+        }),
+      ) as EvaluationPoint;
+    });
+    if (list.length > 0) evaluations.set(extractor.name, list);
   }
 
   const presets: Record<string, string> = {};
@@ -223,17 +284,20 @@ export async function readRunDirectory(directory: string): Promise<RunContents> 
   const lastTime = manifest.events[manifest.events.length - 1].time;
   for (const name of order) {
     let record = finished.get(name);
-    if (record === undefined && startedAt.has(name)) {
-      record = createFailedRecord(
-        name,
-        "Interrupted: the extractor started but never finished; resume the run to finish it",
-        {
-          workerMode,
-          startTime: new Date(startedAt.get(name) as string),
-          endTime: new Date(lastTime),
-          hardwareProfile: started.hardware,
-        },
-      );
+    if (record === undefined && running.has(name)) {
+      record = createSkippedRecord(name, IN_PROGRESS_REASON, {
+        workerMode,
+        startTime: new Date(startedAt.get(name) as string),
+        hardwareProfile: started.hardware,
+      });
+      notes.push(`${name}: still training in another process`);
+    } else if (record === undefined && startedAt.has(name)) {
+      record = createFailedRecord(name, CUT_SHORT_REASON, {
+        workerMode,
+        startTime: new Date(startedAt.get(name) as string),
+        endTime: new Date(lastTime),
+        hardwareProfile: started.hardware,
+      });
       notes.push(`${name}: started but never finished (interrupted run)`);
     }
     const invalid = (config.skipped ?? []).find((entry) => entry.name === name);
@@ -310,6 +374,7 @@ export async function readRunDirectory(directory: string): Promise<RunContents> 
 
   const hardware = _distinct([
     ...startedEvents.map((event) => event.hardware),
+    ...state.resumes.map((event) => event.hardware),
     ...records.flatMap((record) => record.hardware_profile ? [record.hardware_profile] : []),
   ]);
   return {
@@ -466,6 +531,12 @@ export interface SummarizeRunOptions {
  * directory, a summary_written event is appended to its manifest (unless `recordEvent`
  * is false).
  *
+ * Concurrent calls for one output directory (processes resuming different
+ * extractors of one run) take turns: each holds `summary.lock` in the output
+ * directory while it reads the run and writes every file, so the files on disk are
+ * always one complete summary of one reading of the run, and the last call's reading
+ * includes every event recorded before it began.
+ *
  * @param directory Run directory.
  * @param options Output directory, baseline, figures.
  * @returns The summary, file paths and figure links.
@@ -478,9 +549,29 @@ export async function summarizeRun(
   directory: string,
   options: SummarizeRunOptions = {},
 ): Promise<SummarizeResult> {
+  const runDir = nodePath.resolve(directory);
+  if (!(await _exists(nodePath.join(runDir, MANIFEST_FILE_NAME)))) {
+    throw new RunDirectoryError(`no ${MANIFEST_FILE_NAME}; not a run directory`, runDir);
+  }
+  const outDir = nodePath.resolve(options.outDir ?? directory);
+  await _checkOutputDir(outDir, [runDir], runDir);
+  await Deno.mkdir(outDir, { recursive: true });
+  // One summary at a time per output directory: each rewrite reads the run and writes
+  // all its files under the lock, so the files always come from one reading.
+  return await withFileLock(
+    nodePath.join(outDir, SUMMARY_LOCK_FILE_NAME),
+    () => _summarizeLocked(directory, outDir, options),
+  );
+}
+
+async function _summarizeLocked(
+  directory: string,
+  outDir: string,
+  options: SummarizeRunOptions,
+): Promise<SummarizeResult> {
+  await removeStaleTempFiles(outDir);
+  await removeStaleTempFiles(nodePath.join(outDir, "figures"));
   const run = await readRunDirectory(directory);
-  const outDir = nodePath.resolve(options.outDir ?? run.directory);
-  await _checkOutputDir(outDir, [run.directory], run.directory);
   _checkBaseline(options.baseline, run.records);
   const analysis = analyzeComparison({
     records: run.records,
@@ -488,7 +579,6 @@ export async function summarizeRun(
     baseline: options.baseline === undefined ? run.baseline : options.baseline,
     convergenceFraction: run.convergenceFraction,
   });
-  await Deno.mkdir(outDir, { recursive: true });
   const { records, figures } = await _figures(
     outDir,
     run.directory,

@@ -276,6 +276,10 @@ export interface CheckpointCallbackOptions {
  * checkpoint due on the last step of a rollout is written right after that
  * rollout's update: the state then holds no rollout rows, so the file stays small
  * (parameters, Adam state and a few kilobytes of trainer state).
+ *
+ * Put it after every callback that has state (evaluation, train log): the trainer
+ * calls callbacks in order, and a checkpoint must capture what the callbacks before
+ * it did at the same step, or a resume from it loses their work for that step.
  */
 export class CheckpointCallback implements TrainingCallback {
   /** Checkpoint key. */

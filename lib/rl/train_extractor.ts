@@ -16,7 +16,7 @@ import { CheckpointError, ExecutionProviderError, writeOnnx } from "../nn/mod.ts
 import { SeededRng } from "../rng/mod.ts";
 import {
   type ExtractorConfigurationProfile,
-  type ManifestWriter,
+  type ManifestSink,
   writeJsonFileAtomic,
   writeMetricsFile,
 } from "../run/mod.ts";
@@ -82,8 +82,11 @@ export interface TrainExtractorOptions {
   extractorDir: string;
   /** Absolute run directory; artifact paths are reported relative to it. */
   runDir: string;
-  /** Manifest to append `checkpoint_written` and `evaluation_done` events to. @default none */
-  manifest?: ManifestWriter;
+  /**
+   * Where `checkpoint_written` and `evaluation_done` events go: the run's
+   * ManifestWriter, or a proxy to it (an extractor worker's). @default none
+   */
+  manifest?: ManifestSink;
   /** Interruption: stop after the current env step or minibatch, write a checkpoint. @default never */
   signal?: AbortSignal;
   /** Trainer checkpoint to continue from. @default a fresh start */
@@ -366,10 +369,13 @@ export async function trainExtractor(
       });
     },
   });
+  // The checkpoint callback comes after every callback with state of its own, so a
+  // checkpoint taken at the end of an update already counts that update's
+  // train_log.jsonl line (a resume from it neither loses nor repeats the line).
   const callbacks: TrainingCallback[] = [
     evalCallback,
-    checkpointCallback,
     new TrainLogCallback(trainLogPath),
+    checkpointCallback,
   ];
   if (options.onProgress) {
     callbacks.push(

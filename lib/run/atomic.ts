@@ -142,3 +142,29 @@ export async function writeJsonFileAtomic(
   if (text === undefined) throw new TypeError(`Value for ${path} does not serialise to JSON`);
   await writeTextFileAtomic(path, `${text}\n`, options);
 }
+
+/** Temporary files of interrupted atomic writes: ours (`.<name>.<pid>-<n>.tmp`) and lib/nn's (`<name>.<pid>.<n>.tmp`). */
+const _TEMP_FILE = /^(?:\..+\.(\d+)-\d+|.+\.(\d+)\.\d+)\.tmp$/;
+
+/**
+ * Remove the temporary files that atomic writes killed before their rename left in
+ * `dir` (not in subdirectories). Call it only while no other process writes into
+ * `dir` (e.g. holding the lock that guards it); files of this process are kept.
+ *
+ * @param dir Directory to clean; a missing one is ignored.
+ * @returns Names of the removed files.
+ */
+export async function removeStaleTempFiles(dir: string): Promise<string[]> {
+  const removed: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      const match = entry.isFile ? _TEMP_FILE.exec(entry.name) : null;
+      if (match === null || Number(match[1] ?? match[2]) === Deno.pid) continue;
+      await Deno.remove(nodePath.join(dir, entry.name)).catch(() => {});
+      removed.push(entry.name);
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  return removed.sort();
+}

@@ -1,7 +1,12 @@
 /**
  * The append-only run manifest, `<run_dir>/manifest.jsonl`: one JSON object per line,
- * `{"format_version":1,"event":...,"time":...,...}`, validated against
+ * `{"format_version":2,"event":...,"time":...,...}`, validated against
  * contracts/manifest_event.schema.json on write and on read.
+ *
+ * Format versions: 1 has run_started, extractor_started, checkpoint_written,
+ * evaluation_done, extractor_finished and summary_written; 2 adds run_resumed and the
+ * `resumed_from` / `step` fields of a continued extractor_started. This version
+ * writes 2 and reads both; a line of a newer version is refused.
  *
  * Each line is written with one append (O_APPEND) while holding an exclusive lock on
  * the file and is flushed with fsync before `append()` returns, so several processes
@@ -14,15 +19,18 @@
 import type { ExtractorRunRecord, HardwareProfile } from "./models.ts";
 import { formatSchemaIssues, validateManifestEvent } from "./schemas.ts";
 
-/** Manifest format written by this version. */
-export const MANIFEST_FORMAT_VERSION = 1;
+/** Manifest format written by this version (it reads every version up to this one). */
+export const MANIFEST_FORMAT_VERSION = 2;
+
+/** Format versions a manifest line may carry. */
+export type ManifestFormatVersion = 1 | 2;
 /** File name of the manifest inside a run directory. */
 export const MANIFEST_FILE_NAME = "manifest.jsonl";
 
 /** Fields every manifest line has. */
 export interface ManifestEventBase {
   /** Manifest format of the line. */
-  format_version: typeof MANIFEST_FORMAT_VERSION;
+  format_version: ManifestFormatVersion;
   /** ISO 8601 time the event was written (UTC). */
   time: string;
 }
@@ -59,6 +67,10 @@ export interface ExtractorStartedEvent extends ManifestEventBase {
   preset?: string;
   /** Resolved parameters. */
   parameters?: Record<string, unknown>;
+  /** A continued extractor: the checkpoint it continues from, relative to the run directory (format 2). */
+  resumed_from?: string;
+  /** A continued extractor: environment steps of that checkpoint (format 2). */
+  step?: number;
 }
 
 /** A checkpoint file was written. */
@@ -115,6 +127,23 @@ export interface SummaryWrittenEvent extends ManifestEventBase {
   output_dir: string;
 }
 
+/** What a resume does with one extractor (see docs/file-formats.md). */
+export type ResumeAction = "keep" | "continue" | "restart" | "retry" | "start" | "skip";
+
+/** A resume began on an existing run (format 2). */
+export interface RunResumedEvent extends ManifestEventBase {
+  /** Event kind. */
+  event: "run_resumed";
+  /** Profile of the host that resumes. */
+  hardware: HardwareProfile;
+  /** Action per extractor the resume covers, by name. */
+  actions: Record<string, ResumeAction>;
+  /** The extractors the resume was limited to (--only). */
+  only?: string[];
+  /** Command-line arguments of the resume. */
+  argv?: string[];
+}
+
 /** Any manifest line. */
 export type ManifestEvent =
   | RunStartedEvent
@@ -122,7 +151,8 @@ export type ManifestEvent =
   | CheckpointWrittenEvent
   | EvaluationDoneEvent
   | ExtractorFinishedEvent
-  | SummaryWrittenEvent;
+  | SummaryWrittenEvent
+  | RunResumedEvent;
 
 /** Event kinds. */
 export type ManifestEventKind = ManifestEvent["event"];
@@ -141,6 +171,8 @@ export class ManifestError extends Error {
   readonly path: string;
   /** 1-based line of the problem, or null for file-level problems. */
   readonly line: number | null;
+  /** The line's format_version when it is newer than this version reads, else null. */
+  readonly newerFormat: number | null;
 
   /**
    * Create the error; the message is prefixed with `path:line:`.
@@ -148,12 +180,20 @@ export class ManifestError extends Error {
    * @param message What is wrong.
    * @param path Manifest path.
    * @param line 1-based line, or null.
+   * @param options `newerFormat`: the line's format_version when it is newer than this
+   * version reads (default null).
    */
-  constructor(message: string, path: string, line: number | null) {
+  constructor(
+    message: string,
+    path: string,
+    line: number | null,
+    options: { newerFormat?: number | null } = {},
+  ) {
     super(line === null ? `${path}: ${message}` : `${path}:${line}: ${message}`);
     this.name = "ManifestError";
     this.path = path;
     this.line = line;
+    this.newerFormat = options.newerFormat ?? null;
   }
 }
 
@@ -178,22 +218,27 @@ export interface ManifestContents {
 const _encoder = new TextEncoder();
 const _decoder = new TextDecoder();
 
-function _parseLine(text: string): { event: ManifestEvent } | { problem: string } {
+function _parseLine(
+  text: string,
+): { event: ManifestEvent } | { problem: string; newerFormat: number | null } {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    return { problem: `not valid JSON (${(error as Error).message})` };
+    return { problem: `not valid JSON (${(error as Error).message})`, newerFormat: null };
   }
   const version = (value as { format_version?: unknown } | null)?.format_version;
   if (typeof version === "number" && version > MANIFEST_FORMAT_VERSION) {
     return {
       problem: `written by a newer version (format_version ${version}); ` +
-        `this reader understands ${MANIFEST_FORMAT_VERSION}`,
+        `this reader understands up to ${MANIFEST_FORMAT_VERSION}`,
+      newerFormat: version,
     };
   }
   const issues = validateManifestEvent(value);
-  if (issues.length > 0) return { problem: formatSchemaIssues(issues).replaceAll("\n", "; ") };
+  if (issues.length > 0) {
+    return { problem: formatSchemaIssues(issues).replaceAll("\n", "; "), newerFormat: null };
+  }
   return { event: value as ManifestEvent };
 }
 
@@ -213,7 +258,9 @@ export function parseManifest(text: string, path = MANIFEST_FILE_NAME): Manifest
   lines.forEach((line, index) => {
     if (line.trim() === "") return;
     const parsed = _parseLine(line);
-    if ("problem" in parsed) throw new ManifestError(parsed.problem, path, index + 1);
+    if ("problem" in parsed) {
+      throw new ManifestError(parsed.problem, path, index + 1, { newerFormat: parsed.newerFormat });
+    }
     events.push(parsed.event);
   });
   let torn: TornLine | null = null;
@@ -294,6 +341,20 @@ async function _repairTail(path: string): Promise<TailRepair | null> {
   }
 }
 
+/**
+ * Where a trainer sends its manifest events: a {@linkcode ManifestWriter}, or a proxy
+ * that forwards them to the one writer of the run (an extractor worker posts them to
+ * the main thread, which appends them).
+ */
+export interface ManifestSink {
+  /**
+   * Append one event; resolves once it is on disk.
+   * @param input Event fields; `time` defaults to now.
+   * @throws {TypeError} When the event breaks the schema.
+   */
+  append(input: ManifestEventInput): Promise<unknown>;
+}
+
 /** Options of {@linkcode ManifestWriter.open}. */
 export interface ManifestWriterOptions {
   /**
@@ -313,7 +374,7 @@ export interface ManifestWriterOptions {
  * manifest.close();
  * ```
  */
-export class ManifestWriter {
+export class ManifestWriter implements ManifestSink {
   #file: Deno.FsFile;
   #path: string;
   #repair: TailRepair | null;

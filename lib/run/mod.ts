@@ -1,7 +1,9 @@
 /**
  * Run layout: typed models (profile, hardware, run record, summary) with the
  * schema's invariants, run and extractor directories, the append-only manifest,
- * per-extractor metrics and evaluation history, atomic writes and SHA-256 digests.
+ * per-extractor metrics and evaluation history, atomic writes, SHA-256 digests, what a
+ * manifest says about each extractor (runState) and the locks that keep processes
+ * sharing a run directory apart.
  *
  * @module
  */
@@ -28,6 +30,7 @@ export {
   DEFAULT_OUTPUT_ROOT,
   extractorDirectory,
   EXTRACTORS_DIR_NAME,
+  findLatestRun,
   findNameCollisions,
   formatRunTimestamp,
   MAX_NAME_LENGTH,
@@ -49,7 +52,12 @@ export type {
   ResolveOutputRootOptions,
   RunDirectory,
 } from "./paths.ts";
-export { writeFileAtomic, writeJsonFileAtomic, writeTextFileAtomic } from "./atomic.ts";
+export {
+  removeStaleTempFiles,
+  writeFileAtomic,
+  writeJsonFileAtomic,
+  writeTextFileAtomic,
+} from "./atomic.ts";
 export type { AtomicData, AtomicJsonOptions, AtomicWriteOptions } from "./atomic.ts";
 export {
   MANIFEST_FILE_NAME,
@@ -70,7 +78,11 @@ export type {
   ManifestEventFields,
   ManifestEventInput,
   ManifestEventKind,
+  ManifestFormatVersion,
+  ManifestSink,
   ManifestWriterOptions,
+  ResumeAction,
+  RunResumedEvent,
   RunStartedEvent,
   SummaryWrittenEvent,
   TailRepair,
@@ -88,6 +100,18 @@ export {
 } from "./artifacts.ts";
 export type { EvalHistoryContents, EvaluationPoint } from "./artifacts.ts";
 export { sha256File, sha256Hex } from "./hash.ts";
+export { runState } from "./run_state.ts";
+export type { ExtractorPhase, ExtractorState, RunState } from "./run_state.ts";
+export {
+  acquireFileLock,
+  isExclusivelyLocked,
+  LockBusyError,
+  RUN_LOCK_FILE_NAME,
+  SUMMARY_LOCK_FILE_NAME,
+  TRAINING_LOCK_FILE_NAME,
+  withFileLock,
+} from "./locks.ts";
+export type { AcquireFileLockOptions, FileLock } from "./locks.ts";
 export {
   formatSchemaIssues,
   pointerToPath,

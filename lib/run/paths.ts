@@ -8,6 +8,7 @@
  * @module
  */
 import * as nodePath from "node:path";
+import { MANIFEST_FILE_NAME } from "./manifest.ts";
 
 /** Environment variable naming the output root (ours). */
 export const OUTPUT_ROOT_ENV = "MULTI_EXTRACTOR_TMP";
@@ -349,4 +350,54 @@ export function relativeToRun(runDir: string, path: string): string {
     throw new RangeError(`Path ${path} is outside the run directory ${runDir}`);
   }
   return relative.split(nodePath.sep).join("/");
+}
+
+/** Pattern of a run directory name: timestamp, run id, optional `-<n>` suffix. */
+const _RUN_DIR_NAME = /^(\d{8}-\d{6})-.+$/;
+
+/**
+ * The newest run directory under an output root: the one whose name has the latest
+ * timestamp (`YYYYMMDD-HHMMSS-...`), among directories holding a non-empty
+ * `manifest.jsonl`; runs started in the same second are ordered by the time of their
+ * manifest's first line, then by name.
+ *
+ * @param root Output root.
+ * @returns Absolute path of the newest run directory, or null when there is none.
+ * @throws {Deno.errors.PermissionDenied} When the root cannot be read.
+ */
+export async function findLatestRun(root: string): Promise<string | null> {
+  const base = nodePath.resolve(root);
+  const candidates: { name: string; stamp: string }[] = [];
+  try {
+    for await (const entry of Deno.readDir(base)) {
+      const match = entry.isDirectory ? _RUN_DIR_NAME.exec(entry.name) : null;
+      if (match === null) continue;
+      try {
+        const info = await Deno.stat(nodePath.join(base, entry.name, MANIFEST_FILE_NAME));
+        if (info.isFile && info.size > 0) candidates.push({ name: entry.name, stamp: match[1] });
+      } catch {
+        // not a run directory (yet)
+      }
+    }
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+  if (candidates.length === 0) return null;
+  const newest = candidates.reduce((a, b) => (b.stamp > a.stamp ? b : a)).stamp;
+  const tied = candidates.filter((c) => c.stamp === newest);
+  const firstTime = async (name: string): Promise<string> => {
+    try {
+      const text = await Deno.readTextFile(nodePath.join(base, name, MANIFEST_FILE_NAME));
+      const end = text.indexOf("\n");
+      const time =
+        (JSON.parse(text.slice(0, end < 0 ? undefined : end)) as { time?: unknown }).time;
+      return typeof time === "string" ? time : "";
+    } catch {
+      return "";
+    }
+  };
+  const keyed = await Promise.all(tied.map(async (c) => ({ ...c, time: await firstTime(c.name) })));
+  keyed.sort((a, b) => a.time.localeCompare(b.time) || a.name.localeCompare(b.name));
+  return nodePath.join(base, keyed[keyed.length - 1].name);
 }

@@ -10,7 +10,7 @@ import * as nodePath from "node:path";
 import { writeTextFileAtomic } from "../run/atomic.ts";
 import type { RunDirectory } from "../run/paths.ts";
 import type { PreparedComparison } from "../train/prepare.ts";
-import { startRun } from "../train/start_run.ts";
+import { createRun } from "../train/create_run.ts";
 import { _runCommand } from "./_command.ts";
 import {
   readJobsFile,
@@ -153,8 +153,8 @@ export async function createSlurmRun(
   const settings = resolveSlurmSettings(prepared.scenario.settings.slurm, options.overrides ?? {});
   const tasks = arrayTasks(prepared);
   const projectDir = nodePath.resolve(options.projectDir ?? Deno.cwd());
-  const { run, manifest } = await startRun(prepared, { argv: options.argv });
-  manifest.close();
+  const { run, close } = await createRun(prepared, { argv: options.argv });
+  await close();
   const slurmDir = nodePath.join(run.path, SLURM_DIR_NAME);
   await Deno.mkdir(nodePath.join(slurmDir, LOGS_DIR_NAME), { recursive: true });
   const jobs: SlurmJobsFile = {

@@ -2,52 +2,45 @@
  * The main job: train every extractor of a prepared comparison in run order, each
  * isolated from the others, and keep a current summary on disk.
  *
- * Per run: startRun() creates the run directory, copies the scenario file into it and
- * opens the manifest (run_started with the resolved config, its SHA-256 and the
- * hardware profile). Per extractor in run order: a skipped entry gets its extractor_finished
- * record at once; a runnable one gets extractor_started, then the trainer, then
- * extractor_finished with its record (success: metrics and artifacts; failed: reason;
- * interrupted: reason "interrupted", checkpoints kept), then summary.json, summary.md,
- * complete_results.json and figures are rewritten. At the end the summary is written
- * once more and summary_written is recorded.
+ * Per run: create the run directory, copy the scenario file into it, take the run
+ * lock, open the manifest (run_started with the resolved config, its SHA-256 and the
+ * hardware profile). Per extractor in run order: a skipped entry gets its
+ * extractor_finished record at once; a runnable one gets extractor_started, then the
+ * trainer, then extractor_finished with its record (success: metrics and artifacts;
+ * failed: reason; interrupted: reason "interrupted", checkpoints kept), then
+ * summary.json, summary.md, complete_results.json and figures are rewritten. At the
+ * end the summary is written once more and summary_written is recorded. `resume`
+ * (resume.ts) continues such a run with the same steps.
+ *
+ * `run.parallel_extractors: K` > 1 trains up to K extractors at once, each in its own
+ * extractor worker (extractor_worker.ts); the main thread only orchestrates: it owns
+ * the manifest (the workers' events are appended here), collects the records and
+ * writes the summaries. K = 1 trains in the main thread, one after another.
  *
  * @module
  */
 import * as nodePath from "node:path";
-import { getSuiteLogger, logExtractorFailed, logExtractorSkipped } from "../log/logging.ts";
+import { getSuiteLogger } from "../log/logging.ts";
+import type { SummarizeResult, SummaryFigureOptions } from "../report/rebuild.ts";
+import type { ExtractorConfigurationProfile, ExtractorRunRecord } from "../run/models.ts";
+import type { RunDirectory } from "../run/paths.ts";
+import type { TrainExtractorOptions, TrainExtractorResult, TrainingProgress } from "./_boundary.ts";
 import {
-  type SummarizeResult,
-  summarizeRun,
-  type SummaryFigureOptions,
-} from "../report/rebuild.ts";
-import { MANIFEST_FILE_NAME, type ManifestWriter, readManifest } from "../run/manifest.ts";
-import {
-  createFailedRecord,
-  createRunRecord,
-  createSkippedRecord,
-  type ExtractorConfigurationProfile,
-  type ExtractorRunRecord,
-  type HardwareProfile,
-  type WorkerMode,
-} from "../run/models.ts";
-import { createExtractorDirectory, relativeToRun, type RunDirectory } from "../run/paths.ts";
-import {
-  trainExtractor,
-  type TrainExtractorOptions,
-  type TrainExtractorResult,
-  type TrainingProgress,
-  type VecEnvFactory,
-} from "./_boundary.ts";
-import { WorkerVecEnv } from "../workers/worker_vec_env.ts";
-import { describeFailure, type ExtractorProblem, INTERRUPTED_REASON } from "./failures.ts";
-import { collectGarbage } from "./_memory.ts";
+  INTERRUPTED_REASON,
+  parallelSettings,
+  recordReason,
+  type RunContext,
+  runWorkItems,
+  type WorkItem,
+  writeFinalSummary,
+} from "./_orchestrate.ts";
 import type { PreparedComparison } from "./prepare.ts";
-import { startRun } from "./start_run.ts";
+import { createRun } from "./create_run.ts";
 
+export { INTERRUPTED_REASON, recordReason };
+export { createRun, SCENARIO_COPY_FILE_NAME } from "./create_run.ts";
+export type { CreatedRun, CreateRunOptions } from "./create_run.ts";
 export type { TrainExtractorOptions, TrainExtractorResult, TrainingProgress };
-
-export { SCENARIO_COPY_FILE_NAME } from "./start_run.ts";
-export { INTERRUPTED_REASON } from "./failures.ts";
 
 /** Trains one extractor (lib/rl trainExtractor, or another with its contract). */
 export type TrainExtractorFn = (options: TrainExtractorOptions) => Promise<TrainExtractorResult>;
@@ -58,13 +51,20 @@ export type ComparisonOutcome = "completed" | "failed" | "interrupted";
 /** Options of {@linkcode runComparison}. */
 export interface RunComparisonOptions {
   /**
-   * Trains one extractor.
-   * @default trainExtractor of lib/rl
+   * Trains one extractor in the main thread (with run.parallel_extractors K > 1, up
+   * to K calls at once).
+   * @default trainExtractor of lib/rl; with K > 1, each extractor in an extractor worker
    */
   trainer?: TrainExtractorFn;
   /**
-   * Interruption (SIGINT/SIGTERM): passed to the trainer, which checkpoints and
-   * returns; no further extractor starts.
+   * Entry module of the extractor workers (K > 1 without `trainer`); it must speak
+   * the extractor worker protocol (lib/train/_extractor_worker.ts).
+   * @default EXTRACTOR_WORKER_MODULE
+   */
+  extractorWorkerModule?: URL;
+  /**
+   * Interruption (SIGINT/SIGTERM): passed to every running trainer (and extractor
+   * worker), which checkpoints and returns; no further extractor starts.
    * @default no interruption
    */
   signal?: AbortSignal;
@@ -80,12 +80,12 @@ export interface RunComparisonOptions {
    */
   onRunCreated?: (run: RunDirectory) => void | Promise<void>;
   /**
-   * Called when an extractor starts training.
+   * Called when an extractor starts training (with K > 1, several may be training).
    * @default undefined
    */
   onExtractorStart?: (profile: ExtractorConfigurationProfile) => void;
   /**
-   * Training progress of the running extractor.
+   * Training progress of a running extractor.
    * @default undefined
    */
   onProgress?: (extractor: string, progress: TrainingProgress) => void;
@@ -132,171 +132,19 @@ export function comparisonOutcome(
 }
 
 /**
- * The reason a failed or skipped record carries: the reason, then the hint in
- * parentheses (`<reason> (hint: <hint>)`), so summary.md and complete_results.json
- * say what to do; just the reason when there is no hint.
+ * The work items of a fresh run: every planned extractor, trained or skipped.
  *
- * @param problem Reason and hint.
- * @returns One line of text.
+ * @param prepared The comparison.
+ * @returns One item per planned extractor, in run order.
  */
-export function recordReason(problem: ExtractorProblem): string {
-  return problem.hint === "" ? problem.reason : `${problem.reason} (hint: ${problem.hint})`;
-}
-
-function _finiteMetrics(metrics: Record<string, number> | undefined): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [key, value] of Object.entries(metrics ?? {})) {
-    if (typeof value === "number" && Number.isFinite(value)) out[key] = value;
-  }
-  return out;
-}
-
-async function _lastCheckpoint(runDir: string, extractor: string): Promise<string | null> {
-  try {
-    const { events } = await readManifest(nodePath.join(runDir, MANIFEST_FILE_NAME));
-    let last: string | null = null;
-    for (const event of events) {
-      if (event.event === "checkpoint_written" && event.extractor === extractor) last = event.path;
-    }
-    return last;
-  } catch {
-    return null;
-  }
-}
-
-/**
- * Vectorized mode: the training envs run in Deno Workers (lib/workers' WorkerVecEnv,
- * env-worker permissions), `workers` of them (the plan's env_workers, at most one per
- * env), each given the loaded map.
- */
-function _workerEnvs(extractor: string, workers: number): VecEnvFactory {
-  return async ({ map, settings, numEnvs, seed }) => {
-    const envWorkers = Math.max(1, Math.min(workers, numEnvs));
-    getSuiteLogger("train").info(
-      "{extractor}: {numEnvs} environments stepped in {envWorkers} workers",
-      { extractor, numEnvs, envWorkers },
-    );
-    return await WorkerVecEnv.create(settings, { numEnvs, seed, envWorkers, map });
-  };
-}
-
-interface _Context {
-  prepared: PreparedComparison;
-  options: RunComparisonOptions;
-  run: RunDirectory;
-  manifest: ManifestWriter;
-  workerMode: WorkerMode;
-  hardware: HardwareProfile;
-}
-
-async function _train(
-  context: _Context,
-  profile: ExtractorConfigurationProfile,
-): Promise<{ record: ExtractorRunRecord; interrupted: boolean }> {
-  const logger = getSuiteLogger("train");
-  const { run, manifest, workerMode, hardware, options } = context;
-  const name = profile.name;
-  const extractorDir = await createExtractorDirectory(run.path, name);
-  const directory = relativeToRun(run.path, extractorDir);
-  await manifest.append({
-    event: "extractor_started",
-    extractor: name,
-    directory,
-    preset: profile.preset,
-    parameters: structuredClone(profile.parameters) as Record<string, unknown>,
+function _freshItems(prepared: PreparedComparison): WorkItem[] {
+  const profiles = new Map(prepared.scenario.extractors.map((p) => [p.name, p]));
+  return prepared.plan.extractors.map((planned): WorkItem => {
+    const profile = profiles.get(planned.name);
+    return planned.action === "skip" || profile === undefined
+      ? { kind: "skip", planned }
+      : { kind: "train", profile, from: null, earlier: null };
   });
-  logger.info("Training {extractor} (preset {preset}, features_dim {featuresDim}) in {directory}", {
-    extractor: name,
-    preset: profile.preset,
-    featuresDim: profile.features_dim,
-    directory,
-  });
-  options.onExtractorStart?.(profile);
-  const start = new Date();
-  const interruptedRecord = async (result: TrainExtractorResult | null) => {
-    const artifacts: Record<string, string> = { ...result?.artifacts, extractor_dir: directory };
-    const checkpoint = result?.lastCheckpoint ?? await _lastCheckpoint(run.path, name);
-    if (checkpoint !== null) artifacts.last_checkpoint = checkpoint;
-    const metrics = _finiteMetrics(result?.metrics);
-    logger.warn(
-      "Extractor {extractor} interrupted at step {steps}; last checkpoint: {checkpoint}",
-      {
-        extractor: name,
-        steps: result?.trainingSteps ?? 0,
-        checkpoint: checkpoint ?? "none",
-      },
-    );
-    return createFailedRecord(name, INTERRUPTED_REASON, {
-      workerMode,
-      startTime: start,
-      endTime: new Date(),
-      hardwareProfile: hardware,
-      artifacts,
-      metrics: Object.keys(metrics).length > 0 ? metrics : undefined,
-      trainingSteps: result?.trainingSteps ?? 0,
-    });
-  };
-  try {
-    const trainer = options.trainer ?? trainExtractor;
-    const settings = context.prepared.scenario.settings;
-    const result = await trainer({
-      profile,
-      settings,
-      extractorDir,
-      runDir: run.path,
-      manifest,
-      signal: options.signal,
-      vecEnvFactory: settings.run.worker_mode === "vectorized"
-        ? _workerEnvs(name, context.prepared.plan.workers)
-        : undefined,
-      onProgress: options.onProgress === undefined
-        ? undefined
-        : (progress) => options.onProgress?.(name, progress),
-    });
-    if (result.interrupted) return { record: await interruptedRecord(result), interrupted: true };
-    const end = new Date();
-    const record = createRunRecord({
-      config_name: name,
-      status: "success",
-      start_time: start.toISOString(),
-      end_time: end.toISOString(),
-      duration_seconds: Math.max(0, (end.getTime() - start.getTime()) / 1000),
-      hardware_profile: hardware,
-      worker_mode: workerMode,
-      training_steps: result.trainingSteps,
-      metrics: result.metrics,
-      artifacts: { ...result.artifacts, extractor_dir: directory },
-    });
-    logger.info("Extractor {extractor} finished: {steps} steps in {seconds} s", {
-      extractor: name,
-      steps: result.trainingSteps,
-      seconds: Number(result.wallTimeSeconds.toFixed(1)),
-    });
-    return { record, interrupted: false };
-  } catch (error) {
-    if (options.signal?.aborted) {
-      return { record: await interruptedRecord(null), interrupted: true };
-    }
-    const failure = describeFailure(error, { extractor: name });
-    logExtractorFailed(logger, name, failure);
-    logger.debug("Extractor {extractor} failure details: {stack}", {
-      extractor: name,
-      stack: error instanceof Error ? (error.stack ?? error.message) : String(error),
-    });
-    const step = (error as { step?: unknown } | null)?.step;
-    const artifacts: Record<string, string> = { extractor_dir: directory };
-    const checkpoint = await _lastCheckpoint(run.path, name);
-    if (checkpoint !== null) artifacts.last_checkpoint = checkpoint;
-    const record = createFailedRecord(name, recordReason(failure), {
-      workerMode,
-      startTime: start,
-      endTime: new Date(),
-      hardwareProfile: hardware,
-      artifacts,
-      trainingSteps: Number.isInteger(step) && (step as number) >= 0 ? step as number : 0,
-    });
-    return { record, interrupted: false };
-  }
 }
 
 /**
@@ -325,68 +173,26 @@ export async function runComparison(
   options: RunComparisonOptions = {},
 ): Promise<ComparisonResult> {
   const logger = getSuiteLogger("train");
-  const { scenario, plan } = prepared;
-  const { run, manifest } = await startRun(prepared, {
+  const created = await createRun(prepared, {
     argv: options.argv,
     onRunCreated: options.onRunCreated,
   });
+  const { run, manifest } = created;
   try {
     logger.info("Run directory {path}", { path: run.path });
     for (const note of prepared.notes) logger.info("{note}", { note });
-
-    const context: _Context = {
+    const context: RunContext = {
       prepared,
       options,
       run,
       manifest,
-      workerMode: scenario.settings.run.worker_mode,
+      workerMode: prepared.scenario.settings.run.worker_mode,
       hardware: prepared.hardware.profile,
+      ...parallelSettings(prepared, options),
     };
-    const profiles = new Map(scenario.extractors.map((profile) => [profile.name, profile]));
-    const records: ExtractorRunRecord[] = [];
-    let interrupted = false;
-    for (const [index, planned] of plan.extractors.entries()) {
-      if (options.signal?.aborted) {
-        interrupted = true;
-        break;
-      }
-      const profile = profiles.get(planned.name);
-      let record: ExtractorRunRecord;
-      if (planned.action === "skip" || profile === undefined) {
-        const problem = { reason: planned.reason ?? "Skipped", hint: planned.hint ?? "" };
-        logExtractorSkipped(logger, planned.name, problem);
-        record = createSkippedRecord(planned.name, recordReason(problem), {
-          workerMode: context.workerMode,
-          hardwareProfile: context.hardware,
-        });
-      } else {
-        collectGarbage(); // what the previous extractor and its summary left
-        const outcome = await _train(context, profile);
-        record = outcome.record;
-        interrupted = outcome.interrupted;
-      }
-      await manifest.append({ event: "extractor_finished", extractor: record.config_name, record });
-      records.push(record);
-      options.onExtractorEnd?.(record);
-      if (interrupted) break;
-      // The final summary follows the last entry; no need to write it twice.
-      if (record.status !== "skipped" && index < plan.extractors.length - 1) {
-        try {
-          await summarizeRun(run.path, { figures: options.figures, recordEvent: false });
-        } catch (error) {
-          logger.warn("Summary not updated after {extractor}: {message}", {
-            extractor: record.config_name,
-            message: (error as Error).message,
-          });
-        }
-      }
-    }
+    const { records, interrupted } = await runWorkItems(context, _freshItems(prepared));
     const resumeCommand = interrupted ? `deno task resume ${run.path}` : null;
-    collectGarbage();
-    const summary = await summarizeRun(run.path, {
-      figures: options.figures,
-      notes: interrupted ? [`Run interrupted; resume with: ${resumeCommand}`] : [],
-    });
+    const summary = await writeFinalSummary(context, resumeCommand);
     return {
       run,
       records,
@@ -395,6 +201,6 @@ export async function runComparison(
       resumeCommand,
     };
   } finally {
-    manifest.close();
+    await created.close();
   }
 }

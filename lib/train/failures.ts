@@ -14,7 +14,12 @@ export type { ExtractorProblem };
 export const INTERRUPTED_REASON = "interrupted";
 
 /** Kinds of training failure {@linkcode describeFailure} tells apart. */
-export type FailureKind = "extractor" | "out_of_memory" | "onnxruntime" | "unexpected";
+export type FailureKind =
+  | "extractor"
+  | "worker_crashed"
+  | "out_of_memory"
+  | "onnxruntime"
+  | "unexpected";
 
 /** A failure with its kind. */
 export interface FailureDescription extends ExtractorProblem {
@@ -61,6 +66,8 @@ function _extractorRunError(error: unknown): ExtractorProblem | null {
 /**
  * Reason and hint for an error thrown while training one extractor:
  * - ExtractorRunError (NaN/Inf loss, parameter or reward, ...): its own reason and hint;
+ * - ExtractorWorkerError (an extractor worker crashed): its message, with a hint to
+ *   train the extractor alone or in the main thread;
  * - out of memory (`RangeError: Array buffer allocation failed`, ONNX Runtime's
  *   allocation failures): "out of memory: ..." with a hint to shrink the rollout,
  *   the minibatch or the extractor, or to run it alone;
@@ -86,6 +93,14 @@ export function describeFailure(
   }
   const message = _message(error);
   const name = error instanceof Error ? error.name : "Error";
+  if (name === "ExtractorWorkerError") {
+    return {
+      kind: "worker_crashed",
+      reason: message,
+      hint: "the extractor's worker stopped with an uncaught error (run.log.jsonl has it); " +
+        `${alone}, or set run.parallel_extractors: 1 to train it in the main thread`,
+    };
+  }
   if (_OUT_OF_MEMORY.test(message)) {
     return {
       kind: "out_of_memory",

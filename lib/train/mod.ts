@@ -1,9 +1,11 @@
 /**
  * The main job (`deno task train`): prepare a comparison (load and validate the
  * scenario, apply the command line and test mode, probe the host, plan with the code
- * `validate` uses), then train every extractor in run order, each isolated from the
+ * `validate` uses), then train every extractor in run order (up to
+ * `run.parallel_extractors` at once, each in its own Worker), each isolated from the
  * others, keeping summary.json, summary.md, complete_results.json and the figures
  * current after each one; interruption checkpoints and records the running extractor.
+ * `resume` continues an unfinished run from its run directory with the same steps.
  *
  * @example Run the default comparison in test mode
  * ```ts
@@ -19,6 +21,7 @@
  */
 export {
   comparisonOutcome,
+  createRun,
   INTERRUPTED_REASON,
   recordReason,
   runComparison,
@@ -27,11 +30,19 @@ export {
 export type {
   ComparisonOutcome,
   ComparisonResult,
+  CreatedRun,
+  CreateRunOptions,
   RunComparisonOptions,
   TrainExtractorFn,
   TrainExtractorOptions,
   TrainExtractorResult,
 } from "./comparison.ts";
+export {
+  EXTRACTOR_WORKER_MODULE,
+  ExtractorWorkerError,
+  trainExtractorInWorker,
+} from "./extractor_worker.ts";
+export type { ExtractorWorkerOptions } from "./extractor_worker.ts";
 export { describeFailure } from "./failures.ts";
 export type {
   DescribeFailureOptions,
@@ -39,11 +50,23 @@ export type {
   FailureDescription,
   FailureKind,
 } from "./failures.ts";
-export { InvocationError, prepareComparison, selectExtractors } from "./prepare.ts";
+export {
+  InvocationError,
+  prepareComparison,
+  prepareScenario,
+  selectExtractors,
+} from "./prepare.ts";
 export type { PrepareComparisonOptions, PreparedComparison } from "./prepare.ts";
-export { startRun } from "./start_run.ts";
-export type { StartedRun, StartRunOptions } from "./start_run.ts";
 export { formatProgress, ProgressThrottle } from "./progress.ts";
+export { prepareResume, resumeComparison, ResumeRefusedError } from "./resume.ts";
+export type {
+  PreparedResume,
+  PrepareResumeOptions,
+  ResumeEntry,
+  ResumeRefusal,
+  ResumeResult,
+} from "./resume.ts";
+export type { ContinueFrom, EarlierSessions } from "./_orchestrate.ts";
 export type { ProgressThrottleOptions, TrainingProgress } from "./progress.ts";
 export {
   REFERENCE_TEST_MODE_ENV,

@@ -188,7 +188,24 @@ export async function prepareComparison(
   file: string,
   options: PrepareComparisonOptions = {},
 ): Promise<PreparedComparison> {
-  let scenario = await loadScenario(file);
+  return await prepareScenario(await loadScenario(file), options);
+}
+
+/**
+ * {@linkcode prepareComparison} for a scenario already parsed (e.g. a run directory's
+ * scenario copy, which `resume` re-reads). Writes nothing.
+ *
+ * @param loaded A validated scenario.
+ * @param options Command-line values, test mode, clock, environment, hardware.
+ * @returns The prepared comparison.
+ * @throws {InvocationError} When --only or --run-id cannot be used, or the output root
+ * (named by the setting that chose it) is a file or lies below one.
+ */
+export async function prepareScenario(
+  loaded: Scenario,
+  options: PrepareComparisonOptions = {},
+): Promise<PreparedComparison> {
+  let scenario = loaded;
   const notes: string[] = [];
   if (options.runId !== undefined && options.runId !== null) {
     try {
@@ -209,12 +226,6 @@ export async function prepareComparison(
     scenario = { ...scenario, settings: testModeSettings(scenario.settings) };
     notes.unshift(TEST_MODE_NOTE);
   }
-  if (scenario.settings.run.parallel_extractors > 1) {
-    notes.push(
-      `run.parallel_extractors is ${scenario.settings.run.parallel_extractors}; this version ` +
-        "trains one extractor at a time",
-    );
-  }
   const now = options.now ?? new Date();
   const env = options.env ?? _readEnv;
   const logicalCores = navigator.hardwareConcurrency;
@@ -228,10 +239,10 @@ export async function prepareComparison(
   });
   const hardware = options.hardware ??
     await probeHardware({ ...options.probe, workers: draft.workers });
-  const cudaUsable = options.cudaUsable ??
-    hardware.execution_providers.some((p) => p.name === "cuda" && p.usable);
+  const cuda = hardware.execution_providers.find((p) => p.name === "cuda");
+  const cudaUsable = options.cudaUsable ?? cuda?.usable ?? false;
   const plan = planRun(scenario, {
-    host: { cudaUsable, logicalCores },
+    host: { cudaUsable, cudaReason: cuda?.error ?? null, logicalCores },
     outputRootFlag: options.outputRoot ?? null,
     now,
     env,

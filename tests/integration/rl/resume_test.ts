@@ -130,6 +130,25 @@ Deno.test("resuming from a periodic mid-rollout checkpoint cuts the logs back an
   await Deno.remove(copy, { recursive: true });
 });
 
+Deno.test("resuming from a checkpoint taken right after an update keeps that update's log line", async () => {
+  // Step 64 ends the second rollout (32 steps each): the checkpoint due there is
+  // written after the update, and must already count the update's train_log line.
+  const scenario = await tinyScenario({ run: { ...RUN, save_freq: 64 } });
+  const straight = await Deno.makeTempDir({ prefix: "rl_resume_" });
+  await train(scenario, straight);
+  const ckpt = await loadTrainerCheckpoint(
+    nodePath.join(straight, "extractors/x/checkpoints/checkpoint_64_steps.ckpt"),
+  );
+  assert.equal(ckpt.state.phase, "rollout");
+  assert.deepEqual((ckpt.state.callbacks as Record<string, unknown>).train_log, { lines: 2 });
+  const copy = await Deno.makeTempDir({ prefix: "rl_resume_" });
+  await new Deno.Command("cp", { args: ["-r", `${straight}/extractors`, copy] }).output();
+  await train(scenario, copy, { resumeFrom: "extractors/x/checkpoints/checkpoint_64_steps.ckpt" });
+  await assertSameTraining(straight, copy);
+  await Deno.remove(straight, { recursive: true });
+  await Deno.remove(copy, { recursive: true });
+});
+
 Deno.test("resuming with different PPO settings or a corrupt checkpoint is an ExtractorRunError", async () => {
   const scenario = await tinyScenario({ run: { ...RUN, save_freq: 64, total_timesteps: 64 } });
   const dir = await Deno.makeTempDir({ prefix: "rl_resume_" });

@@ -118,6 +118,11 @@ Deno.test("deno task train on the GPU config without CUDA skips both extractors 
     }
     assert.match(result.stderr, /WARN +Extractor lightweight_cnn skipped: CUDA device requested/);
     assert.match(result.stderr, /hint: set run\.device: cpu/);
+    // One warning says why CUDA is not usable and how to install the provider.
+    assert.match(
+      result.stderr,
+      /WARN +CUDA execution provider not usable on this host: .+; to install onnxruntime-node's CUDA execution provider .*ONNXRUNTIME_NODE_INSTALL=cuda12 deno install --allow-scripts=npm:onnxruntime-node/,
+    );
     const { events } = await readManifest(nodePath.join(runDir, "manifest.jsonl"));
     assert.deepEqual(events.map((e) => e.event), [
       "run_started",

@@ -121,11 +121,7 @@ Deno.test("deno task train runs the default comparison end to end in test mode",
     assert.equal(run.total_timesteps, 256);
     assert.equal(run.ppo.n_steps, 64);
     assert.equal(started.config.test_mode, true);
-    const kinds = events.map((e) =>
-      e.event === "run_started" || e.event === "summary_written"
-        ? e.event
-        : `${e.event}:${e.extractor}`
-    );
+    const kinds = events.map((e) => "extractor" in e ? `${e.event}:${e.extractor}` : e.event);
     assert.equal(kinds.at(-1), "summary_written");
     for (const name of ["dynamics_original", "mlp_small"]) {
       const first = kinds.indexOf(`extractor_started:${name}`);

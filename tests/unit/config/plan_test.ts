@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  CUDA_PROVIDER_INSTALL,
   formatRunPlan,
   parseScenario,
   planRun,
@@ -46,6 +47,36 @@ Deno.test("resolveWorkerCount() is 1, env_workers, or min(num_envs, cores)", () 
   assert.equal(resolveWorkerCount(vectorized, { logicalCores: 4 }), 4);
   assert.equal(resolveWorkerCount(vectorized, { logicalCores: 16 }), 8);
   assert.equal(resolveWorkerCount({ ...vectorized, env_workers: 3 }, { logicalCores: 16 }), 3);
+  // A worker steps at least one env: env_workers above num_envs starts num_envs workers.
+  assert.equal(
+    resolveWorkerCount({ ...vectorized, num_envs: 2, env_workers: 6 }, { logicalCores: 16 }),
+    2,
+  );
+});
+
+Deno.test("planRun() warns how to install the CUDA provider when it skips an extractor for CUDA", async () => {
+  const scenario = await parseScenario(SCENARIO);
+  const host = { ...noCuda, cudaReason: "libonnxruntime_providers_cuda.so not found" };
+  const plan = planRun(scenario, { host, env: env({}) });
+  const warning = plan.warnings.find((w) => w.startsWith("CUDA execution provider not usable"));
+  assert.ok(warning !== undefined, plan.warnings.join("\n"));
+  assert.ok(warning.includes(": libonnxruntime_providers_cuda.so not found; "));
+  assert.ok(warning.endsWith(CUDA_PROVIDER_INSTALL));
+  assert.match(
+    CUDA_PROVIDER_INSTALL,
+    /ONNXRUNTIME_NODE_INSTALL=cuda12 deno install --allow-scripts=npm:onnxruntime-node/,
+  );
+  assert.match(CUDA_PROVIDER_INSTALL, /CUDA 12\.x and cuDNN 9\.x/);
+  // No warning when CUDA works, or when nothing is skipped for it (only an invalid entry).
+  const withCuda = planRun(scenario, { host: { ...host, cudaUsable: true }, env: env({}) });
+  assert.ok(!withCuda.warnings.some((w) => w.includes("CUDA execution provider")));
+  const cpuOnly = await parseScenario(`run: {run_id: x}
+extractors:
+  - {name: mlp, preset: mlp_small}
+  - {name: bad, preset: mlp_small, parameters: {dropout_rate: 5}}
+`);
+  const plain = planRun(cpuOnly, { host, env: env({}) });
+  assert.ok(!plain.warnings.some((w) => w.includes("CUDA execution provider")));
 });
 
 Deno.test("planRun() names the run directory from the UTC time and normalised run id", async () => {

@@ -60,6 +60,9 @@ Deno.test("hostCapabilities() agrees with the probe about CUDA", async () => {
   const host = await hostCapabilities();
   const cuda = report.execution_providers.find((s) => s.name === "cuda");
   assert.equal(host.cudaUsable, cuda?.usable);
+  // The reason comes from lib/nn's one probe, which the training sessions use too.
+  assert.equal(host.cudaReason, cuda?.error);
+  if (!host.cudaUsable) assert.ok((host.cudaReason ?? "").length > 0);
   assert.equal(host.logicalCores, navigator.hardwareConcurrency);
 });
 

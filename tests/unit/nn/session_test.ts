@@ -9,8 +9,10 @@ import {
   Graph,
   linear,
   ParameterStore,
+  primeExecutionProviderProbe,
   Session,
   tanh,
+  tryExecutionProvider,
 } from "../../../lib/nn/mod.ts";
 import { buildPolicyNetwork } from "../../../lib/rl/policy_network.ts";
 import { assertClose } from "./_helpers.ts";
@@ -114,4 +116,31 @@ Deno.test("inference with parameters as initializers equals parameters as inputs
   assertClose((await a.run(feeds)).value, (await b.run(feeds)).value, { rtol: 1e-5, atol: 1e-7 });
   await a.release();
   await b.release();
+});
+
+Deno.test("tryExecutionProvider() runs a one-node session with CPU and names the error of an unknown provider", async () => {
+  assert.deepEqual(await tryExecutionProvider("cpu"), { name: "cpu", usable: true, error: null });
+  const unknown = await tryExecutionProvider("no-such-provider");
+  assert.equal(unknown.usable, false);
+  assert.match(unknown.error ?? "", /no-such-provider/);
+  assert.ok(!(unknown.error ?? "").includes("\n"));
+});
+
+Deno.test("primeExecutionProviderProbe() makes detectExecutionProviders() return a probe made elsewhere", async () => {
+  const real = await detectExecutionProviders();
+  try {
+    primeExecutionProviderProbe({ cpu: true, cuda: false, cudaReason: "found by the main thread" });
+    assert.deepEqual(await detectExecutionProviders(), {
+      cpu: true,
+      cuda: false,
+      cudaReason: "found by the main thread",
+    });
+    assert.throws(
+      () => primeExecutionProviderProbe({} as Parameters<typeof primeExecutionProviderProbe>[0]),
+      TypeError,
+    );
+  } finally {
+    primeExecutionProviderProbe(real);
+  }
+  assert.deepEqual(await detectExecutionProviders(), real);
 });

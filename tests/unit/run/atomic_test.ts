@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { writeFileAtomic, writeJsonFileAtomic, writeTextFileAtomic } from "../../../lib/run/mod.ts";
+import * as nodePath from "node:path";
+import {
+  removeStaleTempFiles,
+  writeFileAtomic,
+  writeJsonFileAtomic,
+  writeTextFileAtomic,
+} from "../../../lib/run/mod.ts";
 
 async function withDir(fn: (dir: string) => Promise<void>) {
   const dir = await Deno.makeTempDir();
@@ -117,5 +123,47 @@ Deno.test("writeFileAtomic() skips temporary names another process already holds
     assert.deepEqual(JSON.parse(await Deno.readTextFile(`${dir}/state.json`)), { ok: true });
     for (const name of held) assert.equal(await Deno.readTextFile(`${dir}/${name}`), "other host");
     assert.deepEqual(await entries(dir), [...held, "probe.bin", "state.json"].sort());
+  });
+});
+
+Deno.test("removeStaleTempFiles() removes what killed atomic writes left and nothing else", async () => {
+  await withDir(async (dir) => {
+    // A process killed by SIGKILL in the middle of writeFileAtomic.
+    const module = new URL("../../../lib/run/atomic.ts", import.meta.url).href;
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "eval",
+        `import { writeFileAtomic } from ${JSON.stringify(module)};
+         setInterval(() => {}, 1000); // keeps the process alive while the write hangs
+         async function* chunks() { yield new Uint8Array(10); console.log("writing"); await new Promise(() => {}); }
+         await writeFileAtomic(${JSON.stringify(nodePath.join(dir, "summary.json"))}, chunks());`,
+      ],
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    const reader = child.stdout.getReader();
+    await reader.read();
+    child.kill("SIGKILL");
+    await child.status;
+    reader.releaseLock();
+    await child.stdout.cancel();
+    const [leftover] = await entries(dir);
+    assert.match(leftover, /^\.summary\.json\.\d+-1\.tmp$/);
+    // lib/nn's temporary file name, one of this process (an atomic write in flight) and
+    // ordinary files.
+    await Deno.writeTextFile(nodePath.join(dir, "final_model.onnx.999999999.3.tmp"), "x");
+    const own = `.metrics.json.${Deno.pid}-7.tmp`;
+    for (const name of [own, "summary.md", "checkpoint_128_steps.ckpt", "notes.tmp"]) {
+      await Deno.writeTextFile(nodePath.join(dir, name), "x");
+    }
+    assert.deepEqual(
+      await removeStaleTempFiles(dir),
+      [leftover, "final_model.onnx.999999999.3.tmp"].sort(),
+    );
+    assert.deepEqual(
+      await entries(dir),
+      [own, "checkpoint_128_steps.ckpt", "notes.tmp", "summary.md"].sort(),
+    );
+    assert.deepEqual(await removeStaleTempFiles(nodePath.join(dir, "missing")), []);
   });
 });

@@ -45,7 +45,7 @@ Deno.test("ManifestWriter writes one versioned JSON object per line", async () =
     assert.equal(lines[2], "");
     assert.ok(
       lines[0].startsWith(
-        '{"format_version":1,"event":"run_started","time":"2026-11-29T12:00:00.000Z","run_id"',
+        '{"format_version":2,"event":"run_started","time":"2026-11-29T12:00:00.000Z","run_id"',
       ),
       lines[0],
     );
@@ -133,11 +133,16 @@ Deno.test("parseManifest() rejects a corrupt complete line, naming the line", ()
       error instanceof ManifestError && error.line === 2 &&
       error.message.startsWith("m.jsonl:2: not valid JSON"),
   );
-  const newer = good.replace('"format_version":1', '"format_version":2');
+  const newer = good.replace('"format_version":1', '"format_version":3');
   assert.throws(
-    () => parseManifest(`${newer}\n`, "m.jsonl"),
-    /written by a newer version \(format_version 2\)/,
+    () => parseManifest(`${good}\n${newer}\n`, "m.jsonl"),
+    (error: Error) =>
+      error instanceof ManifestError && error.line === 2 && error.newerFormat === 3 &&
+      /written by a newer version \(format_version 3\); this reader understands up to 2/
+        .test(error.message),
   );
+  // Version 1 lines (runs started before run_resumed existed) still read.
+  assert.equal(parseManifest(`${good}\n`).events[0].format_version, 1);
   const unknown = good.replace("extractor_started", "coffee_break");
   assert.throws(
     () => parseManifest(`${unknown}\n`, "m.jsonl"),

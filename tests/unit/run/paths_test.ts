@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
+import * as nodePath from "node:path";
 import {
   assertUniqueNames,
   createExtractorDirectory,
   createRunDirectory,
   extractorDirectory,
+  findLatestRun,
   findNameCollisions,
   formatRunTimestamp,
   normalizeName,
@@ -157,6 +159,35 @@ Deno.test("createRunDirectory() runs started concurrently in one second get dist
       Array.from({ length: 5 }, () => createRunDirectory(root, "r", { now })),
     );
     assert.equal(new Set(runs.map((run) => run.path)).size, 5);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("findLatestRun() picks the newest run directory by name, then by start time", async () => {
+  const root = await Deno.makeTempDir({ prefix: "latest-" });
+  try {
+    assert.equal(await findLatestRun(nodePath.join(root, "missing")), null);
+    const run = async (name: string, time?: string) => {
+      await Deno.mkdir(nodePath.join(root, name));
+      if (time !== undefined) {
+        const line = JSON.stringify({ format_version: 2, event: "run_started", time });
+        await Deno.writeTextFile(nodePath.join(root, name, "manifest.jsonl"), `${line}\n`);
+      }
+    };
+    assert.equal(await findLatestRun(root), null);
+    await run("20261129-120000-default", "2026-11-29T12:00:00.100Z");
+    await run("20261129-093000-zeta", "2026-11-29T09:30:00.000Z");
+    assert.equal(await findLatestRun(root), nodePath.join(root, "20261129-120000-default"));
+    // Same second: the later run_started wins, whatever the name.
+    await run("20261130-080000-b", "2026-11-30T08:00:00.900Z");
+    await run("20261130-080000-a", "2026-11-30T08:00:00.200Z");
+    assert.equal(await findLatestRun(root), nodePath.join(root, "20261130-080000-b"));
+    // Newer directories that are no runs (yet) are passed over.
+    await run("20261201-000000-empty");
+    await Deno.writeTextFile(nodePath.join(root, "20261202-000000-file"), "");
+    await run("notes");
+    assert.equal(await findLatestRun(root), nodePath.join(root, "20261130-080000-b"));
   } finally {
     await Deno.remove(root, { recursive: true });
   }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { describeFailure } from "../../../lib/train/mod.ts";
+import { describeFailure, ExtractorWorkerError } from "../../../lib/train/mod.ts";
 
 class ExtractorRunError extends Error {
   readonly reason: string;
@@ -60,4 +60,20 @@ Deno.test("describeFailure() names ONNX Runtime errors and gives other errors th
   );
   assert.match(other.hint, /run\.log\.jsonl/);
   assert.equal(describeFailure("plain text", { extractor: "cnn" }).reason, "Error: plain text");
+});
+
+Deno.test("describeFailure() reports a crashed extractor worker with a hint to train it alone or in the main thread", () => {
+  const failure = describeFailure(
+    new ExtractorWorkerError("mlp_small", "Uncaught Error: boom (file:///x.ts:3)"),
+    { extractor: "mlp_small" },
+  );
+  assert.deepEqual(
+    { kind: failure.kind, reason: failure.reason },
+    {
+      kind: "worker_crashed",
+      reason: "Extractor worker of mlp_small crashed: Uncaught Error: boom (file:///x.ts:3)",
+    },
+  );
+  assert.match(failure.hint, /--only mlp_small --verbose/);
+  assert.match(failure.hint, /run\.parallel_extractors: 1/);
 });

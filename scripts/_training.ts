@@ -1,0 +1,143 @@
+/**
+ * What the training scripts (`train`, `resume`) share: SIGINT/SIGTERM handling (the
+ * first signal asks the run to stop at its next safe point, where the running
+ * extractor writes a checkpoint and is recorded as interrupted; a second one more than
+ * a second later exits at once), progress output (bars on a terminal, throttled lines
+ * otherwise) and the closing report of the records.
+ *
+ * @module
+ */
+import type { Logger, ProgressDisplay } from "../lib/log/mod.ts";
+import type { ExtractorConfigurationProfile, ExtractorRunRecord } from "../lib/run/mod.ts";
+import { formatProgress, ProgressThrottle, type TrainingProgress } from "../lib/train/mod.ts";
+import { writeStderr } from "./_cli.ts";
+
+/** Exit code of a run stopped by SIGINT or SIGTERM (128 + SIGINT). */
+export const EXIT_INTERRUPTED = 130;
+
+/** A second SIGINT/SIGTERM within this many ms of the first counts as the same one. */
+const SIGNAL_REPEAT_MS = 1000;
+
+/** Options of {@linkcode interruptOnSignals}. */
+export interface InterruptOnSignalsOptions {
+  /** Script name for the message of a forced exit. */
+  script: string;
+  /** Logger for the first signal's warning. */
+  logger: Logger;
+  /** Called before a forced exit (e.g. to stop progress bars). */
+  beforeExit?: () => void;
+}
+
+/** Installed signal handlers. */
+export interface SignalHandlers {
+  /** Aborted by the first signal. */
+  signal: AbortSignal;
+  /** Remove the handlers. */
+  dispose(): void;
+}
+
+/**
+ * Install the handlers.
+ *
+ * @param options Script name, logger, hook before a forced exit.
+ * @returns The abort signal and a dispose function.
+ */
+export function interruptOnSignals(options: InterruptOnSignalsOptions): SignalHandlers {
+  const controller = new AbortController();
+  let firstSignalAt: number | null = null;
+  const onSignal = (signal: Deno.Signal) => () => {
+    // Ctrl-C under `deno task` arrives twice at once (from the terminal and forwarded by the
+    // task runner): only a signal more than a second after the first one exits at once.
+    const now = performance.now();
+    if (firstSignalAt !== null && now - firstSignalAt < SIGNAL_REPEAT_MS) return;
+    if (firstSignalAt !== null) {
+      options.beforeExit?.();
+      writeStderr(
+        `${options.script}: second ${signal}; exiting at once (the last checkpoint is kept)\n`,
+      );
+      Deno.exit(EXIT_INTERRUPTED);
+    }
+    options.logger.warn(
+      "{signal} received: stopping at the next safe point and writing a checkpoint " +
+        "(send it again to exit at once)",
+      { signal },
+    );
+    firstSignalAt = now;
+    controller.abort(new DOMException(`${signal} received`, "AbortError"));
+  };
+  const listeners: [Deno.Signal, () => void][] = [];
+  for (const signal of ["SIGINT", "SIGTERM"] as Deno.Signal[]) {
+    try {
+      const listener = onSignal(signal);
+      Deno.addSignalListener(signal, listener);
+      listeners.push([signal, listener]);
+    } catch {
+      // signal not supported on this platform (SIGTERM on Windows)
+    }
+  }
+  return {
+    signal: controller.signal,
+    dispose() {
+      for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
+    },
+  };
+}
+
+/** Progress callbacks of runComparison / resumeComparison. */
+export interface ProgressHooks {
+  /** An extractor starts training. */
+  onExtractorStart: (profile: ExtractorConfigurationProfile) => void;
+  /** Progress of a running extractor (several with run.parallel_extractors > 1). */
+  onProgress: (extractor: string, progress: TrainingProgress) => void;
+}
+
+/**
+ * Progress output: a bar per extractor when the display is active, else a log line
+ * every few seconds.
+ *
+ * @param display The progress display.
+ * @param logger Logger of the lines.
+ * @param totalSteps Env steps per extractor.
+ * @returns The callbacks.
+ */
+export function progressHooks(
+  display: ProgressDisplay,
+  logger: Logger,
+  totalSteps: number,
+): ProgressHooks {
+  const throttle = new ProgressThrottle();
+  // One bar per extractor (several train at once with run.parallel_extractors > 1).
+  const bars = new Map<string, (progress: TrainingProgress) => void>();
+  return {
+    onExtractorStart: (profile) => {
+      if (display.active) bars.set(profile.name, display.extractor(profile.name, totalSteps));
+    },
+    onProgress: (extractor, progress) => {
+      const bar = bars.get(extractor);
+      if (bar !== undefined) bar(progress);
+      else if (throttle.accept(extractor, progress)) {
+        logger.info("{line}", { line: formatProgress(extractor, progress) });
+      }
+    },
+  };
+}
+
+/**
+ * Log one line per record: status and best mean reward, or the reason.
+ *
+ * @param logger The logger.
+ * @param records Records to report.
+ */
+export function logRecords(logger: Logger, records: readonly ExtractorRunRecord[]): void {
+  for (const record of records) {
+    const best = record.metrics?.best_mean_reward;
+    const detail = record.status === "success"
+      ? `best mean reward ${best === undefined ? "n/a" : best.toFixed(3)}`
+      : record.reason;
+    logger.info("{extractor}: {status} ({detail})", {
+      extractor: record.config_name,
+      status: record.status,
+      detail,
+    });
+  }
+}

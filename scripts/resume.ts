@@ -1,0 +1,205 @@
+/**
+ * `resume`: finish a run that `train` (or a resume) left unfinished: keep finished
+ * extractors, continue interrupted ones from their latest good checkpoint, train the
+ * ones never started, and rewrite the summaries.
+ *
+ * Usage: deno task resume <run_dir> | --latest [--output-root DIR]
+ *   [--only NAME,...] [--retry-failed] [--verbose | --quiet]
+ *
+ * Exit codes: 0 finished (or already finished: nothing changed); 1 an extractor this
+ * resume trained failed (or the run could not be written); 2 invalid command line, or
+ * a run directory resume refuses (edited scenario, newer manifest format, another
+ * process working on it; nothing changed); 130 interrupted again.
+ *
+ * @module
+ */
+import {
+  createProgressDisplay,
+  getSuiteLogger,
+  type ProgressDisplay,
+  RUN_LOG_FILE_NAME,
+  setupLogging,
+  verbosityFromFlags,
+} from "../lib/log/mod.ts";
+import { findLatestRun, resolveOutputRoot } from "../lib/run/mod.ts";
+import {
+  InvocationError,
+  prepareResume,
+  resumeComparison,
+  ResumeRefusedError,
+} from "../lib/train/mod.ts";
+import {
+  EXIT_FAILURE,
+  EXIT_INVALID,
+  EXIT_OK,
+  parseCommandLine,
+  reportUsageError,
+  UsageError,
+  writeStderr,
+  writeStdout,
+} from "./_cli.ts";
+import { EXIT_INTERRUPTED, interruptOnSignals, logRecords, progressHooks } from "./_training.ts";
+
+/** Help text of the resume command. */
+export const RESUME_HELP =
+  `Finish an interrupted run: keep finished extractors, continue interrupted
+ones from their latest good checkpoint, train the ones not started, rewrite the summaries.
+
+Usage: deno task resume <run_dir> [options]
+       deno task resume --latest [--output-root DIR] [options]
+
+Options:
+  --latest             Resume the newest run directory under the output root
+  --output-root DIR    Output root searched by --latest (default: MULTI_EXTRACTOR_TMP,
+                       ROBOT_SF_MULTI_EXTRACTOR_TMP, then tmp/multi_extractor_training)
+  --only NAME,...      Resume only these extractors; the others are left untouched
+                       (several such processes may share one run directory)
+  --retry-failed       Also train again, from scratch, extractors that failed for a
+                       reason other than an interruption
+  -v, --verbose        More log output
+  -q, --quiet          Only warnings and errors; no progress bars
+  -h, --help           Show this help
+
+The run keeps its own scenario copy (scenario.yaml), test mode and --only selection.
+A finished run is left unchanged.
+
+Exit codes: 0 finished (or already finished), 1 an extractor trained here failed,
+2 invalid command line or a run directory that cannot be resumed (nothing changed),
+130 interrupted again.
+`;
+
+/**
+ * Run the resume command.
+ *
+ * @param args Command-line arguments.
+ * @returns Exit code.
+ */
+export async function main(args: string[]): Promise<number> {
+  let values: Record<string, unknown>;
+  let positionals: string[];
+  let only: string[] | null = null;
+  try {
+    const parsed = parseCommandLine(args, {
+      latest: { type: "boolean", default: false },
+      "output-root": { type: "string" },
+      only: { type: "string", multiple: true },
+      "retry-failed": { type: "boolean", default: false },
+      verbose: { type: "boolean", short: "v", default: false },
+      quiet: { type: "boolean", short: "q", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    });
+    values = parsed.values;
+    positionals = parsed.positionals;
+    if (values.help) {
+      writeStdout(RESUME_HELP);
+      return EXIT_OK;
+    }
+    if (values.latest && positionals.length > 0) {
+      throw new UsageError("Give either a run directory or --latest, not both");
+    }
+    if (!values.latest && positionals.length !== 1) {
+      throw new UsageError(
+        positionals.length === 0
+          ? "Missing run directory (or --latest)"
+          : `Unexpected argument "${positionals[1]}" (one run directory at a time)`,
+      );
+    }
+    if (values["output-root"] !== undefined && !values.latest) {
+      throw new UsageError("--output-root only goes with --latest");
+    }
+    if (values.only !== undefined) {
+      only = (values.only as string[]).flatMap((item) => item.split(",")).map((s) => s.trim())
+        .filter((s) => s !== "");
+      if (only.length === 0) throw new UsageError("--only needs at least one extractor name");
+    }
+    verbosityFromFlags(values);
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof RangeError) {
+      return reportUsageError("resume", new UsageError((error as Error).message));
+    }
+    throw error;
+  }
+
+  const verbosity = verbosityFromFlags(values);
+  const display: ProgressDisplay = createProgressDisplay({ quiet: verbosity === "quiet" });
+  const logging = await setupLogging({
+    verbosity,
+    consoleWriter: (text) => {
+      if (!display.log(text)) writeStderr(text);
+    },
+  });
+  const logger = getSuiteLogger("train");
+  const signals = interruptOnSignals({
+    script: "resume",
+    logger,
+    beforeExit: () => display.stop(),
+  });
+  try {
+    let runDir = positionals[0];
+    if (values.latest) {
+      const root = resolveOutputRoot({ flag: (values["output-root"] as string) ?? null });
+      const latest = await findLatestRun(root.path);
+      if (latest === null) {
+        throw new InvocationError("--latest", `no run directory under ${root.path}`);
+      }
+      logger.info("Newest run under {root}: {path}", { root: root.path, path: latest });
+      runDir = latest;
+    }
+    const resume = await prepareResume(runDir, {
+      only,
+      retryFailed: values["retry-failed"] as boolean,
+    });
+    const kept = resume.entries.filter((e) => e.action === "keep" && e.record?.status === "failed");
+    if (resume.finished) {
+      for (const warning of resume.warnings) logger.warn("{warning}", { warning });
+      logger.info("Run {path} is finished; nothing to resume (nothing was changed)", {
+        path: resume.run.path,
+      });
+      if (kept.length > 0) {
+        logger.info("Failed and kept: {names} (--retry-failed trains them again)", {
+          names: kept.map((e) => e.name).join(", "),
+        });
+      }
+      return EXIT_OK;
+    }
+    if (signals.signal.aborted) return EXIT_INTERRUPTED; // nothing written yet
+    const result = await resumeComparison(resume, {
+      signal: signals.signal,
+      argv: args,
+      onRunCreated: (run) => logging.attachRunLog(`${run.path}/${RUN_LOG_FILE_NAME}`),
+      ...progressHooks(display, logger, resume.prepared.scenario.settings.run.total_timesteps),
+    });
+    display.stop();
+    if (result.outcome === "finished") {
+      logger.info("Run {path} is finished; nothing to resume (another process finished it)", {
+        path: result.run.path,
+      });
+      return EXIT_OK;
+    }
+    logRecords(logger, result.records);
+    if (result.summary !== null) {
+      logger.info("Summary: {path}", { path: result.summary.files.markdown });
+    }
+    if (result.outcome === "interrupted") {
+      logger.warn("Run interrupted; resume with: {command}", { command: result.resumeCommand });
+      return EXIT_INTERRUPTED;
+    }
+    return result.outcome === "failed" ? EXIT_FAILURE : EXIT_OK;
+  } catch (error) {
+    display.stop();
+    if (error instanceof ResumeRefusedError || error instanceof InvocationError) {
+      logger.error("{message}", { message: error.message });
+      return EXIT_INVALID;
+    }
+    logger.error("resume failed: {message}", {
+      message: (error as Error).message,
+      stack: (error as Error).stack,
+    });
+    return EXIT_FAILURE;
+  } finally {
+    signals.dispose();
+    await logging.close();
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

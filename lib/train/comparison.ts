@@ -19,7 +19,6 @@
  *
  * @module
  */
-import * as nodePath from "node:path";
 import { getSuiteLogger } from "../log/logging.ts";
 import type { SummarizeResult, SummaryFigureOptions } from "../report/rebuild.ts";
 import type { ExtractorConfigurationProfile, ExtractorRunRecord } from "../run/models.ts";

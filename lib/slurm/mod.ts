@@ -73,8 +73,8 @@ export {
   SQUEUE_FORMAT,
 } from "./status.ts";
 export type {
+  ExtractorJobState,
   ExtractorProgress,
-  ExtractorState,
   QuerySlurmJobsOptions,
   SlurmJobState,
   SlurmJobStates,

@@ -21,7 +21,7 @@ import {
 import { arrayScriptName, shellQuote } from "./scripts.ts";
 
 /** An extractor's state as its manifest events tell it. */
-export type ExtractorState =
+export type ExtractorJobState =
   | "not started"
   | "running"
   | "success"
@@ -34,7 +34,7 @@ export interface ExtractorProgress {
   /** Extractor entry name. */
   extractor: string;
   /** State from its last start or finish event. */
-  state: ExtractorState;
+  state: ExtractorJobState;
   /** Environment steps reached (last checkpoint, evaluation or record), or null. */
   steps: number | null;
   /** Reason of a failed, interrupted or skipped record, else null. */

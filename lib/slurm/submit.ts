@@ -153,34 +153,42 @@ export async function createSlurmRun(
   const settings = resolveSlurmSettings(prepared.scenario.settings.slurm, options.overrides ?? {});
   const tasks = arrayTasks(prepared);
   const projectDir = nodePath.resolve(options.projectDir ?? Deno.cwd());
+  // The run lock is held until the scripts and jobs.json are written: a resume that
+  // finds the run meanwhile is refused instead of training its extractors here.
   const { run, close } = await createRun(prepared, { argv: options.argv });
-  await close();
-  const slurmDir = nodePath.join(run.path, SLURM_DIR_NAME);
-  await Deno.mkdir(nodePath.join(slurmDir, LOGS_DIR_NAME), { recursive: true });
-  const jobs: SlurmJobsFile = {
-    format_version: 1,
-    run_dir: run.path,
-    project_dir: projectDir,
-    run_id: prepared.scenario.settings.run.run_id,
-    test_mode: prepared.testMode,
-    tasks,
-    settings,
-    scripts: [],
-    submissions: [],
-  };
-  const context = scriptContext(jobs);
-  const arrayScripts: string[] = [];
-  for (const gpu of [false, true]) {
-    if (tasksOfKind(tasks, gpu).length === 0) continue;
-    const path = nodePath.join(slurmDir, arrayScriptName(gpu));
-    await writeTextFileAtomic(path, arrayScript(context, gpu));
-    arrayScripts.push(path);
-    jobs.scripts.push(arrayScriptName(gpu));
+  let written: { jobs: SlurmJobsFile; arrayScripts: string[]; summarize: string };
+  try {
+    const slurmDir = nodePath.join(run.path, SLURM_DIR_NAME);
+    await Deno.mkdir(nodePath.join(slurmDir, LOGS_DIR_NAME), { recursive: true });
+    const jobs: SlurmJobsFile = {
+      format_version: 1,
+      run_dir: run.path,
+      project_dir: projectDir,
+      run_id: prepared.scenario.settings.run.run_id,
+      test_mode: prepared.testMode,
+      tasks,
+      settings,
+      scripts: [],
+      submissions: [],
+    };
+    const context = scriptContext(jobs);
+    const arrayScripts: string[] = [];
+    for (const gpu of [false, true]) {
+      if (tasksOfKind(tasks, gpu).length === 0) continue;
+      const path = nodePath.join(slurmDir, arrayScriptName(gpu));
+      await writeTextFileAtomic(path, arrayScript(context, gpu));
+      arrayScripts.push(path);
+      jobs.scripts.push(arrayScriptName(gpu));
+    }
+    const summarize = nodePath.join(slurmDir, SUMMARIZE_SCRIPT);
+    await writeTextFileAtomic(summarize, summarizeScript(context));
+    jobs.scripts.push(SUMMARIZE_SCRIPT);
+    await writeJobsFile(run.path, jobs);
+    written = { jobs, arrayScripts, summarize };
+  } finally {
+    await close();
   }
-  const summarize = nodePath.join(slurmDir, SUMMARIZE_SCRIPT);
-  await writeTextFileAtomic(summarize, summarizeScript(context));
-  jobs.scripts.push(SUMMARIZE_SCRIPT);
-  await writeJobsFile(run.path, jobs);
+  const { jobs, arrayScripts, summarize } = written;
 
   const warnings: string[] = [];
   for (const [what, path] of [["run directory", run.path], ["project directory", projectDir]]) {

@@ -257,6 +257,13 @@ const CASES: Case[] = [
     includes: "must be one line of shell",
   },
   {
+    name: "slurm gpus must be a count of at least 1",
+    yaml: `slurm:\n  gpus: -1\n${OK_EXTRACTORS}`,
+    path: "slurm.gpus",
+    line: 2,
+    includes: ">= 1",
+  },
+  {
     name: "slurm max_concurrent_tasks must be at least 1",
     yaml: `slurm:\n  max_concurrent_tasks: 0\n${OK_EXTRACTORS}`,
     path: "slurm.max_concurrent_tasks",

@@ -85,6 +85,7 @@ Deno.test("createSlurmRun() creates the run like train and writes the scripts an
     assert.deepEqual(await listDir(runDir), [
       "extractors",
       "manifest.jsonl",
+      "run.lock",
       "scenario.yaml",
       "slurm",
     ]);

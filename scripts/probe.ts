@@ -25,7 +25,7 @@ Usage: deno task probe [options]
 
 Options:
   --json         Print the full report as JSON (profile, execution providers, GPUs, notes)
-  --workers N    Environment workers to record in the profile (default: logical cores)
+  --workers N    Environment workers to record in the profile, 1 .. 1024 (default: logical cores)
   --no-gpu       Do not run nvidia-smi
   -h, --help     Show this help
 
@@ -58,8 +58,9 @@ export async function main(args: string[]): Promise<number> {
     gpu = !values["no-gpu"];
     if (values.workers !== undefined) {
       workers = Number(values.workers);
-      if (!Number.isInteger(workers) || workers < 1) {
-        throw new UsageError(`--workers must be an integer >= 1, got "${values.workers}"`);
+      // At most one env worker per env, and num_envs is at most 1024.
+      if (!Number.isInteger(workers) || workers < 1 || workers > 1024) {
+        throw new UsageError(`--workers must be an integer 1 .. 1024, got "${values.workers}"`);
       }
     }
   } catch (error) {

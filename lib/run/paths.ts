@@ -166,13 +166,33 @@ function _readEnv(name: string): string | undefined {
   }
 }
 
+function _expandHome(
+  value: string,
+  source: OutputRootSource,
+  env: (name: string) => string | undefined,
+): string {
+  if (value !== "~" && !value.startsWith("~/")) return value;
+  const home = env("HOME");
+  if (home === undefined || home.trim() === "") {
+    throw new RangeError(
+      `Output root "${value}" (from ${source}) starts with ~, but HOME is not set; ` +
+        "give the path without ~",
+    );
+  }
+  return nodePath.join(home, value.slice(1));
+}
+
 /**
  * Decide the output root: `--output-root`, then `run.output_root`, then the
  * environment variables MULTI_EXTRACTOR_TMP and ROBOT_SF_MULTI_EXTRACTOR_TMP, then
- * `./tmp/multi_extractor_training`. Empty values count as unset; `~` is not expanded.
+ * `./tmp/multi_extractor_training`. Empty values count as unset. A leading `~` or
+ * `~/` stands for the home directory (HOME), as in a shell, also where no shell
+ * expands it (the config file, `--output-root=~/runs`); `~user` is not expanded.
  *
  * @param options Flag, config value, environment reader, working directory.
  * @returns The absolute root and its source.
+ * @throws {RangeError} When the chosen value starts with `~` and HOME is not set
+ * (or not readable).
  */
 export function resolveOutputRoot(options: ResolveOutputRootOptions = {}): OutputRoot {
   const env = options.env ?? _readEnv;
@@ -186,7 +206,7 @@ export function resolveOutputRoot(options: ResolveOutputRootOptions = {}): Outpu
   ];
   for (const [source, value] of candidates) {
     if (value !== undefined && value !== null && value.trim() !== "") {
-      return { path: nodePath.resolve(cwd, value), source };
+      return { path: nodePath.resolve(cwd, _expandHome(value, source, env)), source };
     }
   }
   throw new Error("Unreachable: the default output root is always set");

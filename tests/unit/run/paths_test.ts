@@ -75,6 +75,26 @@ Deno.test("formatRunTimestamp() formats in UTC as YYYYMMDD-HHMMSS", () => {
   assert.match(formatRunTimestamp(new Date()), RUN_TIMESTAMP_PATTERN);
 });
 
+Deno.test("resolveOutputRoot() expands a leading ~ to HOME, not ~user, and refuses ~ without HOME", () => {
+  const cwd = "/work";
+  const env = (values: Record<string, string>) => (name: string) => values[name];
+  const home = env({ HOME: "/home/ada" });
+  assert.equal(resolveOutputRoot({ config: "~/runs", env: home, cwd }).path, "/home/ada/runs");
+  assert.equal(resolveOutputRoot({ flag: "~", env: home, cwd }).path, "/home/ada");
+  assert.equal(resolveOutputRoot({ flag: "~bob/runs", env: home, cwd }).path, "/work/~bob/runs");
+  assert.equal(resolveOutputRoot({ flag: "runs/~", env: home, cwd }).path, "/work/runs/~");
+  assert.equal(
+    resolveOutputRoot({ env: env({ HOME: "/h", MULTI_EXTRACTOR_TMP: "~/tmp" }), cwd }).path,
+    "/h/tmp",
+  );
+  assert.throws(
+    () => resolveOutputRoot({ config: "~/runs", env: env({}), cwd }),
+    (error: Error) =>
+      error instanceof RangeError &&
+      /"~\/runs" \(from config\).*HOME is not set/.test(error.message),
+  );
+});
+
 Deno.test("resolveOutputRoot() applies flag > config > MULTI_EXTRACTOR_TMP > ROBOT_SF_... > default", () => {
   const env = { MULTI_EXTRACTOR_TMP: "ours", ROBOT_SF_MULTI_EXTRACTOR_TMP: "/ref" };
   const read = (values: Record<string, string>) => (name: string) => values[name];

@@ -56,6 +56,17 @@ Deno.test("an unknown flag is a usage error with exit code 2", async () => {
   assert.equal(validate.code, 2);
 });
 
+Deno.test("deno task probe --workers outside 1 .. 1024 is a usage error with exit code 2", async () => {
+  for (const value of ["0", "1e20", "1025", "2.5", "many"]) {
+    const result = await task(["probe", "--workers", value]);
+    assert.equal(result.code, 2, value);
+    assert.match(
+      result.stderr,
+      new RegExp(`--workers must be an integer 1 \\.\\. 1024, got "${value}"`),
+    );
+  }
+});
+
 Deno.test("deno task validate accepts both shipped configs and creates nothing", async () => {
   const root = await Deno.makeTempDir();
   try {

@@ -76,6 +76,33 @@ export const IN_PROGRESS_REASON =
 export const CUT_SHORT_REASON =
   "Interrupted: the extractor started but never finished; resume the run to finish it";
 
+/**
+ * What the manifest tells of an extractor cut short (started, no final record): its
+ * evaluation metrics as the trainer names them (best_mean_reward is the best
+ * evaluation's mean reward, as SB3's EvalCallback keeps it; the others are the last
+ * evaluation's) and the steps reached (last evaluation or checkpoint).
+ */
+function _cutShortProgress(
+  history: readonly EvaluationPoint[],
+  checkpointStep: number,
+): { metrics: Record<string, number> | undefined; steps: number } {
+  const last = history.at(-1);
+  const steps = Math.max(checkpointStep, last?.timestep ?? 0);
+  if (last === undefined) return { metrics: undefined, steps };
+  const metrics: Record<string, number> = {
+    best_mean_reward: Math.max(...history.map((point) => point.mean_reward)),
+    last_mean_reward: last.mean_reward,
+    last_std_reward: last.std_reward,
+    evaluations: history.length,
+  };
+  if (typeof last.mean_ep_length === "number") metrics.mean_ep_length = last.mean_ep_length;
+  if (typeof last.success_rate === "number") metrics.success_rate = last.success_rate;
+  for (const [key, value] of Object.entries(metrics)) {
+    if (!Number.isFinite(value)) delete metrics[key];
+  }
+  return { metrics, steps };
+}
+
 /** Metric keys the analysis writes; stripped before re-analysis so none goes stale. */
 export const ANALYSIS_METRIC_KEYS: readonly string[] = Object.freeze([
   "convergence_timestep",
@@ -292,11 +319,17 @@ export async function readRunDirectory(directory: string): Promise<RunContents> 
       });
       notes.push(`${name}: still training in another process`);
     } else if (record === undefined && startedAt.has(name)) {
+      const reached = _cutShortProgress(
+        evaluations.get(name) ?? [],
+        state.extractors.get(name)?.checkpoints.at(-1)?.step ?? 0,
+      );
       record = createFailedRecord(name, CUT_SHORT_REASON, {
         workerMode,
         startTime: new Date(startedAt.get(name) as string),
         endTime: new Date(lastTime),
         hardwareProfile: started.hardware,
+        metrics: reached.metrics,
+        trainingSteps: reached.steps,
       });
       notes.push(`${name}: started but never finished (interrupted run)`);
     }

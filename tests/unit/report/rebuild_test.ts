@@ -280,3 +280,31 @@ Deno.test("mergeRuns() draws merged figures in the output directory", async () =
     assert.ok((await Deno.stat(`${out}/${record.artifacts?.learning_curve_svg}`)).isFile);
   });
 });
+
+Deno.test("summarizeRun() gives an extractor cut short its evaluation metrics and steps from the manifest", async () => {
+  await withRoot(async (root) => {
+    const { runDir } = await buildRunDirectory(root);
+    // A process killed after dynamics_original's last evaluation: no extractor_finished.
+    const manifestPath = `${runDir}/manifest.jsonl`;
+    const lines = (await Deno.readTextFile(manifestPath)).trim().split("\n");
+    const kept = lines.filter((line) => {
+      const event = JSON.parse(line);
+      return !(event.event === "extractor_finished" && event.extractor === "dynamics_original");
+    });
+    assert.equal(kept.length, lines.length - 1);
+    await Deno.writeTextFile(manifestPath, kept.map((line) => `${line}\n`).join(""));
+    const { summary } = await summarizeRun(runDir, { figures: false });
+    const cut = summary.extractor_results.find((r) => r.config_name === "dynamics_original")!;
+    assert.equal(cut.status, "failed");
+    assert.match(cut.reason ?? "", /^Interrupted: the extractor started but never finished/);
+    // Fixture history (timestep, mean reward): 512 -1.0, 1024 -0.5, 1536 -0.2, 2048 -0.21;
+    // the checkpoint is at 1024, the last evaluation at 2048.
+    assert.equal(cut.training_steps, 2048);
+    const m = cut.metrics ?? {};
+    close(m.best_mean_reward, HISTORIES.dynamics_original[2][1], "best");
+    close(m.last_mean_reward, -0.21, "last");
+    close(m.last_std_reward, 0.1, "std");
+    assert.equal(m.evaluations, 4);
+    assert.equal(m.success_rate, undefined);
+  });
+});

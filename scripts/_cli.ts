@@ -95,3 +95,19 @@ export function reportUsageError(script: string, error: UsageError): number {
   writeStderr(`${script}: ${error.message}\nRun with --help for usage.\n`);
   return EXIT_INVALID;
 }
+
+/**
+ * The extractor names of repeatable, comma-separated `--only` values
+ * (`--only a,b --only c` gives a, b, c), or null when the flag is absent.
+ *
+ * @param value The parsed flag (a string list, or undefined).
+ * @returns The names, or null.
+ * @throws {UsageError} When the flag is given but names nothing.
+ */
+export function parseOnlyFlag(value: unknown): string[] | null {
+  if (value === undefined) return null;
+  const names = (value as string[]).flatMap((item) => item.split(",")).map((s) => s.trim())
+    .filter((s) => s !== "");
+  if (names.length === 0) throw new UsageError("--only needs at least one extractor name");
+  return names;
+}

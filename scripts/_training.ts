@@ -7,7 +7,15 @@
  *
  * @module
  */
-import type { Logger, ProgressDisplay } from "../lib/log/mod.ts";
+import {
+  createProgressDisplay,
+  getSuiteLogger,
+  type Logger,
+  type LoggingSession,
+  type ProgressDisplay,
+  setupLogging,
+  type Verbosity,
+} from "../lib/log/mod.ts";
 import type { ExtractorConfigurationProfile, ExtractorRunRecord } from "../lib/run/mod.ts";
 import { formatProgress, ProgressThrottle, type TrainingProgress } from "../lib/train/mod.ts";
 import { writeStderr } from "./_cli.ts";
@@ -81,6 +89,43 @@ export function interruptOnSignals(options: InterruptOnSignalsOptions): SignalHa
       for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
     },
   };
+}
+
+/** Console output of a training script. */
+export interface TrainingConsole {
+  /** Progress bars (active on a terminal unless quiet). */
+  display: ProgressDisplay;
+  /** The logging session (attach the run log to it). */
+  logging: LoggingSession;
+  /** The "train" logger. */
+  logger: Logger;
+  /** SIGINT/SIGTERM handling; dispose when done. */
+  signals: SignalHandlers;
+}
+
+/**
+ * Set up a training script's console: progress bars on a terminal (log lines go above
+ * them), else throttled progress log lines; logging at `verbosity`; SIGINT/SIGTERM
+ * handling that stops the bars before an immediate exit.
+ *
+ * @param script Script name for messages ("train", "resume").
+ * @param verbosity Console verbosity.
+ * @returns Display, logging session, logger and signal handlers.
+ */
+export async function setupTrainingConsole(
+  script: string,
+  verbosity: Verbosity,
+): Promise<TrainingConsole> {
+  const display = createProgressDisplay({ quiet: verbosity === "quiet" });
+  const logging = await setupLogging({
+    verbosity,
+    consoleWriter: (text) => {
+      if (!display.log(text)) writeStderr(text);
+    },
+  });
+  const logger = getSuiteLogger("train");
+  const signals = interruptOnSignals({ script, logger, beforeExit: () => display.stop() });
+  return { display, logging, logger, signals };
 }
 
 /** Progress callbacks of runComparison / resumeComparison. */

@@ -13,14 +13,7 @@
  *
  * @module
  */
-import {
-  createProgressDisplay,
-  getSuiteLogger,
-  type ProgressDisplay,
-  RUN_LOG_FILE_NAME,
-  setupLogging,
-  verbosityFromFlags,
-} from "../lib/log/mod.ts";
+import { RUN_LOG_FILE_NAME, verbosityFromFlags } from "../lib/log/mod.ts";
 import { findLatestRun, resolveOutputRoot } from "../lib/run/mod.ts";
 import {
   InvocationError,
@@ -33,12 +26,12 @@ import {
   EXIT_INVALID,
   EXIT_OK,
   parseCommandLine,
+  parseOnlyFlag,
   reportUsageError,
   UsageError,
-  writeStderr,
   writeStdout,
 } from "./_cli.ts";
-import { EXIT_INTERRUPTED, interruptOnSignals, logRecords, progressHooks } from "./_training.ts";
+import { EXIT_INTERRUPTED, logRecords, progressHooks, setupTrainingConsole } from "./_training.ts";
 
 /** Help text of the resume command. */
 export const RESUME_HELP =
@@ -107,11 +100,7 @@ export async function main(args: string[]): Promise<number> {
     if (values["output-root"] !== undefined && !values.latest) {
       throw new UsageError("--output-root only goes with --latest");
     }
-    if (values.only !== undefined) {
-      only = (values.only as string[]).flatMap((item) => item.split(",")).map((s) => s.trim())
-        .filter((s) => s !== "");
-      if (only.length === 0) throw new UsageError("--only needs at least one extractor name");
-    }
+    only = parseOnlyFlag(values.only);
     verbosityFromFlags(values);
   } catch (error) {
     if (error instanceof UsageError || error instanceof RangeError) {
@@ -120,20 +109,10 @@ export async function main(args: string[]): Promise<number> {
     throw error;
   }
 
-  const verbosity = verbosityFromFlags(values);
-  const display: ProgressDisplay = createProgressDisplay({ quiet: verbosity === "quiet" });
-  const logging = await setupLogging({
-    verbosity,
-    consoleWriter: (text) => {
-      if (!display.log(text)) writeStderr(text);
-    },
-  });
-  const logger = getSuiteLogger("train");
-  const signals = interruptOnSignals({
-    script: "resume",
-    logger,
-    beforeExit: () => display.stop(),
-  });
+  const { display, logging, logger, signals } = await setupTrainingConsole(
+    "resume",
+    verbosityFromFlags(values),
+  );
   try {
     let runDir = positionals[0];
     if (values.latest) {

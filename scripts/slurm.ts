@@ -37,6 +37,7 @@ import {
   EXIT_INVALID,
   EXIT_OK,
   parseCommandLine,
+  parseOnlyFlag,
   reportUsageError,
   UsageError,
   writeStdout,
@@ -102,12 +103,6 @@ function _readEnv(name: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function _list(value: unknown): string[] | null {
-  if (value === undefined) return null;
-  return (value as string[]).flatMap((item) => item.split(",")).map((s) => s.trim())
-    .filter((s) => s !== "");
 }
 
 function _count(flag: string, value: unknown): number | undefined {
@@ -188,7 +183,7 @@ async function _submit(
   const prepared = await prepareComparison(config, {
     runId: (values["run-id"] as string | undefined) ?? null,
     outputRoot: (values["output-root"] as string | undefined) ?? null,
-    only: _list(values.only),
+    only: parseOnlyFlag(values.only),
     testMode,
     // The compute nodes get the GPUs the scripts request; plan for them, not for this host.
     cudaUsable: true,
@@ -252,7 +247,7 @@ async function _status(runDir: string, values: Record<string, unknown>): Promise
 async function _resubmit(runDir: string, values: Record<string, unknown>): Promise<number> {
   const logger = getSuiteLogger("slurm");
   const result = await resubmitSlurmRun(runDir, {
-    only: _list(values.only),
+    only: parseOnlyFlag(values.only),
     dryRun: values["dry-run"] as boolean,
   });
   if (result.tasks.length === 0) {
@@ -315,9 +310,7 @@ export async function main(args: string[]): Promise<number> {
       throw new UsageError(`Unexpected argument "${parsed.positionals[1]}"`);
     }
     target = parsed.positionals[0];
-    if (values.only !== undefined && (_list(values.only) ?? []).length === 0) {
-      throw new UsageError("--only needs at least one extractor name");
-    }
+    parseOnlyFlag(values.only);
     if (command === "submit") _overrides(values);
     verbosityFromFlags(values);
   } catch (error) {

@@ -13,14 +13,7 @@
  * @module
  */
 import { ConfigError } from "../lib/config/mod.ts";
-import {
-  createProgressDisplay,
-  getSuiteLogger,
-  type ProgressDisplay,
-  RUN_LOG_FILE_NAME,
-  setupLogging,
-  verbosityFromFlags,
-} from "../lib/log/mod.ts";
+import { RUN_LOG_FILE_NAME, verbosityFromFlags } from "../lib/log/mod.ts";
 import {
   InvocationError,
   prepareComparison,
@@ -32,12 +25,12 @@ import {
   EXIT_INVALID,
   EXIT_OK,
   parseCommandLine,
+  parseOnlyFlag,
   reportUsageError,
   UsageError,
-  writeStderr,
   writeStdout,
 } from "./_cli.ts";
-import { EXIT_INTERRUPTED, interruptOnSignals, logRecords, progressHooks } from "./_training.ts";
+import { EXIT_INTERRUPTED, logRecords, progressHooks, setupTrainingConsole } from "./_training.ts";
 
 export { EXIT_INTERRUPTED };
 
@@ -105,11 +98,7 @@ export async function main(args: string[]): Promise<number> {
         `Unexpected argument "${parsed.positionals[0]}" (the scenario goes after --config)`,
       );
     }
-    if (values.only !== undefined) {
-      only = (values.only as string[]).flatMap((item) => item.split(",")).map((s) => s.trim())
-        .filter((s) => s !== "");
-      if (only.length === 0) throw new UsageError("--only needs at least one extractor name");
-    }
+    only = parseOnlyFlag(values.only);
     verbosityFromFlags(values);
   } catch (error) {
     if (error instanceof UsageError || error instanceof RangeError) {
@@ -118,17 +107,10 @@ export async function main(args: string[]): Promise<number> {
     throw error;
   }
 
-  const verbosity = verbosityFromFlags(values);
-  // Bars on a terminal (log lines go above them), else throttled progress log lines.
-  const display: ProgressDisplay = createProgressDisplay({ quiet: verbosity === "quiet" });
-  const logging = await setupLogging({
-    verbosity,
-    consoleWriter: (text) => {
-      if (!display.log(text)) writeStderr(text);
-    },
-  });
-  const logger = getSuiteLogger("train");
-  const signals = interruptOnSignals({ script: "train", logger, beforeExit: () => display.stop() });
+  const { display, logging, logger, signals } = await setupTrainingConsole(
+    "train",
+    verbosityFromFlags(values),
+  );
   try {
     const config = (values.config as string | undefined) ?? DEFAULT_CONFIG;
     const testMode = testModeFromEnv(_readEnv);

@@ -111,6 +111,33 @@ export function parallelSettings(
   };
 }
 
+/**
+ * The context of an open run: the comparison, its options, run directory and
+ * manifest, this host's profile and the parallelism of {@linkcode parallelSettings}.
+ *
+ * @param prepared The comparison.
+ * @param options Trainer, signal, callbacks, figures.
+ * @param run The run directory.
+ * @param manifest Its open manifest.
+ * @returns The context.
+ */
+export function runContext(
+  prepared: PreparedComparison,
+  options: RunComparisonOptions,
+  run: RunDirectory,
+  manifest: ManifestWriter,
+): RunContext {
+  return {
+    prepared,
+    options,
+    run,
+    manifest,
+    workerMode: prepared.scenario.settings.run.worker_mode,
+    hardware: prepared.hardware.profile,
+    ...parallelSettings(prepared, options),
+  };
+}
+
 /** Where a continued extractor picks up. */
 export interface ContinueFrom {
   /** Checkpoint path relative to the run directory. */

@@ -26,9 +26,8 @@ import type { RunDirectory } from "../run/paths.ts";
 import type { TrainExtractorOptions, TrainExtractorResult, TrainingProgress } from "./_boundary.ts";
 import {
   INTERRUPTED_REASON,
-  parallelSettings,
   recordReason,
-  type RunContext,
+  runContext,
   runWorkItems,
   type WorkItem,
   writeFinalSummary,
@@ -180,15 +179,7 @@ export async function runComparison(
   try {
     logger.info("Run directory {path}", { path: run.path });
     for (const note of prepared.notes) logger.info("{note}", { note });
-    const context: RunContext = {
-      prepared,
-      options,
-      run,
-      manifest,
-      workerMode: prepared.scenario.settings.run.worker_mode,
-      hardware: prepared.hardware.profile,
-      ...parallelSettings(prepared, options),
-    };
+    const context = runContext(prepared, options, run, manifest);
     const { records, interrupted } = await runWorkItems(context, _freshItems(prepared));
     const resumeCommand = interrupted ? `deno task resume ${run.path}` : null;
     const summary = await writeFinalSummary(context, resumeCommand);

@@ -62,8 +62,7 @@ import {
   type ContinueFrom,
   type EarlierSessions,
   INTERRUPTED_REASON,
-  parallelSettings,
-  type RunContext,
+  runContext,
   runWorkItems,
   type WorkItem,
   writeFinalSummary,
@@ -604,15 +603,7 @@ export async function resumeComparison(
         path: run.path,
         plan: entries.map((e) => `${e.name} ${e.action}`).join(", "),
       });
-      const context: RunContext = {
-        prepared,
-        options,
-        run,
-        manifest,
-        workerMode: prepared.scenario.settings.run.worker_mode,
-        hardware: prepared.hardware.profile,
-        ...parallelSettings(prepared, options),
-      };
+      const context = runContext(prepared, options, run, manifest);
       const items = entries.map((entry) => _workItem(entry, prepared));
       const outcome = await runWorkItems(context, items);
       const resumeCommand = outcome.interrupted

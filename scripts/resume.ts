@@ -14,7 +14,7 @@
  * @module
  */
 import { RUN_LOG_FILE_NAME, verbosityFromFlags } from "../lib/log/mod.ts";
-import { findLatestRun, resolveOutputRoot } from "../lib/run/mod.ts";
+import { findLatestRun, outputRootProblem, resolveOutputRoot } from "../lib/run/mod.ts";
 import {
   InvocationError,
   prepareResume,
@@ -117,6 +117,8 @@ export async function main(args: string[]): Promise<number> {
     let runDir = positionals[0];
     if (values.latest) {
       const root = resolveOutputRoot({ flag: (values["output-root"] as string) ?? null });
+      const rootProblem = await outputRootProblem(root.path);
+      if (rootProblem !== null) throw new InvocationError("--latest", rootProblem);
       const latest = await findLatestRun(root.path);
       if (latest === null) {
         throw new InvocationError("--latest", `no run directory under ${root.path}`);

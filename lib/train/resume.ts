@@ -196,6 +196,24 @@ function _stable(value: unknown): string {
 }
 
 async function _readManifest(runDir: string): Promise<ManifestContents> {
+  let info: Deno.FileInfo | null = null;
+  try {
+    info = await Deno.stat(runDir);
+  } catch (error) {
+    if (
+      !(error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory)
+    ) {
+      throw error;
+    }
+  }
+  if (info === null || !info.isDirectory) {
+    throw new ResumeRefusedError(
+      info === null
+        ? `${runDir} does not exist (resume needs the run directory that train created)`
+        : `${runDir} is not a directory (resume needs a run directory)`,
+      { refusal: "not_a_run", runDir },
+    );
+  }
   try {
     return await readManifest(nodePath.join(runDir, MANIFEST_FILE_NAME));
   } catch (error) {

@@ -61,6 +61,26 @@ Deno.test("deno task resume refuses a directory that is no run and --latest with
   });
 });
 
+Deno.test("deno task resume names a run directory or --output-root that is a file or missing, with exit code 2", async () => {
+  await withDir(async (dir) => {
+    const file = nodePath.join(dir, "notes.txt");
+    await Deno.writeTextFile(file, "not a run");
+    const missing = nodePath.join(dir, "no_such_run");
+    const cases: [string[], RegExp][] = [
+      [[file], /ERROR +.*notes\.txt is not a directory \(resume needs a run directory\)/],
+      [[missing], /ERROR +.*no_such_run does not exist/],
+      [["--latest", "--output-root", file], /ERROR +--latest: .*notes\.txt is not a directory/],
+    ];
+    for (const [args, message] of cases) {
+      const result = await resume(args);
+      assert.equal(result.code, 2, args.join(" "));
+      assert.match(result.stderr, message);
+      assert.doesNotMatch(result.stderr, /os error/);
+    }
+    assert.deepEqual([...(await snapshotFiles(dir)).keys()], ["notes.txt"]);
+  });
+});
+
 Deno.test("deno task resume --only with a name that is no extractor of the run exits with 2", async () => {
   await withDir(async (dir) => {
     const prepared = await prepareComparison(

@@ -571,7 +571,7 @@ export async function resumeComparison(
     throw new ResumeRefusedError(
       `Another process is working on ${run.path} (` +
         (only === null
-          ? "train, or a resume of some of its extractors"
+          ? "train, or another resume of this run"
           : "train, or a resume of the whole run") +
         "); wait for it to finish, or stop it, then resume",
       { refusal: "busy", runDir: run.path },

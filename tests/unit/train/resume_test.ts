@@ -409,6 +409,16 @@ Deno.test("resume refuses a run another process works on, and shares it between 
           error.message,
         ),
     );
+    // A whole-run resume blocked by train (or another whole-run resume) says so.
+    const all = await prepareResume(runDir, { hardware: hostReport() });
+    await assert.rejects(
+      resumeComparison(all, { figures: false }),
+      (error: Error) =>
+        error instanceof ResumeRefusedError && error.refusal === "busy" &&
+        /Another process is working on .* \(train, or another resume of this run\)/.test(
+          error.message,
+        ),
+    );
     await whole.release();
 
     // Another `resume --only alpha` process: run lock shared, alpha's training lock, and

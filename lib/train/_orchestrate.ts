@@ -427,10 +427,14 @@ export async function runWorkItems(
   const running = new Set<Promise<void>>();
   const state = { interrupted: false, failure: null as { error: unknown } | null, next: 0 };
   let summaries: Promise<void> = Promise.resolve();
-  if (context.inWorkers) {
+  // At most as many at once as there are extractors to train (parallel_extractors may be larger).
+  const atOnce = Math.min(context.parallel, items.filter((item) => item.kind === "train").length);
+  if (context.inWorkers && atOnce > 1) {
     logger.info("Training up to {parallel} extractors at once, each in its own worker", {
-      parallel: context.parallel,
+      parallel: atOnce,
     });
+  } else if (context.inWorkers && atOnce === 1) {
+    logger.info("Training one extractor, in its own worker");
   }
 
   const finish = (index: number, record: ExtractorRunRecord) => {

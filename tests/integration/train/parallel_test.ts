@@ -103,6 +103,19 @@ Deno.test("run.parallel_extractors 2 trains each extractor in its own worker wit
   });
 });
 
+Deno.test("run.parallel_extractors above the extractors to train logs how many train at once", async () => {
+  await withDir(async (dir) => {
+    const run = await trainRun(
+      dir,
+      "k64",
+      await defaultWith(dir, "k64", { parallel_extractors: 64 }),
+    );
+    assert.match(run.stderr, /INFO +Training up to 2 extractors at once, each in its own worker/);
+    assert.doesNotMatch(run.stderr, /64 extractors/);
+    assert.deepEqual(run.records.map((r) => r.status), ["success", "success"]);
+  });
+});
+
 Deno.test("vectorized test-mode run with num_envs 4 and 2 env workers equals env_workers 1 bitwise, also with parallel extractors", async () => {
   await withDir(async (dir) => {
     const vectorized = { worker_mode: "vectorized", num_envs: 4 };

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import "./_ort_env.ts"; // before onnxruntime-node: telemetry off
 import * as ort from "onnxruntime-node";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";

@@ -8,6 +8,7 @@
  * @module
  */
 import * as nodePath from "node:path";
+import "../nn/_ort_env.ts"; // before onnxruntime-node: telemetry off
 import * as ort from "onnxruntime-node";
 import denoJson from "../../deno.json" with { type: "json" };
 import type { ScenarioSettings } from "../config/mod.ts";

@@ -294,3 +294,33 @@ Deno.test("SIGTERM reaches every extractor worker: each checkpoints and is recor
     assert.equal(events.at(-1)?.event, "summary_written");
   });
 });
+
+/** Deno's cache folder, so that a child with another HOME still finds its compiled code. */
+async function denoDir(): Promise<string> {
+  const info = await new Deno.Command(Deno.execPath(), { args: ["info", "--json"] }).output();
+  return JSON.parse(new TextDecoder().decode(info.stdout)).denoDir;
+}
+
+Deno.test("training writes nothing under HOME: ONNX Runtime's telemetry is off, also in extractor workers", async () => {
+  await withDir(async (dir) => {
+    const home = nodePath.join(dir, "home");
+    await Deno.mkdir(home);
+    const config = await defaultWith(dir, "parallel", { parallel_extractors: 2 });
+    const result = await train(["--config", config], {
+      root: nodePath.join(dir, "runs"),
+      env: { ...TEST_MODE, HOME: home, DENO_DIR: await denoDir() },
+    });
+    assert.equal(result.code, 0, result.stderr);
+    // onnxruntime-node's native library would write .cache/Microsoft/DeveloperTools/...
+    const written: string[] = [];
+    const walk = async (path: string) => {
+      for await (const entry of Deno.readDir(path)) {
+        const child = nodePath.join(path, entry.name);
+        if (entry.isDirectory) await walk(child);
+        else written.push(nodePath.relative(home, child));
+      }
+    };
+    await walk(home);
+    assert.deepEqual(written, []);
+  });
+});

@@ -48,5 +48,6 @@ export class ExtractorRunError extends Error {
 
 /** Hint for a diverged run (NaN or infinite loss, parameters or outputs). */
 export const DIVERGENCE_HINT: string =
-  "lower run.ppo.learning_rate or run.ppo.max_grad_norm, or check the extractor parameters; " +
-  "resume from an earlier checkpoint to keep the steps trained so far";
+  "lower run.ppo.learning_rate or run.ppo.max_grad_norm, or check the extractor parameters, " +
+  "then train it again (e.g. deno task train --only <name>); its checkpoints before the " +
+  "failure are kept in its checkpoints/ folder";

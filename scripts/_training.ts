@@ -18,7 +18,7 @@ import {
 } from "../lib/log/mod.ts";
 import type { ExtractorConfigurationProfile, ExtractorRunRecord } from "../lib/run/mod.ts";
 import { formatProgress, ProgressThrottle, type TrainingProgress } from "../lib/train/mod.ts";
-import { writeStderr } from "./_cli.ts";
+import { EXIT_FAILURE, EXIT_OK, writeStderr } from "./_cli.ts";
 
 /** Exit code of a run stopped by SIGINT or SIGTERM (128 + SIGINT). */
 export const EXIT_INTERRUPTED = 130;
@@ -185,4 +185,34 @@ export function logRecords(logger: Logger, records: readonly ExtractorRunRecord[
       detail,
     });
   }
+}
+
+/** How a train or resume run ended, as {@linkcode reportOutcome} reports it. */
+export interface RunOutcomeReport {
+  /** Records to list. */
+  records: readonly ExtractorRunRecord[];
+  /** summary.md of the run, or null when none was written. */
+  summaryPath: string | null;
+  /** completed, failed or interrupted. */
+  outcome: "completed" | "failed" | "interrupted";
+  /** Command that resumes an interrupted run, else null. */
+  resumeCommand: string | null;
+}
+
+/**
+ * Log the records, the summary path and, for an interrupted run, how to resume it;
+ * return the exit code: 130 interrupted, 1 an extractor failed, else 0.
+ *
+ * @param logger The logger.
+ * @param report The run's outcome.
+ * @returns The script's exit code.
+ */
+export function reportOutcome(logger: Logger, report: RunOutcomeReport): number {
+  logRecords(logger, report.records);
+  if (report.summaryPath !== null) logger.info("Summary: {path}", { path: report.summaryPath });
+  if (report.outcome === "interrupted") {
+    logger.warn("Run interrupted; resume with: {command}", { command: report.resumeCommand });
+    return EXIT_INTERRUPTED;
+  }
+  return report.outcome === "failed" ? EXIT_FAILURE : EXIT_OK;
 }

@@ -31,7 +31,12 @@ import {
   UsageError,
   writeStdout,
 } from "./_cli.ts";
-import { EXIT_INTERRUPTED, logRecords, progressHooks, setupTrainingConsole } from "./_training.ts";
+import {
+  EXIT_INTERRUPTED,
+  progressHooks,
+  reportOutcome,
+  setupTrainingConsole,
+} from "./_training.ts";
 
 /** Help text of the resume command. */
 export const RESUME_HELP =
@@ -157,15 +162,12 @@ export async function main(args: string[]): Promise<number> {
       });
       return EXIT_OK;
     }
-    logRecords(logger, result.records);
-    if (result.summary !== null) {
-      logger.info("Summary: {path}", { path: result.summary.files.markdown });
-    }
-    if (result.outcome === "interrupted") {
-      logger.warn("Run interrupted; resume with: {command}", { command: result.resumeCommand });
-      return EXIT_INTERRUPTED;
-    }
-    return result.outcome === "failed" ? EXIT_FAILURE : EXIT_OK;
+    return reportOutcome(logger, {
+      records: result.records,
+      summaryPath: result.summary?.files.markdown ?? null,
+      outcome: result.outcome,
+      resumeCommand: result.resumeCommand,
+    });
   } catch (error) {
     display.stop();
     if (error instanceof ResumeRefusedError || error instanceof InvocationError) {

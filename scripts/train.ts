@@ -30,7 +30,12 @@ import {
   UsageError,
   writeStdout,
 } from "./_cli.ts";
-import { EXIT_INTERRUPTED, logRecords, progressHooks, setupTrainingConsole } from "./_training.ts";
+import {
+  EXIT_INTERRUPTED,
+  progressHooks,
+  reportOutcome,
+  setupTrainingConsole,
+} from "./_training.ts";
 
 export { EXIT_INTERRUPTED };
 
@@ -140,13 +145,7 @@ export async function main(args: string[]): Promise<number> {
       ...progressHooks(display, logger, prepared.scenario.settings.run.total_timesteps),
     });
     display.stop();
-    logRecords(logger, result.records);
-    logger.info("Summary: {path}", { path: result.summary.files.markdown });
-    if (result.outcome === "interrupted") {
-      logger.warn("Run interrupted; resume with: {command}", { command: result.resumeCommand });
-      return EXIT_INTERRUPTED;
-    }
-    return result.outcome === "failed" ? EXIT_FAILURE : EXIT_OK;
+    return reportOutcome(logger, { ...result, summaryPath: result.summary.files.markdown });
   } catch (error) {
     display.stop();
     if (error instanceof ConfigError) {

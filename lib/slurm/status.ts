@@ -438,14 +438,29 @@ export function needsResubmit(manifest: ExtractorProgress, slurm: SlurmJobState 
  * @param runDir Run directory.
  * @param options Whether to ask SLURM, and the command names.
  * @returns The status.
- * @throws {RunDirectoryError} When the directory has no manifest, no run_started event
- * or no `slurm/jobs.json`, or one of them is damaged.
+ * @throws {RunDirectoryError} When the directory does not exist or is a file, has no
+ * manifest, no run_started event or no `slurm/jobs.json`, or one of them is damaged.
  */
 export async function slurmRunStatus(
   runDir: string,
   options: SlurmRunStatusOptions = {},
 ): Promise<SlurmRunStatus> {
   const directory = nodePath.resolve(runDir);
+  let info: Deno.FileInfo | null;
+  try {
+    info = await Deno.stat(directory);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    info = null;
+  }
+  if (info === null || !info.isDirectory) {
+    throw new RunDirectoryError(
+      info === null
+        ? "does not exist (give the run directory that `deno task slurm` printed)"
+        : "is not a directory (give the run directory that `deno task slurm` printed)",
+      directory,
+    );
+  }
   let jobs: SlurmJobsFile;
   try {
     jobs = await readJobsFile(directory);

@@ -197,10 +197,32 @@ Deno.test("createSlurmRun() writes nothing when a setting cannot be used or noth
   }
 });
 
-Deno.test("slurmRunStatus() names a directory that was not submitted with slurm", async () => {
+Deno.test("slurmRunStatus() names a directory that was not submitted with slurm, is missing or is a file", async () => {
   const dir = await Deno.makeTempDir();
   try {
     await assert.rejects(slurmRunStatus(dir, { query: false }), /no slurm\/jobs.json/);
+    const missing = nodePath.join(dir, "no such run");
+    await assert.rejects(
+      slurmRunStatus(missing, { query: false }),
+      (error: Error) => {
+        assert.equal(error.name, "RunDirectoryError");
+        assert.equal(
+          error.message,
+          `${missing}: does not exist (give the run directory that \`deno task slurm\` printed)`,
+        );
+        return true;
+      },
+    );
+    const file = nodePath.join(dir, "manifest.jsonl");
+    await Deno.writeTextFile(file, "");
+    await assert.rejects(
+      slurmRunStatus(file, { query: false }),
+      (error: Error) => {
+        assert.equal(error.name, "RunDirectoryError");
+        assert.match(error.message, /manifest\.jsonl: is not a directory \(give the run directory/);
+        return true;
+      },
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

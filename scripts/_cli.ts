@@ -58,6 +58,17 @@ export function parseCommandLine(
   } catch (error) {
     const message = (error as Error).message.split("\n")[0]
       .replace(/\. To specify a positional argument.*$/, "");
+    // parseArgs refuses a value that starts with "-" after a space ("--time -1",
+    // "--sbatch-arg --qos=high") as "ambiguous"; say what to write instead.
+    const ambiguous = /^Option '(-[^']+)' argument is ambiguous/.exec(message);
+    if (ambiguous !== null) {
+      const flag = ambiguous[1];
+      const value = args[args.indexOf(flag) + 1] ?? "";
+      throw new UsageError(
+        `${flag} is followed by "${value}", which starts with "-": write ${flag}=${value} ` +
+          `if that is its value`,
+      );
+    }
     throw new UsageError(message.replace(/\.$/, ""));
   }
 }

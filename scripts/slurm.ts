@@ -339,6 +339,7 @@ export async function main(args: string[]): Promise<number> {
     }
     if (error instanceof SlurmCommandError) {
       logger.error("{message}", { message: error.message });
+      if (error.hint !== null) logger.error("{hint}", { hint: error.hint });
       return EXIT_FAILURE;
     }
     logger.error("slurm failed: {message}", {

@@ -12,6 +12,11 @@ export class SlurmCommandError extends Error {
   readonly exitCode: number | null;
   /** What the command wrote to stderr (trimmed). */
   readonly stderr: string;
+  /**
+   * What to do next, or null: set by submitSlurmRun() when an sbatch call of a
+   * submission failed (which jobs were made and the command that finishes it).
+   */
+  hint: string | null = null;
 
   /**
    * @param command The command line.

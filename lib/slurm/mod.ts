@@ -85,6 +85,7 @@ export type {
 export {
   arrayTasks,
   createSlurmRun,
+  failedSubmissionHint,
   manualSubmitCommands,
   parseSbatchJobId,
   scriptContext,

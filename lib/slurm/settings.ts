@@ -74,8 +74,8 @@ function _positiveInteger(key: string, value: number | undefined): number | null
  *
  * @param gpus A count (integer >= 1, or its decimal string) or a gres string.
  * @returns The gres value.
- * @throws {RangeError} When the count is not an integer >= 1, or the string is empty or
- * contains whitespace.
+ * @throws {RangeError} When the count is not an integer >= 1, or the string is empty,
+ * contains whitespace, starts with "-" or ends in a count of 0 (`a100:0`).
  */
 export function gresRequest(gpus: string | number): string {
   if (typeof gpus === "number" || /^\d+$/.test(gpus)) {
@@ -86,6 +86,13 @@ export function gresRequest(gpus: string | number): string {
     return `gpu:${count}`;
   }
   const value = _word("gpus", gpus) as string;
+  if (value.startsWith("-") || /(^|:)0+$/.test(value)) {
+    throw new RangeError(
+      `slurm.gpus must be a count >= 1 or a gres string whose count is >= 1 (a100:1), got ${
+        JSON.stringify(value)
+      }`,
+    );
+  }
   return /^gpu(:|$)/.test(value) ? value : `gpu:${value}`;
 }
 

@@ -311,7 +311,8 @@ function _note(error: unknown): string {
 
 /**
  * Ask SLURM about jobs: squeue for queued and running ones, then sacct, then scontrol
- * for those still unknown. A missing command or an error becomes a note; squeue missing
+ * for those still unknown (also an array job of which squeue lists some tasks: the
+ * others may have ended). A missing command or an error becomes a note; squeue missing
  * means this is no SLURM host and nothing else is tried.
  *
  * @param jobIds Job ids (array job ids cover all their tasks).
@@ -356,7 +357,13 @@ export async function querySlurmJobs(
     notes.push(_note(error));
   }
   for (const id of ids) {
-    if ([...jobs.keys()].some((key) => key === id || key.startsWith(`${id}_`))) continue;
+    // squeue lists only the tasks of an array that are queued or running; its finished
+    // tasks are still to be found, so only an exact job id or an answer from sacct (which
+    // lists every task) makes scontrol unnecessary.
+    const known = [...jobs.values()].filter((state) =>
+      state.jobId === id || state.jobId.startsWith(`${id}_`)
+    );
+    if (known.some((state) => state.jobId === id || state.source !== "squeue")) continue;
     try {
       const { stdout } = await _runCommand(options.scontrol ?? "scontrol", [
         "--oneliner",
@@ -438,14 +445,29 @@ export function needsResubmit(manifest: ExtractorProgress, slurm: SlurmJobState 
  * @param runDir Run directory.
  * @param options Whether to ask SLURM, and the command names.
  * @returns The status.
- * @throws {RunDirectoryError} When the directory has no manifest, no run_started event
- * or no `slurm/jobs.json`, or one of them is damaged.
+ * @throws {RunDirectoryError} When the directory does not exist or is a file, has no
+ * manifest, no run_started event or no `slurm/jobs.json`, or one of them is damaged.
  */
 export async function slurmRunStatus(
   runDir: string,
   options: SlurmRunStatusOptions = {},
 ): Promise<SlurmRunStatus> {
   const directory = nodePath.resolve(runDir);
+  let info: Deno.FileInfo | null;
+  try {
+    info = await Deno.stat(directory);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    info = null;
+  }
+  if (info === null || !info.isDirectory) {
+    throw new RunDirectoryError(
+      info === null
+        ? "does not exist (give the run directory that `deno task slurm` printed)"
+        : "is not a directory (give the run directory that `deno task slurm` printed)",
+      directory,
+    );
+  }
   let jobs: SlurmJobsFile;
   try {
     jobs = await readJobsFile(directory);

@@ -12,6 +12,7 @@ import type { RunDirectory } from "../run/paths.ts";
 import type { PreparedComparison } from "../train/prepare.ts";
 import { createRun } from "../train/create_run.ts";
 import { _runCommand } from "./_command.ts";
+import { SlurmCommandError } from "./errors.ts";
 import {
   readJobsFile,
   type SlurmJobsFile,
@@ -270,7 +271,8 @@ export interface SlurmSubmission {
  * @param options Indices to submit, the sbatch command, the clock.
  * @returns The job ids.
  * @throws {RangeError} When an index is not a task of the run, or the selection is empty.
- * @throws {SlurmCommandError} When sbatch is missing or refuses a script (its message).
+ * @throws {SlurmCommandError} When sbatch is missing or refuses a script (its message;
+ * `hint` names the jobs made so far and the command that finishes the submission).
  * @throws {SyntaxError} When sbatch prints no job id, or jobs.json is damaged.
  * @throws {Deno.errors.NotFound} When the run has no jobs.json.
  */
@@ -293,6 +295,24 @@ export async function submitSlurmRun(
       );
     }
   }
+  const submittedBefore = jobs.submissions.length;
+  try {
+    return await _submit(jobs, selected, sbatch, now);
+  } catch (error) {
+    if (error instanceof SlurmCommandError) {
+      error.hint = failedSubmissionHint(jobs, submittedBefore, selected);
+    }
+    throw error;
+  }
+}
+
+async function _submit(
+  jobs: SlurmJobsFile,
+  selected: readonly number[],
+  sbatch: string,
+  now: () => Date,
+): Promise<SlurmSubmission> {
+  const known = new Set(jobs.tasks.map((task) => task.index));
   const subset = selected.length < known.size;
   const slurmDir = nodePath.join(jobs.run_dir, SLURM_DIR_NAME);
   const record = async (submission: SlurmSubmissionRecord) => {
@@ -359,4 +379,44 @@ export function manualSubmitCommands(jobs: SlurmJobsFile): string[] {
     }`,
   );
   return lines;
+}
+
+/**
+ * What to do after an sbatch call of a submission failed: which jobs the submission
+ * made (from jobs.json) and the command that finishes it. With no job made, the run is
+ * written and `slurm resubmit` submits it; with tasks left unsubmitted, `slurm resubmit`
+ * submits those and a summarize job; with every array job made but no summarize job,
+ * `sbatch summarize.sbatch` does (its `--dependency` is already written in).
+ *
+ * @param jobs The job record as read after the failure.
+ * @param submittedBefore How many submissions jobs.json held before the submission began.
+ * @param selected Array indices the submission was meant to submit.
+ * @returns One or two sentences, e.g. "Submitted array job 11 (array.sbatch) but no
+ * summarize job; submit it with: sbatch '<run>/slurm/summarize.sbatch'".
+ */
+export function failedSubmissionHint(
+  jobs: SlurmJobsFile,
+  submittedBefore: number,
+  selected: readonly number[],
+): string {
+  const made = jobs.submissions.slice(submittedBefore);
+  const arrays = made.filter((submission) => submission.indices.length > 0);
+  const runDir = shellQuote(jobs.run_dir);
+  if (arrays.length === 0) {
+    return `Nothing was submitted; the run directory ${jobs.run_dir} is kept: submit it with: ` +
+      `deno task slurm resubmit ${runDir}`;
+  }
+  const done = new Set(arrays.flatMap((submission) => submission.indices));
+  const left = selected.filter((index) => !done.has(index));
+  const submitted = `Submitted ${
+    arrays.map((submission) => `array job ${submission.job_id} (${submission.script})`).join(", ")
+  }`;
+  if (left.length > 0) {
+    return `${submitted} but not tasks ${arraySpec(left)} nor a summarize job; submit them ` +
+      `with: deno task slurm resubmit ${runDir}`;
+  }
+  const summarize = nodePath.join(jobs.run_dir, SLURM_DIR_NAME, SUMMARIZE_SCRIPT);
+  return `${submitted} but no summarize job; submit it with: sbatch ${shellQuote(summarize)} ` +
+    `(it waits for ${made.map((submission) => submission.job_id).join(", ")}), or run ` +
+    `deno task summarize ${runDir} once the tasks have ended`;
 }

@@ -34,6 +34,7 @@ import {
 } from "./_orchestrate.ts";
 import type { PreparedComparison } from "./prepare.ts";
 import { createRun } from "./create_run.ts";
+import { _resumeCommand } from "./_resume_command.ts";
 
 export { INTERRUPTED_REASON, recordReason };
 export { createRun, SCENARIO_COPY_FILE_NAME } from "./create_run.ts";
@@ -181,7 +182,7 @@ export async function runComparison(
     for (const note of prepared.notes) logger.info("{note}", { note });
     const context = runContext(prepared, options, run, manifest);
     const { records, interrupted } = await runWorkItems(context, _freshItems(prepared));
-    const resumeCommand = interrupted ? `deno task resume ${run.path}` : null;
+    const resumeCommand = interrupted ? _resumeCommand(run.path) : null;
     const summary = await writeFinalSummary(context, resumeCommand);
     return {
       run,

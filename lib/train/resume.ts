@@ -58,6 +58,7 @@ import type { ExtractorRunRecord } from "../run/models.ts";
 import { extractorDirectory, resolveInside, type RunDirectory } from "../run/paths.ts";
 import { type ExtractorState, type RunState, runState } from "../run/run_state.ts";
 import { decodeTrainerCheckpoint } from "./_boundary.ts";
+import { _resumeCommand } from "./_resume_command.ts";
 import {
   type ContinueFrom,
   type EarlierSessions,
@@ -624,9 +625,7 @@ export async function resumeComparison(
       const context = runContext(prepared, options, run, manifest);
       const items = entries.map((entry) => _workItem(entry, prepared));
       const outcome = await runWorkItems(context, items);
-      const resumeCommand = outcome.interrupted
-        ? `deno task resume ${run.path}${only === null ? "" : ` --only ${only.join(",")}`}`
-        : null;
+      const resumeCommand = outcome.interrupted ? _resumeCommand(run.path, only) : null;
       const summary = await writeFinalSummary(context, resumeCommand);
       return {
         run,

@@ -65,3 +65,13 @@ Deno.test("gresRequest() turns a count or a gres string into a --gres value", ()
   assert.throws(() => gresRequest(0), RangeError);
   assert.throws(() => gresRequest("gpu: 1"), /spaces/);
 });
+
+Deno.test("gresRequest() refuses negative and zero counts written as gres strings", () => {
+  // "--gpus=-1" arrives as the string "-1"; it used to become --gres=gpu:-1.
+  assert.throws(() => gresRequest("-1"), /slurm.gpus must be a count >= 1.*"-1"/);
+  assert.throws(() => gresRequest("a100:0"), /count is >= 1.*"a100:0"/);
+  assert.throws(() => gresRequest("gpu:00"), /count is >= 1/);
+  assert.throws(() => gresRequest("00"), /count >= 1/);
+  assert.equal(gresRequest("a100:10"), "gpu:a100:10");
+  assert.equal(gresRequest("gpu:h100"), "gpu:h100");
+});

@@ -14,6 +14,7 @@ import {
   parseSacct,
   parseScontrolJobs,
   parseSqueue,
+  querySlurmJobs,
   type SlurmRunStatus,
 } from "../../../lib/slurm/mod.ts";
 
@@ -255,4 +256,52 @@ Deno.test("formatSlurmStatus() shows manifest and SLURM state per task and the r
   assert.match(text, /^Summarize job: 14 \(unknown to SLURM\)$/m);
   assert.match(text, /^Note: sacct: Slurm accounting storage is disabled$/m);
   assert.match(text, /submit again with: deno task slurm resubmit '\/runs\/my run'$/m);
+});
+
+/** A stand-in SLURM command that prints fixed output (or fails like sacct without accounting). */
+async function fakeCommand(dir: string, name: string, stdout: string, code = 0): Promise<string> {
+  const path = `${dir}/${name}`;
+  const quoted = stdout.replaceAll("'", "'\\''");
+  await Deno.writeTextFile(
+    path,
+    `#!/bin/bash\n${
+      code === 0
+        ? `printf '%s' '${quoted}'`
+        : `echo "${name}: error: Slurm accounting storage is disabled" >&2`
+    }\nexit ${code}\n`,
+  );
+  await Deno.chmod(path, 0o755);
+  return path;
+}
+
+Deno.test("querySlurmJobs() finds the ended tasks of an array that still has queued tasks", async () => {
+  // On the test cluster (no accounting), task 0 of array 13 completed while task 1 was
+  // requeued: squeue lists only 13_1, sacct is disabled, scontrol remembers both.
+  const dir = await Deno.makeTempDir();
+  try {
+    const result = await querySlurmJobs(["13", "14"], {
+      squeue: await fakeCommand(
+        dir,
+        "squeue",
+        "13_1|PENDING|0:00|(BeginTime)\n14|PENDING|0:00|(Dependency)\n",
+      ),
+      sacct: await fakeCommand(dir, "sacct", "", 1),
+      scontrol: await fakeCommand(
+        dir,
+        "scontrol",
+        "JobId=15 ArrayJobId=13 ArrayTaskId=0 JobName=mx-odd JobState=COMPLETED Reason=None ExitCode=0:0 RunTime=00:00:10 NodeList=vm\n" +
+          "JobId=13 ArrayJobId=13 ArrayTaskId=1 JobName=mx-odd JobState=PENDING Reason=BeginTime ExitCode=0:0 RunTime=00:00:00 NodeList=(null)\n",
+      ),
+    });
+    const states = [...result.jobs.values()].map((s) => [s.jobId, s.state, s.source]).sort();
+    assert.deepEqual(states, [
+      ["13_0", "COMPLETED", "scontrol"],
+      ["13_1", "PENDING", "squeue"],
+      ["14", "PENDING", "squeue"],
+    ]);
+    assert.equal(result.notes.length, 1);
+    assert.match(result.notes[0], /sacct: sacct: error: Slurm accounting storage is disabled$/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

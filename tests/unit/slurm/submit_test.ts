@@ -7,7 +7,9 @@ import {
   manualSubmitCommands,
   parseSbatchJobId,
   readJobsFile,
+  SlurmCommandError,
   slurmRunStatus,
+  submitSlurmRun,
 } from "../../../lib/slurm/mod.ts";
 import { prepareComparison } from "../../../lib/train/mod.ts";
 import { hostReport, listDir } from "../train/_helpers.ts";
@@ -195,10 +197,32 @@ Deno.test("createSlurmRun() writes nothing when a setting cannot be used or noth
   }
 });
 
-Deno.test("slurmRunStatus() names a directory that was not submitted with slurm", async () => {
+Deno.test("slurmRunStatus() names a directory that was not submitted with slurm, is missing or is a file", async () => {
   const dir = await Deno.makeTempDir();
   try {
     await assert.rejects(slurmRunStatus(dir, { query: false }), /no slurm\/jobs.json/);
+    const missing = nodePath.join(dir, "no such run");
+    await assert.rejects(
+      slurmRunStatus(missing, { query: false }),
+      (error: Error) => {
+        assert.equal(error.name, "RunDirectoryError");
+        assert.equal(
+          error.message,
+          `${missing}: does not exist (give the run directory that \`deno task slurm\` printed)`,
+        );
+        return true;
+      },
+    );
+    const file = nodePath.join(dir, "manifest.jsonl");
+    await Deno.writeTextFile(file, "");
+    await assert.rejects(
+      slurmRunStatus(file, { query: false }),
+      (error: Error) => {
+        assert.equal(error.name, "RunDirectoryError");
+        assert.match(error.message, /manifest\.jsonl: is not a directory \(give the run directory/);
+        return true;
+      },
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -208,4 +232,67 @@ Deno.test("parseSbatchJobId() reads sbatch --parsable output with and without a 
   assert.equal(parseSbatchJobId("1234\n"), "1234");
   assert.equal(parseSbatchJobId("1234;gpu-cluster\n"), "1234");
   assert.throws(() => parseSbatchJobId("Submitted batch job 1234\n"), /no job id/);
+});
+
+/**
+ * An sbatch stand-in: prints job ids 101, 102, ... (`--parsable`) and fails like sbatch
+ * for the script whose file name is given.
+ */
+async function fakeSbatch(dir: string, failFor: string): Promise<string> {
+  const path = nodePath.join(dir, "sbatch");
+  await Deno.writeTextFile(
+    path,
+    `#!/bin/bash
+for arg in "$@"; do
+  case "$arg" in
+    */${failFor}) echo "sbatch: error: Batch job submission failed: Invalid account" >&2; exit 1 ;;
+  esac
+done
+count=$(( $(cat "${dir}/count" 2>/dev/null || echo 100) + 1 ))
+echo "$count" > "${dir}/count"
+echo "$count"
+`,
+  );
+  await Deno.chmod(path, 0o755);
+  return path;
+}
+
+Deno.test("submitSlurmRun() names what was submitted and how to finish when sbatch fails", async (t) => {
+  const dir = await scenarioDir(SCENARIO);
+  try {
+    for (
+      const [failFor, submitted, hint] of [
+        [
+          "array.sbatch",
+          0,
+          /^Nothing was submitted; the run directory .* is kept: submit it with: deno task slurm resubmit '.*shared runs\/.*-cluster'$/,
+        ],
+        [
+          "array_gpu.sbatch",
+          1,
+          /^Submitted array job 101 \(array.sbatch\) but not tasks 2 nor a summarize job; submit them with: deno task slurm resubmit '/,
+        ],
+        [
+          "summarize.sbatch",
+          2,
+          /^Submitted array job 101 \(array.sbatch\), array job 102 \(array_gpu.sbatch\) but no summarize job; submit it with: sbatch '.*\/slurm\/summarize.sbatch' \(it waits for 101, 102\), or run deno task summarize '/,
+        ],
+      ] as const
+    ) {
+      await t.step(`sbatch failing for ${failFor}`, async () => {
+        const bin = await Deno.makeTempDir({ dir: dir.dir });
+        const { run } = await createSlurmRun(await prepare(dir.file, dir.root));
+        const sbatch = await fakeSbatch(bin, failFor);
+        await assert.rejects(submitSlurmRun(run.path, { sbatch }), (error: unknown) => {
+          assert.ok(error instanceof SlurmCommandError);
+          assert.match(error.message, /exited with 1: .*Invalid account/);
+          assert.match(error.hint ?? "", hint);
+          return true;
+        });
+        assert.equal((await readJobsFile(run.path)).submissions.length, submitted);
+      });
+    }
+  } finally {
+    await dir.cleanup();
+  }
 });

@@ -1,0 +1,30 @@
+import assert from "node:assert/strict";
+import { parseCommandLine, UsageError } from "../../../scripts/_cli.ts";
+
+const FLAGS = {
+  "cpus-per-task": { type: "string" },
+  "sbatch-arg": { type: "string", multiple: true },
+  verbose: { type: "boolean", short: "v", default: false },
+} as const;
+
+Deno.test("parseCommandLine() says how to give a flag a value that starts with a dash", () => {
+  assert.throws(
+    () => parseCommandLine(["run.yaml", "--sbatch-arg", "--qos=high"], FLAGS),
+    (error: Error) => {
+      assert.ok(error instanceof UsageError);
+      assert.equal(
+        error.message,
+        '--sbatch-arg is followed by "--qos=high", which starts with "-": ' +
+          "write --sbatch-arg=--qos=high if that is its value",
+      );
+      return true;
+    },
+  );
+  assert.throws(
+    () => parseCommandLine(["--cpus-per-task", "-1"], FLAGS),
+    /^UsageError: --cpus-per-task is followed by "-1", which starts with "-": write --cpus-per-task=-1 if that is its value$/,
+  );
+  const parsed = parseCommandLine(["--sbatch-arg=--qos=high", "run.yaml"], FLAGS);
+  assert.deepEqual(parsed.values["sbatch-arg"], ["--qos=high"]);
+  assert.deepEqual(parsed.positionals, ["run.yaml"]);
+});

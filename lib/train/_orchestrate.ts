@@ -78,7 +78,7 @@ export interface RunContext {
 }
 
 /** The parallelism fields of a {@linkcode RunContext}. */
-export type ParallelSettings = Pick<
+type ParallelSettings = Pick<
   RunContext,
   "parallel" | "envWorkers" | "inWorkers" | "executionProviders"
 >;
@@ -92,7 +92,7 @@ export type ParallelSettings = Pick<
  * @param options The run's options (a custom trainer keeps training in the main thread).
  * @returns The parallelism fields of the run context.
  */
-export function parallelSettings(
+function _parallelSettings(
   prepared: PreparedComparison,
   options: RunComparisonOptions,
 ): ParallelSettings {
@@ -113,7 +113,7 @@ export function parallelSettings(
 
 /**
  * The context of an open run: the comparison, its options, run directory and
- * manifest, this host's profile and the parallelism of {@linkcode parallelSettings}.
+ * manifest, this host's profile and the parallelism of `_parallelSettings`.
  *
  * @param prepared The comparison.
  * @param options Trainer, signal, callbacks, figures.
@@ -134,7 +134,7 @@ export function runContext(
     manifest,
     workerMode: prepared.scenario.settings.run.worker_mode,
     hardware: prepared.hardware.profile,
-    ...parallelSettings(prepared, options),
+    ..._parallelSettings(prepared, options),
   };
 }
 

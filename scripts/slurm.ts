@@ -250,8 +250,20 @@ async function _resubmit(runDir: string, values: Record<string, unknown>): Promi
     only: parseOnlyFlag(values.only),
     dryRun: values["dry-run"] as boolean,
   });
+  if (result.summaryOnly) {
+    const what = "Every task ended well, but the summary is missing or older than the last result";
+    writeStdout(
+      result.submission === null
+        ? `${what}; dry run: the summarize job alone would be submitted\n`
+        : `${what}: submitted summarize job ${result.submission.summarize.jobId}\n`,
+    );
+    return EXIT_OK;
+  }
   if (result.tasks.length === 0) {
-    writeStdout("Every task succeeded, was skipped, or is queued or running; nothing to submit\n");
+    writeStdout(
+      "Every task succeeded, was skipped, or is queued or running, and the summary is current " +
+        "or on its way; nothing to submit\n",
+    );
     return EXIT_OK;
   }
   const lines = result.tasks.map((task) =>

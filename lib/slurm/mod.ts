@@ -90,6 +90,7 @@ export {
   parseSbatchJobId,
   scriptContext,
   submitSlurmRun,
+  submitSummarizeJob,
 } from "./submit.ts";
 export type {
   CreateSlurmRunOptions,

@@ -268,7 +268,8 @@ export function arrayScript(context: SlurmScriptContext, gpu: boolean): string {
 export interface SummarizeScriptOptions {
   /**
    * Job ids of the array jobs to wait for (`--dependency=afterany:...`); null writes
-   * the dependency as a comment, for a dry run where the ids are not known yet.
+   * the dependency as a comment, for a dry run where the ids are not known yet; an
+   * empty list writes none (every array task has ended).
    * @default null
    */
   dependsOn?: readonly string[] | null;
@@ -299,6 +300,8 @@ export function summarizeScript(
     "#SBATCH --cpus-per-task=1",
     dependsOn === null
       ? "## --dependency=afterany:<array job ids> goes on the sbatch command line (dry run)"
+      : dependsOn.length === 0
+      ? "## no dependency: every array task has ended (slurm resubmit of the summary alone)"
       : `#SBATCH --dependency=${dependencySpec(dependsOn)}`,
     ...settings.extra_sbatch_args.map((arg) => `#SBATCH ${sbatchQuote(arg)}`),
     "",

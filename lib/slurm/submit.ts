@@ -341,20 +341,54 @@ async function _submit(
     });
     arrays.push({ script, jobId, indices, args });
   }
-  const summarize = nodePath.join(slurmDir, SUMMARIZE_SCRIPT);
-  const dependsOn = arrays.map((job) => job.jobId);
+  const summarize = await _submitSummarize(jobs, arrays.map((job) => job.jobId), sbatch, now);
+  return { arrays, summarize };
+}
+
+/** Write summarize.sbatch depending on `dependsOn`, submit it and record it in jobs.json. */
+async function _submitSummarize(
+  jobs: SlurmJobsFile,
+  dependsOn: readonly string[],
+  sbatch: string,
+  now: () => Date,
+): Promise<SubmittedJob> {
+  const summarize = nodePath.join(jobs.run_dir, SLURM_DIR_NAME, SUMMARIZE_SCRIPT);
   await writeTextFileAtomic(summarize, summarizeScript(scriptContext(jobs), { dependsOn }));
   const args = ["--parsable", summarize];
   const { stdout } = await _runCommand(sbatch, args);
   const jobId = parseSbatchJobId(stdout);
-  await record({
+  jobs.submissions.push({
     time: now().toISOString(),
     script: SUMMARIZE_SCRIPT,
     job_id: jobId,
     indices: [],
-    dependency: dependencySpec(dependsOn),
+    dependency: dependsOn.length === 0 ? null : dependencySpec(dependsOn),
   });
-  return { arrays, summarize: { script: summarize, jobId, indices: [], args } };
+  await writeJobsFile(jobs.run_dir, jobs);
+  return { script: summarize, jobId, indices: [], args };
+}
+
+/**
+ * Submit the summarize job of a run alone, with no dependency (every array task has
+ * ended: e.g. the summarize job was cancelled or failed), and record it in jobs.json.
+ *
+ * @param runDir Run directory of a run submitted with `slurm`.
+ * @param options sbatch command and clock (`indices` is ignored).
+ * @returns The summarize job.
+ * @throws {RunDirectoryError} When the directory has no readable `slurm/jobs.json`.
+ * @throws {SlurmCommandError} When sbatch fails.
+ */
+export async function submitSummarizeJob(
+  runDir: string,
+  options: SubmitSlurmRunOptions = {},
+): Promise<SubmittedJob> {
+  const jobs = await readJobsFile(runDir);
+  return await _submitSummarize(
+    jobs,
+    [],
+    options.sbatch ?? "sbatch",
+    options.now ?? (() => new Date()),
+  );
 }
 
 /**

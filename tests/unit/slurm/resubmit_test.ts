@@ -131,3 +131,69 @@ Deno.test("resubmitSlurmRun() reports a missing sbatch as a SLURM command error"
     await t.cleanup();
   }
 });
+
+/** An sbatch stand-in that prints job id 900 and records its arguments. */
+async function recordingSbatch(dir: string): Promise<{ sbatch: string; calls: string }> {
+  const sbatch = nodePath.join(dir, "sbatch");
+  const calls = nodePath.join(dir, "calls");
+  await Deno.writeTextFile(sbatch, `#!/bin/bash\necho "$@" >> '${calls}'\necho 900\n`);
+  await Deno.chmod(sbatch, 0o755);
+  return { sbatch, calls };
+}
+
+Deno.test("resubmitSlurmRun() submits the summarize job alone when every task ended well but the summary is missing", async () => {
+  const t = await submittedRun();
+  try {
+    // The two unfinished tasks finish well; no summary_written follows.
+    const manifest = await ManifestWriter.open(nodePath.join(t.runDir, MANIFEST_FILE_NAME));
+    for (const name of ["crashed", "never_ran"]) {
+      await manifest.append({
+        event: "extractor_finished",
+        extractor: name,
+        record: createRunRecord({
+          config_name: name,
+          status: "success",
+          start_time: new Date().toISOString(),
+          worker_mode: "single-thread",
+          metrics: { best_mean_reward: 1 },
+          artifacts: { extractor_dir: `extractors/${name}` },
+        }),
+      });
+    }
+    const dry = await resubmitSlurmRun(t.runDir, { ...NO_SLURM, dryRun: true });
+    assert.deepEqual([dry.tasks, dry.submission, dry.summaryOnly], [[], null, true]);
+
+    const bin = await Deno.makeTempDir();
+    try {
+      const { sbatch, calls } = await recordingSbatch(bin);
+      const result = await resubmitSlurmRun(t.runDir, { ...NO_SLURM, sbatch });
+      assert.equal(result.summaryOnly, true);
+      assert.deepEqual(result.submission?.arrays, []);
+      assert.equal(result.submission?.summarize.jobId, "900");
+      const script = nodePath.join(t.runDir, "slurm", "summarize.sbatch");
+      assert.equal(await Deno.readTextFile(calls), `--parsable ${script}\n`);
+      const text = await Deno.readTextFile(script);
+      assert.doesNotMatch(text, /#SBATCH --dependency/);
+      assert.match(text, /## no dependency: every array task has ended/);
+      const last = (await readJobsFile(t.runDir)).submissions.at(-1);
+      assert.deepEqual(
+        [last?.script, last?.job_id, last?.indices, last?.dependency],
+        ["summarize.sbatch", "900", [], null],
+      );
+    } finally {
+      await Deno.remove(bin, { recursive: true });
+    }
+
+    // Once the summary is written after the last record, there is nothing to submit.
+    await manifest.append({
+      event: "summary_written",
+      files: { json: "summary.json" },
+      output_dir: t.runDir,
+    });
+    manifest.close();
+    const after = await resubmitSlurmRun(t.runDir, { ...NO_SLURM, dryRun: true });
+    assert.deepEqual([after.tasks, after.summaryOnly], [[], false]);
+  } finally {
+    await t.cleanup();
+  }
+});

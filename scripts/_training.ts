@@ -17,7 +17,12 @@ import {
   type Verbosity,
 } from "../lib/log/mod.ts";
 import type { ExtractorConfigurationProfile, ExtractorRunRecord } from "../lib/run/mod.ts";
-import { formatProgress, ProgressThrottle, type TrainingProgress } from "../lib/train/mod.ts";
+import {
+  formatProgress,
+  ProgressThrottle,
+  shellWord,
+  type TrainingProgress,
+} from "../lib/train/mod.ts";
 import { EXIT_FAILURE, EXIT_OK, writeStderr } from "./_cli.ts";
 
 /** Exit code of a run stopped by SIGINT or SIGTERM (128 + SIGINT). */
@@ -197,11 +202,23 @@ export interface RunOutcomeReport {
   outcome: "completed" | "failed" | "interrupted";
   /** Command that resumes an interrupted run, else null. */
   resumeCommand: string | null;
+  /** The run directory. */
+  runPath: string;
+}
+
+/** Whether this process is a SLURM array task (SLURM_ARRAY_JOB_ID is set and readable). */
+function _inSlurmArrayTask(): boolean {
+  try {
+    return (Deno.env.get("SLURM_ARRAY_JOB_ID") ?? "") !== "";
+  } catch {
+    return false; // no env permission
+  }
 }
 
 /**
- * Log the records, the summary path and, for an interrupted run, how to resume it;
- * return the exit code: 130 interrupted, 1 an extractor failed, else 0.
+ * Log the records, the summary path and, for an interrupted run, how to resume it
+ * (in a SLURM array task also how to submit it again from the login node); return the
+ * exit code: 130 interrupted, 1 an extractor failed, else 0.
  *
  * @param logger The logger.
  * @param report The run's outcome.
@@ -212,6 +229,11 @@ export function reportOutcome(logger: Logger, report: RunOutcomeReport): number 
   if (report.summaryPath !== null) logger.info("Summary: {path}", { path: report.summaryPath });
   if (report.outcome === "interrupted") {
     logger.warn("Run interrupted; resume with: {command}", { command: report.resumeCommand });
+    if (_inSlurmArrayTask()) {
+      logger.warn("This is a SLURM array task: from the login node, {command} submits it again", {
+        command: `deno task slurm resubmit ${shellWord(report.runPath)}`,
+      });
+    }
     return EXIT_INTERRUPTED;
   }
   return report.outcome === "failed" ? EXIT_FAILURE : EXIT_OK;

@@ -167,6 +167,7 @@ export async function main(args: string[]): Promise<number> {
       summaryPath: result.summary?.files.markdown ?? null,
       outcome: result.outcome,
       resumeCommand: result.resumeCommand,
+      runPath: result.run.path,
     });
   } catch (error) {
     display.stop();

@@ -145,7 +145,11 @@ export async function main(args: string[]): Promise<number> {
       ...progressHooks(display, logger, prepared.scenario.settings.run.total_timesteps),
     });
     display.stop();
-    return reportOutcome(logger, { ...result, summaryPath: result.summary.files.markdown });
+    return reportOutcome(logger, {
+      ...result,
+      summaryPath: result.summary.files.markdown,
+      runPath: result.run.path,
+    });
   } catch (error) {
     display.stop();
     if (error instanceof ConfigError) {

@@ -77,3 +77,4 @@ export {
   testModeFromEnv,
   testModeSettings,
 } from "./test_mode.ts";
+export { _shellWord as shellWord } from "./_resume_command.ts";

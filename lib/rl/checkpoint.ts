@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { type Checkpoint, decodeCheckpoint, encodeCheckpoint } from "../nn/mod.ts";
+import { type Checkpoint, CheckpointError, decodeCheckpoint, encodeCheckpoint } from "../nn/mod.ts";
 import { writeFileAtomic } from "../run/mod.ts";
 
 const MAGIC = "MXPPOCKP";
@@ -25,20 +25,19 @@ export const TRAINER_CHECKPOINT_FORMAT = "multi-extractor.ppo.checkpoint";
 /** File name suffix of trainer checkpoints. */
 export const TRAINER_CHECKPOINT_EXTENSION = ".ckpt";
 
-/** A trainer checkpoint is unreadable, corrupt, or does not fit the run. */
-export class TrainerCheckpointError extends Error {
-  /** File involved, when there is one. */
-  readonly path?: string;
-
+/**
+ * A trainer checkpoint is unreadable, corrupt, or does not fit the run (a kind of
+ * lib/nn's CheckpointError, with the file involved in `path`).
+ */
+export class TrainerCheckpointError extends CheckpointError {
   /**
    * Create the error.
    * @param message What is wrong.
    * @param path File involved.
    */
   constructor(message: string, path?: string) {
-    super(path ? `${message} (${path})` : message);
+    super(message, path);
     this.name = "TrainerCheckpointError";
-    this.path = path;
   }
 }
 

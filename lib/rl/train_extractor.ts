@@ -39,7 +39,7 @@ import {
   type TrainingProgress,
   TrainLogCallback,
 } from "./callbacks.ts";
-import { loadTrainerCheckpoint, TrainerCheckpointError } from "./checkpoint.ts";
+import { loadTrainerCheckpoint } from "./checkpoint.ts";
 import { ExtractorRunError } from "./errors.ts";
 import { evaluationSeeds } from "./evaluation.ts";
 import { PpoPolicy } from "./policy.ts";
@@ -502,7 +502,7 @@ async function _resume(
   } catch (error) {
     if (error instanceof ExtractorRunError) throw error;
     if (
-      error instanceof TrainerCheckpointError || error instanceof CheckpointError ||
+      error instanceof CheckpointError ||
       error instanceof RangeError || error instanceof Deno.errors.NotFound
     ) {
       throw new ExtractorRunError(

@@ -11,6 +11,7 @@
  */
 import type { SeededRngState } from "../rng/mod.ts";
 import { writeFileAtomic } from "./_atomic.ts";
+import { decodeFramedFile, encodeFramedFile, readFloat32Arrays } from "./framed_file.ts";
 import type { ParameterStore } from "./parameters.ts";
 import type { TrainingStep } from "./training.ts";
 
@@ -179,25 +180,9 @@ export async function encodeCheckpoint(ckpt: Checkpoint): Promise<Uint8Array> {
     dropoutRng: ckpt.dropoutRng,
     metadata: ckpt.metadata,
   };
-  const headerBytes = new TextEncoder().encode(JSON.stringify(header));
-  const payload = arrays.reduce((n, [, a]) => n + a.byteLength, 0);
-  const size = 16 + headerBytes.length + payload;
-  const out = new Uint8Array(size + 32);
-  out.set(new TextEncoder().encode(MAGIC), 0);
-  const view = new DataView(out.buffer);
-  view.setUint32(8, VERSION, true);
-  view.setUint32(12, headerBytes.length, true);
-  out.set(headerBytes, 16);
-  let offset = 16 + headerBytes.length;
-  for (const [, a] of arrays) {
-    const le = new Float32Array(a.length);
-    le.set(a); // Float32Array is little endian on every platform Deno supports
-    out.set(new Uint8Array(le.buffer), offset);
-    offset += a.byteLength;
-  }
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", out.subarray(0, size)));
-  out.set(digest, size);
-  return out;
+  // Float32Array is little endian on every platform Deno supports.
+  const parts = arrays.map(([, a]) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  return await encodeFramedFile({ magic: MAGIC, version: VERSION }, header, parts);
 }
 
 /**
@@ -205,41 +190,15 @@ export async function encodeCheckpoint(ckpt: Checkpoint): Promise<Uint8Array> {
  * @throws {CheckpointError} When the magic, version, checksum or header is wrong.
  */
 export async function decodeCheckpoint(bytes: Uint8Array, path?: string): Promise<Checkpoint> {
-  if (bytes.length < 48 || new TextDecoder().decode(bytes.subarray(0, 8)) !== MAGIC) {
-    throw new CheckpointError("Not a multi-extractor checkpoint file", path);
-  }
-  const size = bytes.length - 32;
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes.slice(0, size)));
-  const stored = bytes.subarray(size);
-  if (!digest.every((b, i) => b === stored[i])) {
-    throw new CheckpointError(
-      "Checkpoint checksum mismatch: the file is corrupt or truncated",
-      path,
-    );
-  }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const version = view.getUint32(8, true);
-  if (version !== VERSION) {
-    throw new CheckpointError(`Unsupported checkpoint version ${version}`, path);
-  }
-  const headerLength = view.getUint32(12, true);
-  let header: Header;
-  try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(16, 16 + headerLength)));
-  } catch {
-    throw new CheckpointError("Checkpoint header is not valid JSON", path);
-  }
-  const arrays = new Map<string, Float32Array>();
-  let offset = 16 + headerLength;
-  for (const { name, length } of header.arrays) {
-    const end = offset + 4 * length;
-    if (end > size) {
-      throw new CheckpointError(`Checkpoint array '${name}' runs past the payload`, path);
-    }
-    arrays.set(name, new Float32Array(bytes.slice(offset, end).buffer));
-    offset = end;
-  }
-  if (offset !== size) throw new CheckpointError("Checkpoint payload has trailing bytes", path);
+  const error = (message: string) => new CheckpointError(message, path);
+  const decoded = await decodeFramedFile(bytes, {
+    magic: MAGIC,
+    version: VERSION,
+    kind: "checkpoint",
+    error,
+  });
+  const header = decoded.header as Header;
+  const arrays = readFloat32Arrays(decoded.payload, 0, header.arrays, error);
   const get = (name: string) => {
     const a = arrays.get(name);
     if (!a) throw new CheckpointError(`Checkpoint lacks the '${name}' array`, path);

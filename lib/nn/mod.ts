@@ -195,3 +195,5 @@ export {
   saveCheckpoint,
 } from "./checkpoint.ts";
 export { exportModel, type ExportOptions, writeOnnx } from "./export.ts";
+export { decodeFramedFile, encodeFramedFile, readFloat32Arrays } from "./framed_file.ts";
+export type { FrameSpec } from "./framed_file.ts";

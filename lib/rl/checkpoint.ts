@@ -13,7 +13,15 @@
  *
  * @module
  */
-import { type Checkpoint, CheckpointError, decodeCheckpoint, encodeCheckpoint } from "../nn/mod.ts";
+import {
+  type Checkpoint,
+  CheckpointError,
+  decodeCheckpoint,
+  decodeFramedFile,
+  encodeCheckpoint,
+  encodeFramedFile,
+  readFloat32Arrays,
+} from "../nn/mod.ts";
 import { writeFileAtomic } from "../run/mod.ts";
 
 const MAGIC = "MXPPOCKP";
@@ -74,25 +82,11 @@ export async function encodeTrainerCheckpoint(ckpt: TrainerCheckpoint): Promise<
     nn_bytes: nn.length,
     arrays: arrays.map(([name, a]) => ({ name, length: a.length })),
   };
-  const headerBytes = new TextEncoder().encode(JSON.stringify(header));
-  const payload = arrays.reduce((n, [, a]) => n + a.byteLength, 0);
-  const size = 16 + headerBytes.length + nn.length + payload;
-  const out = new Uint8Array(size + 32);
-  out.set(new TextEncoder().encode(MAGIC), 0);
-  const view = new DataView(out.buffer);
-  view.setUint32(8, VERSION, true);
-  view.setUint32(12, headerBytes.length, true);
-  out.set(headerBytes, 16);
-  let offset = 16 + headerBytes.length;
-  out.set(nn, offset);
-  offset += nn.length;
-  for (const [, a] of arrays) {
-    out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), offset);
-    offset += a.byteLength;
-  }
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", out.subarray(0, size)));
-  out.set(digest, size);
-  return out;
+  const parts = [
+    nn,
+    ...arrays.map(([, a]) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength)),
+  ];
+  return await encodeFramedFile({ magic: MAGIC, version: VERSION }, header, parts);
 }
 
 /**
@@ -106,48 +100,24 @@ export async function decodeTrainerCheckpoint(
   bytes: Uint8Array,
   path?: string,
 ): Promise<TrainerCheckpoint> {
-  if (bytes.length < 48 || new TextDecoder().decode(bytes.subarray(0, 8)) !== MAGIC) {
-    throw new TrainerCheckpointError("Not a PPO trainer checkpoint file", path);
-  }
-  const size = bytes.length - 32;
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes.slice(0, size)));
-  const stored = bytes.subarray(size);
-  if (!digest.every((b, i) => b === stored[i])) {
-    throw new TrainerCheckpointError(
-      "Checkpoint checksum mismatch: the file is corrupt or truncated",
-      path,
-    );
-  }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const version = view.getUint32(8, true);
-  if (version !== VERSION) {
-    throw new TrainerCheckpointError(`Unsupported trainer checkpoint version ${version}`, path);
-  }
-  const headerLength = view.getUint32(12, true);
-  let header: _Header;
-  try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(16, 16 + headerLength)));
-  } catch {
-    throw new TrainerCheckpointError("Checkpoint header is not valid JSON", path);
-  }
+  const error = (message: string) => new TrainerCheckpointError(message, path);
+  const decoded = await decodeFramedFile(bytes, {
+    magic: MAGIC,
+    version: VERSION,
+    kind: "trainer checkpoint",
+    error,
+  });
+  const header = decoded.header as _Header;
   if (header.format !== TRAINER_CHECKPOINT_FORMAT) {
-    throw new TrainerCheckpointError(`Unknown checkpoint format '${header.format}'`, path);
+    throw error(`Unknown checkpoint format '${header.format}'`);
   }
-  let offset = 16 + headerLength;
-  const network = await decodeCheckpoint(bytes.slice(offset, offset + header.nn_bytes), path);
-  offset += header.nn_bytes;
-  const arrays: Record<string, Float32Array> = {};
-  for (const { name, length } of header.arrays) {
-    const end = offset + 4 * length;
-    if (end > size) {
-      throw new TrainerCheckpointError(`Checkpoint array '${name}' runs past the payload`, path);
-    }
-    arrays[name] = new Float32Array(bytes.slice(offset, end).buffer);
-    offset = end;
+  if (header.nn_bytes > decoded.payload.length) {
+    throw error("Checkpoint network part runs past the payload");
   }
-  if (offset !== size) {
-    throw new TrainerCheckpointError("Checkpoint payload has trailing bytes", path);
-  }
+  const network = await decodeCheckpoint(decoded.payload.slice(0, header.nn_bytes), path);
+  const arrays = Object.fromEntries(
+    readFloat32Arrays(decoded.payload, header.nn_bytes, header.arrays, error),
+  );
   return { state: header.state, network, arrays };
 }
 

@@ -52,6 +52,7 @@ export {
   type EvaluationResult,
   evaluationSeeds,
 } from "./evaluation.ts";
+export { DEFAULT_HELD_OUT_SEED_START, heldOutOverlap, heldOutSeeds } from "./held_out.ts";
 export {
   appendLine,
   type CallbackContext,

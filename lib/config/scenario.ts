@@ -39,7 +39,13 @@ import {
   isPresetName,
   resolvePresetParameters,
 } from "./presets.ts";
-import type { PpoSettings, RunSettings, ScenarioEnvSettings, SlurmSettings } from "./settings.ts";
+import type {
+  EvaluationSettings,
+  PpoSettings,
+  RunSettings,
+  ScenarioEnvSettings,
+  SlurmSettings,
+} from "./settings.ts";
 
 /** The settings blocks with defaults filled in. */
 export interface ScenarioSettings {
@@ -51,6 +57,8 @@ export interface ScenarioSettings {
   env: ScenarioEnvSettings;
   /** `slurm:` block, or null when absent. */
   slurm: SlurmSettings | null;
+  /** `evaluation:` block (held-out final evaluation). */
+  evaluation: EvaluationSettings;
 }
 
 /** An extractor entry that will not run because the entry itself is invalid. */
@@ -597,7 +605,7 @@ function _parse(text: string, file: string, sha256: string): Scenario {
     }]);
   }
   // A block with every key commented out (`run:`, `run.ppo:`) takes the defaults.
-  for (const block of ["run", "env", "slurm"]) {
+  for (const block of ["run", "env", "slurm", "evaluation"]) {
     if (data[block] === null) delete data[block];
   }
   if (_isMapping(data.run) && data.run.ppo === null) delete data.run.ppo;
@@ -706,7 +714,8 @@ function _settings(data: Record<string, unknown>, file: string): ScenarioSetting
     : null;
   const env: ScenarioEnvSettings = { ...envBlock, map_path: mapPath };
   const slurm = data.slurm === undefined ? null : data.slurm as SlurmSettings;
-  return { run, ppo, env, slurm };
+  const evaluation = data.evaluation as EvaluationSettings;
+  return { run, ppo, env, slurm, evaluation };
 }
 
 function _semanticChecks(settings: ScenarioSettings): { errors: _Problem[]; warnings: _Problem[] } {

@@ -42,6 +42,8 @@ import {
 import { loadTrainerCheckpoint } from "./checkpoint.ts";
 import { ExtractorRunError } from "./errors.ts";
 import { evaluationSeeds } from "./evaluation.ts";
+import { heldOutSeeds } from "./held_out.ts";
+import { evaluateHeldOut, HELD_OUT_FILE_NAME, heldOutMetrics } from "./held_out_evaluation.ts";
 import { PpoPolicy } from "./policy.ts";
 import { PpoTrainer, type TrainingVecEnv } from "./ppo.ts";
 
@@ -458,7 +460,36 @@ export async function trainExtractor(
     const bytes = policy.exportOnnx(modelMetadata("final")(result.numTimesteps));
     await writeOnnx(finalPath, bytes);
     artifacts.final_model = relative(finalPath);
-    const metrics = _metrics(trainer, evalCallback, policy, profile);
+    const trained = policy.trainingState();
+    const heldOut = await evaluateHeldOut({
+      policy,
+      env: evalEnv,
+      seeds: heldOutSeeds(
+        settings.evaluation.final_episodes,
+        settings.evaluation.held_out_seed_start,
+      ),
+      bestModelPath: evalCallback.evaluations > 0 ? path(EXTRACTOR_FILES.bestModel) : null,
+      directory: extractorDir,
+      signal: options.signal,
+    });
+    if (heldOut === null) {
+      await policy.setTrainingState(trained); // the checkpoint holds the trained state
+      await checkpointCallback.save(trainer.context());
+      return {
+        trainingSteps: result.numTimesteps,
+        metrics: _metrics(trainer, evalCallback, policy, profile),
+        artifacts,
+        wallTimeSeconds: trainer.wallTimeSeconds,
+        interrupted: true,
+        lastCheckpoint,
+        envRestored,
+      };
+    }
+    artifacts.held_out = relative(path(HELD_OUT_FILE_NAME));
+    const metrics = {
+      ..._metrics(trainer, evalCallback, policy, profile),
+      ...heldOutMetrics(heldOut),
+    };
     await writeMetricsFile(extractorDir, metrics);
     artifacts.metrics = relative(path(EXTRACTOR_FILES.metrics));
     return {

@@ -115,9 +115,12 @@ export type { AcquireFileLockOptions, FileLock } from "./locks.ts";
 export {
   formatSchemaIssues,
   pointerToPath,
+  validateComparison,
   validateHardwareProfile,
   validateManifestEvent,
   validateRunRecord,
   validateTrainingSummary,
 } from "./schemas.ts";
 export type { SchemaIssue } from "./schemas.ts";
+export { eventTrial, trialKey } from "./trial.ts";
+export type { Trial } from "./trial.ts";

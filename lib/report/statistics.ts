@@ -204,5 +204,6 @@ export function seedsNeeded(estimate: Estimate, seeds: number): number | null {
   const gap = Math.abs(estimate.point - 0.5);
   if (gap === 0) return null;
   const halfWidth = (estimate.hi - estimate.lo) / 2;
-  return Math.max(seeds + 1, Math.ceil(seeds * (halfWidth / gap) ** 2));
+  // Rounded up, ignoring floating-point dust (3 x (0.3 / 0.1)^2 is 27, not 28).
+  return Math.max(seeds + 1, Math.ceil(seeds * (halfWidth / gap) ** 2 - 1e-9));
 }

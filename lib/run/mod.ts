@@ -93,6 +93,7 @@ export {
   checkEvaluationPoint,
   checkMetrics,
   EVAL_HISTORY_FILE_NAME,
+  EXTRACTOR_FILES,
   METRICS_FILE_NAME,
   readEvalHistory,
   readMetricsFile,

@@ -10,6 +10,7 @@
 import * as nodePath from "node:path";
 import { getSuiteLogger, logExtractorFailed, logExtractorSkipped } from "../log/logging.ts";
 import { type SummarizeResult, summarizeRun } from "../report/rebuild.ts";
+import { EXTRACTOR_FILES } from "../run/artifacts.ts";
 import { removeStaleTempFiles } from "../run/atomic.ts";
 import {
   acquireFileLock,
@@ -31,7 +32,8 @@ import { createExtractorDirectory, relativeToRun, type RunDirectory } from "../r
 import { runState } from "../run/run_state.ts";
 import type { PlannedExtractor } from "../config/plan.ts";
 import type { ExecutionProviderProbe } from "../nn/session.ts";
-import { trainExtractor, type TrainExtractorResult, type TrainingProgress } from "./_boundary.ts";
+import type { TrainingProgress } from "../log/mod.ts";
+import { trainExtractor, type TrainExtractorResult } from "./train_extractor.ts";
 import { _workerVecEnvFactory } from "./_env_factory.ts";
 import { trainExtractorInWorker } from "./extractor_worker.ts";
 import { collectGarbage } from "./_memory.ts";
@@ -227,7 +229,7 @@ async function _begin(
   try {
     // Only this process writes here now: drop what writes killed mid-way left behind.
     await removeStaleTempFiles(extractorDir);
-    await removeStaleTempFiles(nodePath.join(extractorDir, "checkpoints"));
+    await removeStaleTempFiles(nodePath.join(extractorDir, EXTRACTOR_FILES.checkpoints));
     await manifest.append({
       event: "extractor_started",
       extractor: name,

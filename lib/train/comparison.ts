@@ -23,7 +23,8 @@ import { getSuiteLogger } from "../log/logging.ts";
 import type { SummarizeResult, SummaryFigureOptions } from "../report/rebuild.ts";
 import type { ExtractorConfigurationProfile, ExtractorRunRecord } from "../run/models.ts";
 import type { RunDirectory } from "../run/paths.ts";
-import type { TrainExtractorOptions, TrainExtractorResult, TrainingProgress } from "./_boundary.ts";
+import type { TrainingProgress } from "../log/mod.ts";
+import type { TrainExtractorOptions, TrainExtractorResult } from "./train_extractor.ts";
 import {
   INTERRUPTED_REASON,
   recordReason,
@@ -41,7 +42,7 @@ export { createRun, SCENARIO_COPY_FILE_NAME } from "./create_run.ts";
 export type { CreatedRun, CreateRunOptions } from "./create_run.ts";
 export type { TrainExtractorOptions, TrainExtractorResult, TrainingProgress };
 
-/** Trains one extractor (lib/rl trainExtractor, or another with its contract). */
+/** Trains one extractor (trainExtractor, or another with its contract). */
 export type TrainExtractorFn = (options: TrainExtractorOptions) => Promise<TrainExtractorResult>;
 
 /** How a comparison ended. */
@@ -52,7 +53,7 @@ export interface RunComparisonOptions {
   /**
    * Trains one extractor in the main thread (with run.parallel_extractors K > 1, up
    * to K calls at once).
-   * @default trainExtractor of lib/rl; with K > 1, each extractor in an extractor worker
+   * @default trainExtractor; with K > 1, each extractor in an extractor worker
    */
   trainer?: TrainExtractorFn;
   /**

@@ -78,3 +78,5 @@ export {
   testModeSettings,
 } from "./test_mode.ts";
 export { _shellWord as shellWord } from "./_resume_command.ts";
+export { trainExtractor } from "./train_extractor.ts";
+export type { VecEnvFactory, VecEnvFactoryArgs } from "./train_extractor.ts";

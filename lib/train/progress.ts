@@ -8,7 +8,7 @@
  * @module
  */
 import { formatEta } from "../log/progress.ts";
-import type { TrainingProgress } from "./_boundary.ts";
+import type { TrainingProgress } from "../log/mod.ts";
 
 export type { TrainingProgress };
 

@@ -8,7 +8,7 @@
  * @module
  */
 import * as nodePath from "node:path";
-import { getSuiteLogger, logExtractorFailed, logExtractorSkipped } from "../log/logging.ts";
+import { getSuiteLogger } from "../log/logging.ts";
 import { type SummarizeResult, summarizeRun } from "../report/rebuild.ts";
 import { EXTRACTOR_FILES } from "../run/artifacts.ts";
 import { removeStaleTempFiles } from "../run/atomic.ts";
@@ -23,11 +23,11 @@ import {
   createFailedRecord,
   createRunRecord,
   createSkippedRecord,
-  type ExtractorConfigurationProfile,
   type ExtractorRunRecord,
   type HardwareProfile,
   type WorkerMode,
 } from "../run/models.ts";
+import type { ExtractorConfigurationProfile } from "../config/profile.ts";
 import { createExtractorDirectory, relativeToRun, type RunDirectory } from "../run/paths.ts";
 import { runState } from "../run/run_state.ts";
 import type { PlannedExtractor } from "../config/plan.ts";
@@ -37,8 +37,14 @@ import { trainExtractor, type TrainExtractorResult } from "./train_extractor.ts"
 import { _workerVecEnvFactory } from "./_env_factory.ts";
 import { trainExtractorInWorker } from "./extractor_worker.ts";
 import { collectGarbage } from "./_memory.ts";
-import type { RunComparisonOptions } from "./comparison.ts";
-import { describeFailure, type ExtractorProblem, INTERRUPTED_REASON } from "./failures.ts";
+import type { RunComparisonOptions } from "./run_options.ts";
+import {
+  describeFailure,
+  type ExtractorProblem,
+  INTERRUPTED_REASON,
+  logExtractorFailed,
+  logExtractorSkipped,
+} from "./failures.ts";
 import type { PreparedComparison } from "./prepare.ts";
 
 export { INTERRUPTED_REASON };

@@ -11,12 +11,11 @@ import * as nodePath from "node:path";
 import "../nn/_ort_env.ts"; // before onnxruntime-node: telemetry off
 import * as ort from "onnxruntime-node";
 import denoJson from "../../deno.json" with { type: "json" };
-import type { ScenarioSettings } from "../config/mod.ts";
+import type { ExtractorConfigurationProfile, ScenarioSettings } from "../config/mod.ts";
 import { resolvedSettings } from "../config/mod.ts";
 import { CheckpointError, ExecutionProviderError, writeOnnx } from "../nn/mod.ts";
 import {
   EXTRACTOR_FILES,
-  type ExtractorConfigurationProfile,
   type ManifestSink,
   writeJsonFileAtomic,
   writeMetricsFile,

@@ -58,7 +58,7 @@ import type { ExtractorRunRecord } from "../run/models.ts";
 import { extractorDirectory, resolveInside, type RunDirectory } from "../run/paths.ts";
 import { type ExtractorState, type RunState, runState } from "../run/run_state.ts";
 import { type Trial, trialKey } from "../run/trial.ts";
-import { decodeTrainerCheckpoint } from "./_boundary.ts";
+import { decodeTrainerCheckpoint } from "../rl/checkpoint.ts";
 import { _resumeCommand } from "./_resume_command.ts";
 import {
   type ContinueFrom,

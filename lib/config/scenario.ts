@@ -737,6 +737,19 @@ function _semanticChecks(settings: ScenarioSettings): { errors: _Problem[]; warn
   } catch (error) {
     errors.push(at(["run", "run_id"], (error as Error).message));
   }
+  if (run.seeds !== undefined && run.num_seeds !== undefined) {
+    errors.push(at(
+      ["run", "num_seeds"],
+      "run.seeds and run.num_seeds both choose the trial seeds; give one of them",
+      "list the seeds in run.seeds, or derive them from run.seed with run.num_seeds",
+    ));
+  }
+  if (run.num_seeds !== undefined && run.seed + run.num_seeds - 1 > 4294967295) {
+    errors.push(at(
+      ["run", "num_seeds"],
+      `seeds ${run.seed} .. ${run.seed + run.num_seeds - 1} leave the seed range 0 .. 2^32 - 1`,
+    ));
+  }
   if (ppo.normalize_advantage && ppo.batch_size < 2) {
     errors.push(at(
       ["run", "ppo", "batch_size"],

@@ -22,8 +22,7 @@ import {
   parseDocument,
   visit,
 } from "yaml";
-import { Ajv, type ErrorObject } from "ajv";
-import addFormatsModule from "ajv-formats";
+import { type Ajv, createAjv, type ErrorObject } from "../internal/ajv.ts";
 import scenarioSchema from "../../contracts/scenario.schema.json" with { type: "json" };
 import type { ExpectedResources, ExtractorConfigurationProfile } from "./profile.ts";
 import { findNameCollisions, normalizeName } from "../run/paths.ts";
@@ -108,20 +107,11 @@ export interface ParseScenarioOptions {
 /** One step of a YAML path: a mapping key or a list index. */
 export type YamlPathSegment = string | number;
 
-const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 let _validate: ReturnType<Ajv["compile"]> | null = null;
 
 function _validator() {
   if (_validate === null) {
-    const ajv = new Ajv({
-      allErrors: true,
-      useDefaults: true,
-      strict: true,
-      allowUnionTypes: true,
-      verbose: true,
-    });
-    addFormats(ajv);
-    _validate = ajv.compile(scenarioSchema);
+    _validate = createAjv({ useDefaults: true, verbose: true }).compile(scenarioSchema);
   }
   return _validate;
 }

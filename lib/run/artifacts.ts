@@ -9,7 +9,7 @@
  * @module
  */
 import * as nodePath from "node:path";
-import { writeJsonFileAtomic } from "./atomic.ts";
+import { writeJsonFileAtomic } from "../internal/atomic_write.ts";
 
 /** File names inside an extractor directory (`<run_dir>/extractors/<name>/`). */
 export const EXTRACTOR_FILES = {

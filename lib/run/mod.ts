@@ -55,8 +55,12 @@ export {
   writeFileAtomic,
   writeJsonFileAtomic,
   writeTextFileAtomic,
-} from "./atomic.ts";
-export type { AtomicData, AtomicJsonOptions, AtomicWriteOptions } from "./atomic.ts";
+} from "../internal/atomic_write.ts";
+export type {
+  AtomicData,
+  AtomicJsonOptions,
+  AtomicWriteOptions,
+} from "../internal/atomic_write.ts";
 export {
   MANIFEST_FILE_NAME,
   MANIFEST_FORMAT_VERSION,

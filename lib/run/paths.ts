@@ -9,6 +9,7 @@
  */
 import * as nodePath from "node:path";
 import { MANIFEST_FILE_NAME } from "./manifest.ts";
+import { readEnv } from "../internal/env.ts";
 
 /** Environment variable naming the output root (ours). */
 export const OUTPUT_ROOT_ENV = "MULTI_EXTRACTOR_TMP";
@@ -155,17 +156,6 @@ export interface ResolveOutputRootOptions {
   cwd?: string;
 }
 
-function _readEnv(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
-      return undefined;
-    }
-    throw error;
-  }
-}
-
 function _expandHome(
   value: string,
   source: OutputRootSource,
@@ -195,7 +185,7 @@ function _expandHome(
  * (or not readable).
  */
 export function resolveOutputRoot(options: ResolveOutputRootOptions = {}): OutputRoot {
-  const env = options.env ?? _readEnv;
+  const env = options.env ?? readEnv;
   const cwd = options.cwd ?? Deno.cwd();
   const candidates: [OutputRootSource, string | null | undefined][] = [
     ["flag", options.flag],

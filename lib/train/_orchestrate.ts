@@ -11,7 +11,7 @@ import * as nodePath from "node:path";
 import { getSuiteLogger } from "../log/logging.ts";
 import { type SummarizeResult, summarizeRun } from "../report/rebuild.ts";
 import { EXTRACTOR_FILES } from "../run/artifacts.ts";
-import { removeStaleTempFiles } from "../run/atomic.ts";
+import { removeStaleTempFiles } from "../internal/atomic_write.ts";
 import {
   acquireFileLock,
   type FileLock,

@@ -8,7 +8,7 @@
  */
 import * as nodePath from "node:path";
 import { resolvedConfig } from "../config/plan.ts";
-import { writeFileAtomic } from "../run/atomic.ts";
+import { writeFileAtomic } from "../internal/atomic_write.ts";
 import { sha256Hex } from "../run/hash.ts";
 import { acquireFileLock, type FileLock, RUN_LOCK_FILE_NAME } from "../run/locks.ts";
 import { MANIFEST_FILE_NAME, ManifestWriter } from "../run/manifest.ts";

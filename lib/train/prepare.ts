@@ -13,6 +13,7 @@ import { probeHardware } from "../hardware/probe.ts";
 import type { HardwareReport, ProbeHardwareOptions } from "../hardware/probe.ts";
 import { normalizeName, outputRootProblem } from "../run/paths.ts";
 import { TEST_MODE_NOTE, testModeSettings } from "./test_mode.ts";
+import { readEnv } from "../internal/env.ts";
 
 /**
  * A command-line value that cannot be used (an `--only` name that is no entry, a
@@ -159,14 +160,6 @@ export function selectExtractors(
   };
 }
 
-function _readEnv(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Load and validate a scenario, apply the command line and test mode, probe this host
  * and plan the run. Writes nothing.
@@ -227,7 +220,7 @@ export async function prepareScenario(
     notes.unshift(TEST_MODE_NOTE);
   }
   const now = options.now ?? new Date();
-  const env = options.env ?? _readEnv;
+  const env = options.env ?? readEnv;
   const logicalCores = navigator.hardwareConcurrency;
   // The worker count depends only on the settings and the core count, so a first plan
   // without CUDA tells the probe how many workers to record.

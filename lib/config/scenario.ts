@@ -416,6 +416,9 @@ function _isMapping(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
+/** Hint of a map entry that names no usable file. */
+const _MAP_HINT = "name a .svg or .json map file (relative to the scenario) or a built-in map";
+
 function _isMapFile(map: string): boolean {
   return /\.(json|svg)$/i.test(map);
 }
@@ -502,13 +505,28 @@ export async function loadScenario(path: string): Promise<Scenario> {
         "paths are relative to the scenario file",
       );
     }
-    if (!stat.isFile) throw mapProblem(`${mapPath} is not a file`, null);
+    if (!stat.isFile) {
+      throw mapProblem(
+        stat.isDirectory ? `${mapPath} is not a file but a directory` : `${mapPath} is not a file`,
+        _MAP_HINT,
+      );
+    }
   }
   // Load the map now, so a map that cannot be used stops the run before anything is written.
   let map: MapDefinition;
   try {
     map = await loadMap(mapPath ?? scenario.settings.env.map);
   } catch (error) {
+    const map = scenario.settings.env.map;
+    if (error instanceof Deno.errors.IsADirectory) {
+      throw mapProblem(`${map} is not a file but a directory`, _MAP_HINT);
+    }
+    if (error instanceof Deno.errors.NotFound) {
+      throw mapProblem(`map file not found: ${map}`, _MAP_HINT);
+    }
+    if (error instanceof Deno.errors.PermissionDenied) {
+      throw mapProblem(`cannot read the map file ${map}: permission denied`, null);
+    }
     if (!(error instanceof MapError)) throw error;
     throw mapProblem(
       `cannot load the map: ${error.message}`,

@@ -204,13 +204,17 @@ export function resolveOutputRoot(options: ResolveOutputRootOptions = {}): Outpu
 
 /**
  * Why `root` cannot receive run directories, or null when it can be used or created:
- * the root, or its nearest existing ancestor, is not a directory. Creates nothing.
+ * the root, or its nearest existing ancestor, is not a directory, or (when this
+ * process may write there) that directory does not accept new entries (read-only,
+ * no write permission, or a system directory such as /proc). The write check makes
+ * and removes an empty temporary directory in it; nothing is left behind.
  *
  * @param root Absolute output root.
  * @returns The problem (naming the path that is in the way), or null.
  */
 export async function outputRootProblem(root: string): Promise<string | null> {
-  for (let path = nodePath.resolve(root);; path = nodePath.dirname(path)) {
+  const target = nodePath.resolve(root);
+  for (let path = target;; path = nodePath.dirname(path)) {
     let info: Deno.FileInfo;
     try {
       info = await Deno.stat(path);
@@ -218,13 +222,44 @@ export async function outputRootProblem(root: string): Promise<string | null> {
       const missing = error instanceof Deno.errors.NotFound ||
         error instanceof Deno.errors.NotADirectory; // a path below a file
       if (missing && nodePath.dirname(path) !== path) continue;
+      if (error instanceof Deno.errors.NotCapable) {
+        return `${root} is a system path that runs cannot write to`;
+      }
       return null; // nothing in the way that we can see: creating it reports the rest
     }
-    if (info.isDirectory) return null;
-    return path === nodePath.resolve(root)
-      ? `${path} is not a directory`
-      : `${root} cannot be created: ${path} is not a directory`;
+    if (!info.isDirectory) {
+      return path === target
+        ? `${path} is not a directory`
+        : `${root} cannot be created: ${path} is not a directory`;
+    }
+    const unwritable = await _notWritable(path);
+    if (unwritable === null) return null;
+    return path === target
+      ? `${path} is not writable (${unwritable})`
+      : `${root} cannot be created: ${path} is not writable (${unwritable})`;
   }
+}
+
+/**
+ * Why new entries cannot be made in the existing directory `dir`, or null when they
+ * can (or when this process has no write permission there, e.g. `validate`, so the
+ * check cannot be made).
+ */
+async function _notWritable(dir: string): Promise<string | null> {
+  const permission = await Deno.permissions.query({ name: "write", path: dir });
+  if (permission.state !== "granted") return null;
+  let probe: string;
+  try {
+    probe = await Deno.makeTempDir({ dir, prefix: ".multi-extractor-write-check-" });
+  } catch (error) {
+    if (error instanceof Deno.errors.NotCapable) return "a system directory";
+    if (error instanceof Deno.errors.PermissionDenied) return "permission denied";
+    const message = (error as Error).message;
+    if (/read-only file system/i.test(message)) return "read-only file system";
+    return message;
+  }
+  await Deno.remove(probe).catch(() => {});
+  return null;
 }
 
 /**

@@ -25,7 +25,7 @@ import {
 import { type Ajv, createAjv, type ErrorObject } from "../internal/ajv.ts";
 import scenarioSchema from "../../contracts/scenario.schema.json" with { type: "json" };
 import type { ExpectedResources, ExtractorConfigurationProfile } from "./profile.ts";
-import { findNameCollisions, normalizeName } from "../run/paths.ts";
+import { findNameCollisions, normalizeName, normalizeRunId } from "../run/paths.ts";
 import { sha256Hex } from "../run/hash.ts";
 import { loadMap } from "../sim/load_map.ts";
 import { type MapDefinition, MapError } from "../sim/map_definition.ts";
@@ -732,7 +732,7 @@ function _semanticChecks(settings: ScenarioSettings): { errors: _Problem[]; warn
     hint,
   });
   try {
-    normalizeName(run.run_id);
+    normalizeRunId(run.run_id);
   } catch (error) {
     errors.push(at(["run", "run_id"], (error as Error).message));
   }

@@ -33,6 +33,7 @@ export {
   formatRunTimestamp,
   MAX_NAME_LENGTH,
   normalizeName,
+  normalizeRunId,
   OUTPUT_ROOT_ENV,
   outputRootProblem,
   REFERENCE_OUTPUT_ROOT_ENV,
@@ -114,7 +115,7 @@ export {
   TRAINING_LOCK_FILE_NAME,
   withFileLock,
 } from "./locks.ts";
-export type { AcquireFileLockOptions, FileLock } from "./locks.ts";
+export type { AcquireFileLockOptions, FileLock, ReleaseFileLockOptions } from "./locks.ts";
 export {
   formatSchemaIssues,
   pointerToPath,

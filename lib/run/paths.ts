@@ -50,6 +50,37 @@ export function normalizeName(name: string): string {
   return normalized;
 }
 
+/**
+ * Make a run id directory-safe, keeping letters and digits of every script: the id is
+ * put in Unicode NFC, every run of characters other than letters (with their combining
+ * marks), digits, `.`, `_` and `-` becomes `_`, then leading and trailing `.`, `_`, `-`
+ * are removed. `Läufe über Nacht` stays `Läufe_über_Nacht`, `実験 1` becomes `実験_1`.
+ * (Extractor directories keep {@linkcode normalizeName}'s ASCII form.)
+ *
+ * @param runId run.run_id or --run-id.
+ * @returns The normalised id.
+ * @throws {RangeError} When no letter or digit is left, or the result is longer than
+ * {@linkcode MAX_NAME_LENGTH} characters.
+ */
+export function normalizeRunId(runId: string): string {
+  const normalized = runId.normalize("NFC").trim()
+    .replace(/[^\p{L}\p{M}\p{N}._-]+/gu, "_")
+    .replace(/^[._-]+|[._-]+$/g, "");
+  if (!/[\p{L}\p{N}]/u.test(normalized)) {
+    throw new RangeError(
+      `Run id "${runId}" has no letter or digit left after making it directory-safe`,
+    );
+  }
+  if ([...normalized].length > MAX_NAME_LENGTH) {
+    throw new RangeError(
+      `Run id "${runId.slice(0, 40)}..." is ${
+        [...normalized].length
+      } characters after normalisation; the limit is ${MAX_NAME_LENGTH}`,
+    );
+  }
+  return normalized;
+}
+
 /** Two names that map to the same directory. */
 export interface NameCollision {
   /** Position of the first name in the input list. */
@@ -292,7 +323,7 @@ export function resolveInside(root: string, ...segments: string[]): string {
  * @throws {RangeError} When the run id cannot be normalised.
  */
 export function runDirectoryName(runId: string, date: Date): string {
-  return `${formatRunTimestamp(date)}-${normalizeName(runId)}`;
+  return `${formatRunTimestamp(date)}-${normalizeRunId(runId)}`;
 }
 
 /** A run directory that was just created. */

@@ -288,8 +288,8 @@ async function _train(
     return outcome;
   } finally {
     // Released after extractor_finished is in the manifest: a reader that finds the
-    // lock free also finds the record.
-    await begun.lock.release();
+    // lock free (or no lock file) also finds the record.
+    await begun.lock.release({ remove: true });
   }
 }
 

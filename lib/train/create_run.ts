@@ -39,8 +39,11 @@ export interface CreatedRun {
   run: RunDirectory;
   /** The open manifest (run_started written). */
   manifest: ManifestWriter;
-  /** Release the run lock and close the manifest. */
-  close(): Promise<void>;
+  /**
+   * Release the run lock and close the manifest.
+   * @param options `removeLock`: remove the lock file too (a run that ended here).
+   */
+  close(options?: { removeLock?: boolean }): Promise<void>;
 }
 
 /**
@@ -99,9 +102,9 @@ export async function createRun(
   return {
     run,
     manifest: open,
-    async close() {
+    async close(closeOptions: { removeLock?: boolean } = {}) {
       open.close();
-      await lock.release();
+      await lock.release({ remove: closeOptions.removeLock ?? false });
     },
   };
 }

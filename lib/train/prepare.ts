@@ -11,7 +11,7 @@ import { planRun, type RunPlan } from "../config/plan.ts";
 import { loadScenario, type Scenario, type ScenarioEntry } from "../config/scenario.ts";
 import { probeHardware } from "../hardware/probe.ts";
 import type { HardwareReport, ProbeHardwareOptions } from "../hardware/probe.ts";
-import { normalizeName, outputRootProblem } from "../run/paths.ts";
+import { normalizeRunId, outputRootProblem } from "../run/paths.ts";
 import { TEST_MODE_NOTE, testModeSettings } from "./test_mode.ts";
 import { readEnv } from "../internal/env.ts";
 
@@ -202,7 +202,7 @@ export async function prepareScenario(
   const notes: string[] = [];
   if (options.runId !== undefined && options.runId !== null) {
     try {
-      normalizeName(options.runId);
+      normalizeRunId(options.runId);
     } catch (error) {
       throw new InvocationError("--run-id", (error as Error).message);
     }

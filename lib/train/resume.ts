@@ -630,6 +630,6 @@ export async function resumeComparison(
       manifest.close();
     }
   } finally {
-    await lock.release();
+    await lock.release({ remove: true });
   }
 }

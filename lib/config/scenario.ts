@@ -785,8 +785,9 @@ function _semanticChecks(settings: ScenarioSettings): { errors: _Problem[]; warn
   if (Math.max(1, Math.floor(run.eval_freq / envs)) * envs > trainedSteps) {
     warnings.push(at(
       ["run", "eval_freq"],
-      `eval_freq ${run.eval_freq} exceeds ${trained}, so no evaluation runs`,
-      "convergence and best-reward metrics need at least one evaluation",
+      `eval_freq ${run.eval_freq} exceeds ${trained}, so no evaluation runs during ` +
+        "training; the policy is evaluated once, after the last step",
+      "convergence metrics need evaluations during training: lower eval_freq",
     ));
   }
   if (Math.max(1, Math.floor(run.save_freq / envs)) * envs > trainedSteps) {

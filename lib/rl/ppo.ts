@@ -374,10 +374,13 @@ export class PpoTrainer {
   /**
    * 3. Update the policy on the rollout (SB3 `PPO.train`): n_epochs passes over
    * shuffled minibatches, one train-mode training step each, early stop on
-   * target_kl. Returns false when interrupted between minibatches.
+   * target_kl. Returns false when interrupted between minibatches, except in the
+   * last update: once every env step is collected, the update is finished (a few
+   * minibatches), so an extractor with all its steps is never left interrupted.
    */
   async #train(): Promise<boolean> {
     const ppo = this.#ppo;
+    const stop = () => this.#signal?.aborted === true && this.#numTimesteps < this.#total;
     const u = this.#update ??= {
       epoch: 0,
       minibatch: 0,
@@ -424,13 +427,13 @@ export class PpoTrainer {
           u.continueTraining = false;
           break;
         }
-        if (this.#signal?.aborted && u.minibatch < minibatches) return false;
+        if (stop() && u.minibatch < minibatches) return false;
       }
       this.#nUpdates++;
       u.epoch++;
       u.minibatch = 0;
       if (!u.continueTraining) break;
-      if (this.#signal?.aborted && u.epoch < ppo.n_epochs) return false;
+      if (stop() && u.epoch < ppo.n_epochs) return false;
     }
     const bad = this.#policy.firstNonFiniteParameter();
     if (bad >= 0) {

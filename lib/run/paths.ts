@@ -68,7 +68,8 @@ export function normalizeRunId(runId: string): string {
     .replace(/^[._-]+|[._-]+$/g, "");
   if (!/[\p{L}\p{N}]/u.test(normalized)) {
     throw new RangeError(
-      `Run id "${runId}" has no letter or digit left after making it directory-safe`,
+      `Run id "${runId}" has no ASCII letter or digit, nor a letter or digit of another ` +
+        "script, left after making it directory-safe",
     );
   }
   if ([...normalized].length > MAX_NAME_LENGTH) {

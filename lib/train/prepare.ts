@@ -8,11 +8,16 @@
 import * as nodePath from "node:path";
 import { closestName } from "../config/presets.ts";
 import { planRun, type RunPlan } from "../config/plan.ts";
-import { loadScenario, type Scenario, type ScenarioEntry } from "../config/scenario.ts";
+import {
+  loadScenario,
+  type Scenario,
+  type ScenarioEntry,
+  type ScenarioSettings,
+} from "../config/scenario.ts";
 import { probeHardware } from "../hardware/probe.ts";
 import type { HardwareReport, ProbeHardwareOptions } from "../hardware/probe.ts";
 import { normalizeRunId, outputRootProblem } from "../run/paths.ts";
-import { TEST_MODE_NOTE, testModeSettings } from "./test_mode.ts";
+import { rolloutEnvs, TEST_MODE_NOTE, testModeSettings } from "./test_mode.ts";
 import { readEnv } from "../internal/env.ts";
 
 /**
@@ -185,6 +190,22 @@ export async function prepareComparison(
 }
 
 /**
+ * The note for summary.md when `run.total_timesteps` is not a whole number of rollouts:
+ * training runs whole rollouts (as Stable-Baselines3's learn loop), so more steps are
+ * trained than the scenario asks for; null when none are added.
+ */
+function _roundedTimestepsNote(settings: ScenarioSettings): string | null {
+  const envs = rolloutEnvs(settings);
+  const rollout = settings.ppo.n_steps * envs;
+  const asked = settings.run.total_timesteps;
+  const trained = Math.ceil(asked / rollout) * rollout;
+  if (trained === asked) return null;
+  return `run.total_timesteps ${asked} is not a whole number of rollouts ` +
+    `(n_steps ${settings.ppo.n_steps} x ${envs} environments = ${rollout} steps): ` +
+    `${trained} steps were trained per extractor`;
+}
+
+/**
  * {@linkcode prepareComparison} for a scenario already parsed (e.g. a run directory's
  * scenario copy, which `resume` re-reads). Writes nothing.
  *
@@ -219,6 +240,8 @@ export async function prepareScenario(
     scenario = { ...scenario, settings: testModeSettings(scenario.settings) };
     notes.unshift(TEST_MODE_NOTE);
   }
+  const rounded = _roundedTimestepsNote(scenario.settings);
+  if (rounded !== null) notes.push(rounded);
   const now = options.now ?? new Date();
   const env = options.env ?? readEnv;
   const logicalCores = navigator.hardwareConcurrency;

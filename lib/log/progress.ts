@@ -198,6 +198,7 @@ export class ProgressThrottle {
   #finished = new Set<string>();
 
   /**
+   * Create a ProgressThrottle.
    * @param options Interval and clock.
    * @throws {RangeError} When the interval is negative or not finite.
    */

@@ -69,7 +69,7 @@ export class RunDirectoryError extends Error {
 }
 
 /** Reason of the record of an extractor another process was training when the summary was read. */
-export const IN_PROGRESS_REASON =
+export const IN_PROGRESS_REASON: string =
   "In progress: another process was training this extractor when this summary was written; " +
   "the summary is rewritten when it finishes";
 

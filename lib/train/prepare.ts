@@ -30,6 +30,7 @@ export class InvocationError extends Error {
   readonly flag: string;
 
   /**
+   * Create a InvocationError.
    * @param flag The flag.
    * @param message What is wrong with its value.
    */

@@ -7,7 +7,7 @@
  * @module
  */
 import onnxProto from "onnx-proto";
-import { writeFileAtomic } from "./_atomic.ts";
+import { writeFileAtomic } from "../internal/atomic_write.ts";
 import { emitModel, type EmittedModel } from "./emit.ts";
 import { Graph, type Tensor } from "./graph.ts";
 import type { ParameterStore } from "./parameters.ts";

@@ -191,6 +191,27 @@ export function learningCurveSpec(
   } as TopLevelSpec;
 }
 
+/**
+ * The text layer writing each bar's value past its end (right of a value >= 0, left of
+ * a negative one), marks `values_<panel>_marks`.
+ */
+function _valueLabels(id: string, encoding: Record<string, unknown>): Record<string, unknown> {
+  return {
+    name: `values_${id}`,
+    mark: {
+      type: "text",
+      align: { expr: "datum.value < 0 ? 'right' : 'left'" },
+      dx: { expr: "datum.value < 0 ? -3 : 3" },
+      baseline: "middle",
+      color: "#333333",
+    },
+    encoding: { ...encoding, text: { field: "value", type: "quantitative", format: ".3~f" } },
+  };
+}
+
+/** Fill of the statistic legend's swatches (opacity per statistic, as the bars). */
+const _LEGEND_SWATCH = "#4c4c4c";
+
 /** One bar of the final-metrics figure. */
 export interface BarValue {
   /** Extractor name. */
@@ -283,17 +304,28 @@ export function finalMetricsSpec(
             domain: [...panel.statistics],
             range: panel.statistics.map((_, i) => 1 - 0.55 * i / (panel.statistics.length - 1)),
           },
-          legend: { orient: "top", direction: "horizontal", offset: 4 },
+          // Swatches drawn like the bars: filled squares, no outline.
+          legend: {
+            orient: "top",
+            direction: "horizontal",
+            offset: 4,
+            symbolType: "square",
+            symbolFillColor: _LEGEND_SWATCH,
+            symbolStrokeWidth: 0,
+          },
         };
       }
+      // The value beside each bar, so a bar of length zero still shows (as "0").
+      const { color: _color, opacity: _opacity, ...labelEncoding } = encoding;
       return {
         title: { text: panel.title, anchor: "start" },
-        name: `bars_${panel.id}`,
         width: layout.width,
         height: { step: layout.height },
         data: { values: panel.bars.map((bar) => ({ ...bar })) },
-        mark: { type: "bar" },
-        encoding,
+        layer: [
+          { name: `bars_${panel.id}`, mark: { type: "bar" }, encoding },
+          _valueLabels(panel.id, labelEncoding),
+        ],
       };
     }),
     resolve: { scale: { x: "independent", opacity: "independent" } },

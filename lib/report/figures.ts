@@ -35,7 +35,7 @@
 import * as nodePath from "node:path";
 import type { TopLevelSpec } from "vega-lite";
 import { checkEvaluationPoint, type EvaluationPoint } from "../run/artifacts.ts";
-import { writeFileAtomic, writeTextFileAtomic } from "../run/atomic.ts";
+import { writeFileAtomic, writeTextFileAtomic } from "../internal/atomic_write.ts";
 import type { ExtractorRunRecord } from "../run/models.ts";
 import { normalizeName } from "../run/paths.ts";
 import {

@@ -87,6 +87,7 @@ export {
   checkpointFileName,
   decodeTrainerCheckpoint,
   encodeTrainerCheckpoint,
+  type EpisodeWindow,
   latestCheckpoint,
   loadTrainerCheckpoint,
   saveTrainerCheckpoint,
@@ -94,6 +95,8 @@ export {
   TRAINER_CHECKPOINT_FORMAT,
   type TrainerCheckpoint,
   TrainerCheckpointError,
+  type TrainerState,
+  type TrainerUpdateState,
 } from "./checkpoint.ts";
 export {
   type EpisodeWindowStats,

@@ -23,7 +23,10 @@ export interface EncodedArray {
 
 /** A snapshot that cannot be restored here: wrong format, newer version, other map or settings. */
 export class SnapshotError extends Error {
-  /** @param message What does not fit, and where. */
+  /**
+   * Create a SnapshotError.
+   * @param message What does not fit, and where.
+   */
   constructor(message: string) {
     super(message);
     this.name = "SnapshotError";
@@ -175,18 +178,4 @@ export function _digest(text: string): string {
     h2 = Math.imul(h2 ^ c, 0x01000193) ^ (h1 >>> 15);
   }
   return (h1 >>> 0).toString(16).padStart(8, "0") + (h2 >>> 0).toString(16).padStart(8, "0");
-}
-
-/** JSON with object keys sorted and typed arrays as plain arrays (stable across key order). */
-export function _stableJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v) => {
-    if (ArrayBuffer.isView(v)) return Array.from(v as unknown as ArrayLike<number>);
-    if (v === Infinity) return "Infinity";
-    if (v !== null && typeof v === "object" && !Array.isArray(v)) {
-      const sorted: Record<string, unknown> = {};
-      for (const k of Object.keys(v).sort()) sorted[k] = (v as Record<string, unknown>)[k];
-      return sorted;
-    }
-    return v;
-  });
 }

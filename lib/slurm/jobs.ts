@@ -8,7 +8,7 @@
  * @module
  */
 import * as nodePath from "node:path";
-import { writeJsonFileAtomic } from "../run/atomic.ts";
+import { writeJsonFileAtomic } from "../internal/atomic_write.ts";
 import type { ArrayTask } from "./scripts.ts";
 import { SLURM_DIR_NAME } from "./scripts.ts";
 import type { ResolvedSlurmSettings } from "./settings.ts";

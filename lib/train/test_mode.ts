@@ -52,7 +52,7 @@ export const TEST_MODE_LIMITS: Readonly<{
 });
 
 /** The note a test-mode run carries in its summary. */
-export const TEST_MODE_NOTE =
+export const TEST_MODE_NOTE: string =
   `Test mode (${TEST_MODE_ENV}): runs shortened to at most ${TEST_MODE_LIMITS.totalTimesteps} ` +
   "steps per extractor with small rollouts, evaluations and checkpoints; training is real " +
   "but far too short to compare extractors";

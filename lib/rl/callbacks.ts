@@ -89,6 +89,12 @@ export interface EvaluationRecord extends EvaluationPoint {
   collision_rate: number;
   /** Whether this evaluation set a new best mean reward (best_model.onnx written). */
   new_best: boolean;
+  /**
+   * Social-navigation aggregates (lib/sim `NavAggregate` keys, e.g. snqi,
+   * timeout_rate, near_miss_rate); undefined values are null. Absent in
+   * histories written before they existed.
+   */
+  navigation?: Record<string, number | null>;
 }
 
 /** Options of {@linkcode EvalCallback}. */
@@ -218,6 +224,9 @@ export class EvalCallback implements TrainingCallback {
       success_rate: result.successRate,
       collision_rate: result.collisionRate,
       new_best: improved,
+      navigation: Object.fromEntries(
+        Object.entries(result.navigation).map(([k, v]) => [k, Number.isFinite(v) ? v : null]),
+      ),
     };
     await appendEvaluation(this.#o.historyPath, record);
     this.#count++;

@@ -541,6 +541,9 @@ function _metrics(
     metrics.success_rate = last.success_rate;
     metrics.collision_rate = last.collision_rate;
     metrics.mean_ep_length = last.mean_ep_length;
+    for (const [key, value] of Object.entries(last.navigation ?? {})) {
+      if (value !== null && !(key in metrics)) metrics[key] = value;
+    }
   }
   const ep = trainer.episodeStats();
   if (ep.count > 0) {

@@ -25,7 +25,9 @@ export type {
 } from "./scenario.ts";
 export { ENV_DEFAULTS, PPO_DEFAULTS, RUN_DEFAULTS } from "./settings.ts";
 export type {
+  BaselineSettings,
   Device,
+  EvaluationSettings,
   LearningRateSchedule,
   PpoSettings,
   RobotKind,

@@ -39,7 +39,13 @@ import {
   isPresetName,
   resolvePresetParameters,
 } from "./presets.ts";
-import type { PpoSettings, RunSettings, ScenarioEnvSettings, SlurmSettings } from "./settings.ts";
+import type {
+  EvaluationSettings,
+  PpoSettings,
+  RunSettings,
+  ScenarioEnvSettings,
+  SlurmSettings,
+} from "./settings.ts";
 
 /** The settings blocks with defaults filled in. */
 export interface ScenarioSettings {
@@ -49,6 +55,8 @@ export interface ScenarioSettings {
   ppo: PpoSettings;
   /** `env:` block. */
   env: ScenarioEnvSettings;
+  /** `evaluation:` block. */
+  evaluation: EvaluationSettings;
   /** `slurm:` block, or null when absent. */
   slurm: SlurmSettings | null;
 }
@@ -597,7 +605,7 @@ function _parse(text: string, file: string, sha256: string): Scenario {
     }]);
   }
   // A block with every key commented out (`run:`, `run.ppo:`) takes the defaults.
-  for (const block of ["run", "env", "slurm"]) {
+  for (const block of ["run", "env", "evaluation", "slurm"]) {
     if (data[block] === null) delete data[block];
   }
   if (_isMapping(data.run) && data.run.ppo === null) delete data.run.ppo;
@@ -705,8 +713,14 @@ function _settings(data: Record<string, unknown>, file: string): ScenarioSetting
     ? nodePath.resolve(nodePath.dirname(nodePath.resolve(file)), envBlock.map)
     : null;
   const env: ScenarioEnvSettings = { ...envBlock, map_path: mapPath };
+  const evalBlock = data.evaluation as Omit<EvaluationSettings, "map_paths">;
+  const base = nodePath.dirname(nodePath.resolve(file));
+  const evaluation: EvaluationSettings = {
+    ...evalBlock,
+    map_paths: evalBlock.maps.map((m) => _isMapFile(m) ? nodePath.resolve(base, m) : m),
+  };
   const slurm = data.slurm === undefined ? null : data.slurm as SlurmSettings;
-  return { run, ppo, env, slurm };
+  return { run, ppo, env, evaluation, slurm };
 }
 
 function _semanticChecks(settings: ScenarioSettings): { errors: _Problem[]; warnings: _Problem[] } {

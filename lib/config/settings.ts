@@ -98,6 +98,32 @@ export interface ScenarioEnvSettings {
   episode_seconds: number;
   /** Robot kinematics. */
   robot: RobotKind;
+  /** How the time limit ends an episode: `truncation` (default) or `termination` (robot_sf). */
+  time_limit: "truncation" | "termination";
+}
+
+/** Baseline controllers evaluated beside the trained extractors (`evaluation.baselines`). */
+export interface BaselineSettings {
+  /** Evaluate them. */
+  enabled: boolean;
+  /** Controllers (zero, random, constant_forward, goal_seeking). */
+  controllers: string[];
+  /** Held-out episodes per controller. */
+  episodes: number;
+}
+
+/** The `evaluation:` block (navigation keys). */
+export interface EvaluationSettings {
+  /** Evaluate action means (true) or sampled actions. */
+  deterministic: boolean;
+  /** Suite maps as written (built-in names or paths relative to the scenario file). */
+  maps: string[];
+  /** The suite maps resolved: absolute paths for files, names for built-in maps. */
+  map_paths: string[];
+  /** Near-miss clearance, m. */
+  comfort_distance: number;
+  /** Baseline controllers. */
+  baselines: BaselineSettings;
 }
 
 /** The `slurm:` block (types checked now; used by the SLURM script). */

@@ -156,6 +156,7 @@ function _envSettings(settings: ScenarioSettings): EnvSettings {
     ped_density_by_difficulty: env.ped_density_by_difficulty,
     episode_seconds: env.episode_seconds,
     robot: env.robot,
+    time_limit: env.time_limit,
   });
 }
 

@@ -61,6 +61,8 @@ export type {
   VecEnvSnapshot,
 } from "./snapshot.ts";
 export { recordEpisode, renderEpisodeSvg, renderMapSvg } from "./render.ts";
+export { renderEpisodeAnimation, renderEpisodeFrame } from "./animate.ts";
+export type { AnimationOptions } from "./animate.ts";
 export type { ActionProvider, EpisodeRecording, RenderOptions } from "./render.ts";
 export {
   aggregateNavMetrics,

@@ -7,6 +7,7 @@
  */
 import type { ExtractorRunRecord, TrainingRunSummary } from "../run/models.ts";
 import { METRIC_UNITS } from "./analysis.ts";
+import type { NavigationSection } from "./navigation.ts";
 
 /** File name of the JSON summary. */
 export const SUMMARY_JSON_FILE_NAME = "summary.json";
@@ -56,6 +57,11 @@ export interface RenderMarkdownOptions {
    * @default none: the section reads "- None written"
    */
   figures?: SummaryFigures;
+  /**
+   * The optional "## Baseline Controllers" section after the extractor table
+   * (lib/report/navigation.ts). @default none
+   */
+  navigation?: NavigationSection | null;
 }
 
 /** Escape a table cell: pipes, backslashes and line breaks. */
@@ -140,6 +146,7 @@ export function renderSummaryMarkdown(
     );
   }
   out.push("");
+  if (options.navigation) out.push(...options.navigation.lines);
 
   out.push(SUMMARY_SECTIONS[3], "");
   const problems = summary.extractor_results.filter((record) => record.status !== "success");

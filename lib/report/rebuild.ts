@@ -48,6 +48,7 @@ import {
 import type { LegacyRunSettings } from "./legacy.ts";
 import type { SummaryFigures } from "./markdown.ts";
 import { buildTrainingSummary, type SummaryFiles, writeSummaryFiles } from "./summary.ts";
+import { heldOutEpisodeLinks, navigationSection, readBaselines } from "./navigation.ts";
 
 /** A directory that is not a readable run directory. */
 export class RunDirectoryError extends Error {
@@ -628,9 +629,15 @@ async function _summarizeLocked(
     aggregateMetrics: analysis.aggregate,
     notes: [...run.notes, ...(options.notes ?? []), ...analysis.notes],
   });
+  const navigation = navigationSection(
+    records,
+    await readBaselines(run.directory),
+    await heldOutEpisodeLinks(run.directory, outDir, records),
+  );
   const files = await writeSummaryFiles(outDir, summary, {
     legacy: { settings: run.legacySettings, presets: run.presets },
     figures,
+    navigation,
   });
   if (outDir === run.directory && (options.recordEvent ?? true)) {
     const manifest = await ManifestWriter.open(nodePath.join(run.directory, MANIFEST_FILE_NAME), {

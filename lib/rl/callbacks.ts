@@ -150,6 +150,7 @@ export class EvalCallback implements TrainingCallback {
   #best = -Infinity;
   #last = -Infinity;
   #lastRecord: EvaluationRecord | null = null;
+  #lastResult: EvaluationResult | null = null;
   #count = 0;
 
   /**
@@ -178,6 +179,11 @@ export class EvalCallback implements TrainingCallback {
   /** The last evaluation's record, or null. */
   get lastRecord(): EvaluationRecord | null {
     return this.#lastRecord;
+  }
+
+  /** The episodes of the last evaluation run by this process, or null. */
+  get lastResult(): EvaluationResult | null {
+    return this.#lastResult;
   }
 
   /** Evaluations run so far. */
@@ -231,6 +237,7 @@ export class EvalCallback implements TrainingCallback {
     await appendEvaluation(this.#o.historyPath, record);
     this.#count++;
     this.#lastRecord = record;
+    this.#lastResult = result;
     await this.#o.onEvaluation?.(record);
     return result;
   }

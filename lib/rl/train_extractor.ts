@@ -41,7 +41,7 @@ import {
 } from "./callbacks.ts";
 import { loadTrainerCheckpoint } from "./checkpoint.ts";
 import { ExtractorRunError } from "./errors.ts";
-import { evaluationSeeds } from "./evaluation.ts";
+import { checkDeterministicStillness, evaluationSeeds } from "./evaluation.ts";
 import { PpoPolicy } from "./policy.ts";
 import { PpoTrainer, type TrainingVecEnv } from "./ppo.ts";
 
@@ -460,6 +460,13 @@ export async function trainExtractor(
     await writeOnnx(finalPath, bytes);
     artifacts.final_model = relative(finalPath);
     const metrics = _metrics(trainer, evalCallback, policy, profile);
+    const last = evalCallback.lastResult;
+    if (last !== null) {
+      // The deterministic-evaluation pitfall: means that never move the robot.
+      const still = await checkDeterministicStillness(policy, last, { env: evalEnv, seeds });
+      metrics.deterministic_policy_still = still.deterministicStill ? 1 : 0;
+      metrics.sampled_policy_moves = still.stochasticMoves ? 1 : 0;
+    }
     await writeMetricsFile(extractorDir, metrics);
     artifacts.metrics = relative(path(EXTRACTOR_FILES.metrics));
     return {

@@ -9,6 +9,7 @@
  */
 import * as nodePath from "node:path";
 import { getSuiteLogger, logExtractorFailed, logExtractorSkipped } from "../log/logging.ts";
+import { writeRunNavigation } from "./_navigation_step.ts";
 import { type SummarizeResult, summarizeRun } from "../report/rebuild.ts";
 import { removeStaleTempFiles } from "../run/atomic.ts";
 import {
@@ -542,6 +543,7 @@ export async function writeFinalSummary(
   resumeCommand: string | null,
 ): Promise<SummarizeResult> {
   collectGarbage();
+  if (resumeCommand === null) await writeRunNavigation(context);
   return await summarizeRun(context.run.path, {
     figures: context.options.figures,
     notes: resumeCommand === null ? [] : [`Run interrupted; resume with: ${resumeCommand}`],

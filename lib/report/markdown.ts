@@ -27,6 +27,9 @@ export const SUMMARY_SECTIONS = [
   "## Reproducibility",
 ] as const;
 
+/** The optional section written after "## Extractor Results" when there is navigation data. */
+export const BASELINE_SECTION = "## Baseline Controllers";
+
 /** One figure linked from summary.md. */
 export interface FigureLink {
   /** Text of the bullet, e.g. "Learning curves, all extractors". */

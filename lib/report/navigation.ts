@@ -9,6 +9,7 @@
  */
 import * as nodePath from "node:path";
 import type { ExtractorRunRecord } from "../run/models.ts";
+import { BASELINE_SECTION } from "./markdown.ts";
 
 /** File of the baseline controllers' results in a run directory. */
 export const BASELINES_FILE = "baselines.json";
@@ -109,7 +110,7 @@ export function navigationSection(
     r.status === "success" && r.metrics?.success_rate !== undefined
   );
   if (baselines === null && trained.length === 0) return null;
-  const lines = ["## Baseline Controllers", ""];
+  const lines = [BASELINE_SECTION, ""];
   const rows: [string, string, NavigationRow][] = [];
   let anyHeldOut = false;
   for (const record of trained) {

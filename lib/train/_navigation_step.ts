@@ -41,6 +41,7 @@ export async function writeRunNavigation(context: RunContext): Promise<void> {
     return;
   }
   for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+    await _warnIfStill(nodePath.join(extractors, entry.name), entry.name);
     try {
       await writeHeldOutEpisode(nodePath.join(extractors, entry.name), settings);
     } catch (error) {
@@ -50,4 +51,21 @@ export async function writeRunNavigation(context: RunContext): Promise<void> {
       });
     }
   }
+}
+
+/** Log the deterministic-evaluation pitfall recorded in an extractor's metrics.json. */
+async function _warnIfStill(dir: string, name: string): Promise<void> {
+  let metrics: Record<string, number>;
+  try {
+    metrics = JSON.parse(await Deno.readTextFile(nodePath.join(dir, "metrics.json")));
+  } catch {
+    return;
+  }
+  if (metrics.deterministic_policy_still !== 1) return;
+  getSuiteLogger("train").warn(
+    metrics.sampled_policy_moves === 1
+      ? "{extractor}: the deterministic policy (action means) never moved the robot in the last evaluation, while its sampled actions do; deterministic metrics understate it (evaluation.deterministic: false evaluates sampled actions)"
+      : "{extractor}: the policy never moved the robot in the last evaluation, deterministic or sampled",
+    { extractor: name },
+  );
 }

@@ -150,7 +150,6 @@ export class EvalCallback implements TrainingCallback {
   #best = -Infinity;
   #last = -Infinity;
   #lastRecord: EvaluationRecord | null = null;
-  #lastResult: EvaluationResult | null = null;
   #count = 0;
 
   /**
@@ -179,11 +178,6 @@ export class EvalCallback implements TrainingCallback {
   /** The last evaluation's record, or null. */
   get lastRecord(): EvaluationRecord | null {
     return this.#lastRecord;
-  }
-
-  /** The episodes of the last evaluation run by this process, or null. */
-  get lastResult(): EvaluationResult | null {
-    return this.#lastResult;
   }
 
   /** Evaluations run so far. */
@@ -237,7 +231,6 @@ export class EvalCallback implements TrainingCallback {
     await appendEvaluation(this.#o.historyPath, record);
     this.#count++;
     this.#lastRecord = record;
-    this.#lastResult = result;
     await this.#o.onEvaluation?.(record);
     return result;
   }

@@ -326,7 +326,7 @@ export const STILL_PATH_LENGTH = 0.05;
 
 /** Outcome of {@linkcode checkDeterministicStillness}. */
 export interface StillnessCheck {
-  /** The deterministic policy moved less than 5 cm in every episode. */
+  /** The deterministic policy moved the robot less than 5 cm per episode on average. */
   deterministicStill: boolean;
   /** Sampled actions moved the robot at least 5 cm in some episode (checked only when still). */
   stochasticMoves: boolean;
@@ -335,20 +335,21 @@ export interface StillnessCheck {
 /**
  * The deterministic-evaluation pitfall: a policy whose action means never move
  * the robot (e.g. a mean linear action at or below 0 in robot_sf's incremental
- * drive) while its sampled actions do. Looks at an evaluation's path lengths and,
- * when every episode stood still, runs `steps`-step sampled episodes on the same
- * seeds (at most 3).
+ * drive) while its sampled actions do. Looks at a deterministic evaluation's mean
+ * path length and, when it is under 5 cm, runs `steps`-step sampled episodes on
+ * the same seeds (at most 3).
  * @param policy The policy.
- * @param result Its deterministic evaluation.
+ * @param meanPathLength Mean path length (m) of its deterministic evaluation.
  * @param options Env, seeds and the sampled episodes' length. @default steps 100
  */
 export async function checkDeterministicStillness(
   policy: ActionMeanModel,
-  result: EvaluationResult,
+  meanPathLength: number,
   options: { env: RobotEnv; seeds: readonly number[]; steps?: number },
 ): Promise<StillnessCheck> {
-  const still = result.episodes.every((e) => e.path_length < STILL_PATH_LENGTH);
-  if (!still) return { deterministicStill: false, stochasticMoves: false };
+  if (!(meanPathLength < STILL_PATH_LENGTH)) {
+    return { deterministicStill: false, stochasticMoves: false };
+  }
   const sampled = await evaluatePolicy(policy, {
     env: options.env,
     seeds: options.seeds.slice(0, 3),

@@ -460,10 +460,10 @@ export async function trainExtractor(
     await writeOnnx(finalPath, bytes);
     artifacts.final_model = relative(finalPath);
     const metrics = _metrics(trainer, evalCallback, policy, profile);
-    const last = evalCallback.lastResult;
-    if (last !== null) {
+    const pathLength = evalCallback.lastRecord?.navigation?.mean_path_length;
+    if (typeof pathLength === "number") {
       // The deterministic-evaluation pitfall: means that never move the robot.
-      const still = await checkDeterministicStillness(policy, last, { env: evalEnv, seeds });
+      const still = await checkDeterministicStillness(policy, pathLength, { env: evalEnv, seeds });
       metrics.deterministic_policy_still = still.deterministicStill ? 1 : 0;
       metrics.sampled_policy_moves = still.stochasticMoves ? 1 : 0;
     }

@@ -120,6 +120,10 @@ export interface EvalCallbackOptions {
   evaluateAtEndIfNone?: boolean;
   /** Called after each evaluation is recorded (e.g. to append a manifest event). @default none */
   onEvaluation?: (record: EvaluationRecord) => void | Promise<void>;
+  /** Evaluate the action means (SB3's default) or sampled actions. @default true */
+  deterministic?: boolean;
+  /** Near-miss clearance of the navigation metrics, m. @default 0.5 */
+  comfortDistance?: number;
 }
 
 /** Checkpointed state of an {@linkcode EvalCallback}. */
@@ -204,7 +208,12 @@ export class EvalCallback implements TrainingCallback {
    * @returns The evaluation.
    */
   async evaluate(timestep: number): Promise<EvaluationResult> {
-    const result = await evaluatePolicy(this.#o.policy, { env: this.#o.env, seeds: this.#o.seeds });
+    const result = await evaluatePolicy(this.#o.policy, {
+      env: this.#o.env,
+      seeds: this.#o.seeds,
+      deterministic: this.#o.deterministic,
+      comfortDistance: this.#o.comfortDistance,
+    });
     const improved = result.meanReward > this.#best;
     if (improved) {
       await writeOnnx(

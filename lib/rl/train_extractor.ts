@@ -343,6 +343,8 @@ export async function trainExtractor(
     historyPath,
     bestModelPath: path(EXTRACTOR_FILES.bestModel),
     modelMetadata: modelMetadata("best"),
+    deterministic: settings.evaluation?.deterministic,
+    comfortDistance: settings.evaluation?.comfort_distance,
     onEvaluation: async (r) => {
       await options.manifest?.append({
         event: "evaluation_done",
@@ -461,7 +463,7 @@ export async function trainExtractor(
     artifacts.final_model = relative(finalPath);
     const metrics = _metrics(trainer, evalCallback, policy, profile);
     const pathLength = evalCallback.lastRecord?.navigation?.mean_path_length;
-    if (typeof pathLength === "number") {
+    if (typeof pathLength === "number" && settings.evaluation?.deterministic !== false) {
       // The deterministic-evaluation pitfall: means that never move the robot.
       const still = await checkDeterministicStillness(policy, pathLength, { env: evalEnv, seeds });
       metrics.deterministic_policy_still = still.deterministicStill ? 1 : 0;

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { controllerActor, evaluateActor } from "../../../lib/rl/mod.ts";
+import { loadScenario } from "../../../lib/config/mod.ts";
+import { controllerActor, evaluateActor, heldOutSeeds } from "../../../lib/rl/mod.ts";
+import { scenarioEnvSettings } from "../../../lib/train/navigation.ts";
 import {
   CONTROLLER_NAMES,
   createController,
@@ -45,3 +47,19 @@ Deno.test({
   },
 });
 if (shared === null) console.warn(SKIP_MESSAGE);
+
+Deno.test("the navigation check's constant controllers stay at or under 0.2 success", async () => {
+  const scenario = await loadScenario(
+    new URL("../../../configs/scenarios/nav_check.yaml", import.meta.url).pathname,
+  );
+  const settings = scenarioEnvSettings(scenario.settings);
+  const env = new RobotEnv(await loadMap(settings.map), settings);
+  const seeds = heldOutSeeds(40);
+  const rate = async (name: string) =>
+    (await evaluateActor(controllerActor(() => createController(name)), { env, seeds }))
+      .navigation.success_rate;
+  assert.equal(await rate("zero"), 0);
+  assert.equal(await rate("constant_forward"), 0);
+  // goal_seeking shows the goals are reachable in time.
+  assert.ok(await rate("goal_seeking") >= 0.9);
+});

@@ -12,13 +12,8 @@
 import { parseArgs } from "node:util";
 import * as nodePath from "node:path";
 import { loadScenario } from "../lib/config/mod.ts";
-import {
-  controllerActor,
-  evaluateActor,
-  heldOutSeeds,
-  policyActor,
-  trainExtractor,
-} from "../lib/rl/mod.ts";
+import { controllerActor, evaluateActor, heldOutSeeds, policyActor } from "../lib/rl/mod.ts";
+import { trainExtractor } from "../lib/train/mod.ts";
 import { ExportedPolicy } from "../lib/rl/exported_policy.ts";
 import { scenarioEnvSettings } from "../lib/train/navigation.ts";
 import { CONTROLLER_NAMES, createController, loadMap, RobotEnv } from "../lib/sim/mod.ts";

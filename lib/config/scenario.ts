@@ -22,11 +22,10 @@ import {
   parseDocument,
   visit,
 } from "yaml";
-import { Ajv, type ErrorObject } from "ajv";
-import addFormatsModule from "ajv-formats";
+import { type Ajv, createAjv, type ErrorObject } from "../internal/ajv.ts";
 import scenarioSchema from "../../contracts/scenario.schema.json" with { type: "json" };
-import type { ExpectedResources, ExtractorConfigurationProfile } from "../run/models.ts";
-import { findNameCollisions, normalizeName } from "../run/paths.ts";
+import type { ExpectedResources, ExtractorConfigurationProfile } from "./profile.ts";
+import { findNameCollisions, normalizeName, normalizeRunId } from "../run/paths.ts";
 import { sha256Hex } from "../run/hash.ts";
 import { loadMap } from "../sim/load_map.ts";
 import { type MapDefinition, MapError } from "../sim/map_definition.ts";
@@ -55,10 +54,10 @@ export interface ScenarioSettings {
   ppo: PpoSettings;
   /** `env:` block. */
   env: ScenarioEnvSettings;
-  /** `evaluation:` block. */
-  evaluation: EvaluationSettings;
   /** `slurm:` block, or null when absent. */
   slurm: SlurmSettings | null;
+  /** `evaluation:` block (held-out final evaluation, navigation evaluation). */
+  evaluation: EvaluationSettings;
 }
 
 /** An extractor entry that will not run because the entry itself is invalid. */
@@ -116,20 +115,11 @@ export interface ParseScenarioOptions {
 /** One step of a YAML path: a mapping key or a list index. */
 export type YamlPathSegment = string | number;
 
-const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 let _validate: ReturnType<Ajv["compile"]> | null = null;
 
 function _validator() {
   if (_validate === null) {
-    const ajv = new Ajv({
-      allErrors: true,
-      useDefaults: true,
-      strict: true,
-      allowUnionTypes: true,
-      verbose: true,
-    });
-    addFormats(ajv);
-    _validate = ajv.compile(scenarioSchema);
+    _validate = createAjv({ useDefaults: true, verbose: true }).compile(scenarioSchema);
   }
   return _validate;
 }
@@ -434,6 +424,9 @@ function _isMapping(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
+/** Hint of a map entry that names no usable file. */
+const _MAP_HINT = "name a .svg or .json map file (relative to the scenario) or a built-in map";
+
 function _isMapFile(map: string): boolean {
   return /\.(json|svg)$/i.test(map);
 }
@@ -520,13 +513,28 @@ export async function loadScenario(path: string): Promise<Scenario> {
         "paths are relative to the scenario file",
       );
     }
-    if (!stat.isFile) throw mapProblem(`${mapPath} is not a file`, null);
+    if (!stat.isFile) {
+      throw mapProblem(
+        stat.isDirectory ? `${mapPath} is not a file but a directory` : `${mapPath} is not a file`,
+        _MAP_HINT,
+      );
+    }
   }
   // Load the map now, so a map that cannot be used stops the run before anything is written.
   let map: MapDefinition;
   try {
     map = await loadMap(mapPath ?? scenario.settings.env.map);
   } catch (error) {
+    const map = scenario.settings.env.map;
+    if (error instanceof Deno.errors.IsADirectory) {
+      throw mapProblem(`${map} is not a file but a directory`, _MAP_HINT);
+    }
+    if (error instanceof Deno.errors.NotFound) {
+      throw mapProblem(`map file not found: ${map}`, _MAP_HINT);
+    }
+    if (error instanceof Deno.errors.PermissionDenied) {
+      throw mapProblem(`cannot read the map file ${map}: permission denied`, null);
+    }
     if (!(error instanceof MapError)) throw error;
     throw mapProblem(
       `cannot load the map: ${error.message}`,
@@ -605,7 +613,7 @@ function _parse(text: string, file: string, sha256: string): Scenario {
     }]);
   }
   // A block with every key commented out (`run:`, `run.ppo:`) takes the defaults.
-  for (const block of ["run", "env", "evaluation", "slurm"]) {
+  for (const block of ["run", "env", "slurm", "evaluation"]) {
     if (data[block] === null) delete data[block];
   }
   if (_isMapping(data.run) && data.run.ppo === null) delete data.run.ppo;
@@ -720,7 +728,7 @@ function _settings(data: Record<string, unknown>, file: string): ScenarioSetting
     map_paths: evalBlock.maps.map((m) => _isMapFile(m) ? nodePath.resolve(base, m) : m),
   };
   const slurm = data.slurm === undefined ? null : data.slurm as SlurmSettings;
-  return { run, ppo, env, evaluation, slurm };
+  return { run, ppo, env, slurm, evaluation };
 }
 
 function _semanticChecks(settings: ScenarioSettings): { errors: _Problem[]; warnings: _Problem[] } {
@@ -738,9 +746,22 @@ function _semanticChecks(settings: ScenarioSettings): { errors: _Problem[]; warn
     hint,
   });
   try {
-    normalizeName(run.run_id);
+    normalizeRunId(run.run_id);
   } catch (error) {
     errors.push(at(["run", "run_id"], (error as Error).message));
+  }
+  if (run.seeds !== undefined && run.num_seeds !== undefined) {
+    errors.push(at(
+      ["run", "num_seeds"],
+      "run.seeds and run.num_seeds both choose the trial seeds; give one of them",
+      "list the seeds in run.seeds, or derive them from run.seed with run.num_seeds",
+    ));
+  }
+  if (run.num_seeds !== undefined && run.seed + run.num_seeds - 1 > 4294967295) {
+    errors.push(at(
+      ["run", "num_seeds"],
+      `seeds ${run.seed} .. ${run.seed + run.num_seeds - 1} leave the seed range 0 .. 2^32 - 1`,
+    ));
   }
   if (ppo.normalize_advantage && ppo.batch_size < 2) {
     errors.push(at(
@@ -791,8 +812,9 @@ function _semanticChecks(settings: ScenarioSettings): { errors: _Problem[]; warn
   if (Math.max(1, Math.floor(run.eval_freq / envs)) * envs > trainedSteps) {
     warnings.push(at(
       ["run", "eval_freq"],
-      `eval_freq ${run.eval_freq} exceeds ${trained}, so no evaluation runs`,
-      "convergence and best-reward metrics need at least one evaluation",
+      `eval_freq ${run.eval_freq} exceeds ${trained}, so no evaluation runs during ` +
+        "training; the policy is evaluated once, after the last step",
+      "convergence metrics need evaluations during training: lower eval_freq",
     ));
   }
   if (Math.max(1, Math.floor(run.save_freq / envs)) * envs > trainedSteps) {

@@ -10,7 +10,7 @@
  * @module
  */
 import type { SeededRngState } from "../rng/mod.ts";
-import { writeFileAtomic } from "./_atomic.ts";
+import { writeFileAtomic } from "../internal/atomic_write.ts";
 import { decodeFramedFile, encodeFramedFile, readFloat32Arrays } from "./framed_file.ts";
 import type { ParameterStore } from "./parameters.ts";
 import type { TrainingStep } from "./training.ts";

@@ -15,12 +15,15 @@
  * @module
  */
 import * as nodePath from "node:path";
+import type { TrainingProgress } from "../log/progress.ts";
 import { appendEvaluation, type EvaluationPoint, writeTextFileAtomic } from "../run/mod.ts";
 import type { RobotEnv } from "../sim/mod.ts";
 import { writeOnnx } from "../nn/mod.ts";
 import { evaluatePolicy, type EvaluationResult } from "./evaluation.ts";
 import type { PpoPolicy } from "./policy.ts";
 import { checkpointFileName } from "./checkpoint.ts";
+
+export type { TrainingProgress };
 
 /** What callbacks see of the trainer. */
 export interface CallbackContext {
@@ -400,24 +403,6 @@ export class TrainLogCallback implements TrainingCallback {
     this.#lines = (state as { lines: number }).lines;
     await truncateLines(this.#path, this.#lines);
   }
-}
-
-/** Progress of one extractor's training, for progress bars. */
-export interface TrainingProgress {
-  /** Env steps trained. */
-  steps: number;
-  /** Env steps the run will have trained at its end (total_timesteps in whole rollouts). */
-  totalSteps: number;
-  /** Env steps per second in this process (including updates). */
-  fps: number;
-  /** Estimated seconds left, or null before the rate is known. */
-  etaSeconds: number | null;
-  /** Mean return of the last (up to 100) training episodes, or null. */
-  lastMeanReward: number | null;
-  /** Mean reward of the last evaluation, or null. */
-  lastEvalReward: number | null;
-  /** True once training has finished. */
-  done: boolean;
 }
 
 /** Options of {@linkcode ProgressCallback}. */

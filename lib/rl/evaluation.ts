@@ -26,7 +26,7 @@ import {
 import { SeededRng } from "../rng/mod.ts";
 import { clipActions } from "./distributions.ts";
 import type { ObservationBatch } from "./policy.ts";
-import { mean, std } from "./statistics.ts";
+import { mean, std } from "../internal/stats.ts";
 
 /**
  * One evaluated episode: the original outcome fields and the social-navigation

@@ -64,6 +64,8 @@ Deno.test("ENV_DEFAULTS use the campus map, difficulty 0 and the reference densi
 Deno.test("the evaluation block defaults: deterministic, no suite, 0.5 m comfort, all baselines", async () => {
   const scenario = await parseScenario("extractors:\n  - name: m\n    preset: mlp_small\n");
   assert.deepEqual(scenario.settings.evaluation, {
+    final_episodes: 50,
+    held_out_seed_start: 1_000_000_000,
     deterministic: true,
     maps: [],
     map_paths: [],

@@ -1,7 +1,7 @@
 // deno task eval as users run it, on a real exported policy, controllers and bad inputs.
 import assert from "node:assert/strict";
 import * as nodePath from "node:path";
-import { trainExtractor } from "../../../lib/rl/mod.ts";
+import { trainExtractor } from "../../../lib/train/mod.ts";
 import { ExportedPolicy, PolicyFileError } from "../../../lib/rl/exported_policy.ts";
 import { loadMap, makeEnvSettings, NAV_AGGREGATE_KEYS, RobotEnv } from "../../../lib/sim/mod.ts";
 import { tinyScenario } from "../rl/_helpers.ts";

@@ -69,7 +69,7 @@ Deno.test("the animated SVG parses as XML and holds one frame per step", async (
     assert.equal(a.attributes.dur, "4.1s");
     assert.equal(a.attributes.calcMode, "discrete");
   }
-  // The robot's x in frame k is its recorded position (40 px per metre on a 16 m map).
+  // The robot's x in frame k is its recorded position (40 px per metre: 1200 px / 20 m capped at 40).
   const xs = animations[0].attributes.values.split(";").map(Number);
   const scale = 40;
   for (const k of [0, 20, 40]) assert.ok(Math.abs(xs[k] - rec.robot[2 * k] * scale) < 0.01);
@@ -80,7 +80,8 @@ Deno.test("the animated SVG parses as XML and holds one frame per step", async (
   assert.equal(peds.length, rec.pedestrianCount);
   assert.ok(all(svg, (n) => n.name === "path" && n.attributes.stroke === "#ff9900").length === 1);
   const texts = all(svg, (n) => n.name === "text").map((t) => t.text);
-  for (const label of ["robot", "pedestrian", "goal", "obstacle", "LiDAR rays", "2 m"]) {
+  // Scale bar: the largest of 50, 20, 10, 5, 2, 1 m within a quarter of the 800 px width.
+  for (const label of ["robot", "pedestrian", "goal", "obstacle", "LiDAR rays", "5 m"]) {
     assert.ok(texts.includes(label), label);
   }
 });
@@ -90,6 +91,6 @@ Deno.test("a single frame is static SVG with the frame's robot position", async 
   const svg = parseXml(renderEpisodeFrame(rec, 25));
   assert.equal(all(svg, (n) => n.name === "animate").length, 0);
   const robot = all(svg, (n) => n.attributes.id === "robot")[0];
-  assert.ok(Math.abs(Number(robot.attributes.cy) - (28 + (16 - rec.robot[51]) * 40)) < 0.01);
+  assert.ok(Math.abs(Number(robot.attributes.cy) - (28 + (rec.map.height - rec.robot[51]) * 40)) < 0.01);
   assert.throws(() => renderEpisodeFrame(rec, 41), RangeError);
 });

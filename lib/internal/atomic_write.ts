@@ -143,7 +143,10 @@ export async function writeJsonFileAtomic(
   await writeTextFileAtomic(path, `${text}\n`, options);
 }
 
-/** Temporary files of interrupted atomic writes: ours (`.<name>.<pid>-<n>.tmp`) and lib/nn's (`<name>.<pid>.<n>.tmp`). */
+/**
+ * Temporary files of interrupted atomic writes: `.<name>.<pid>-<n>.tmp`, and
+ * `<name>.<pid>.<n>.tmp` of earlier versions' network writes.
+ */
 const _TEMP_FILE = /^(?:\..+\.(\d+)-\d+|.+\.(\d+)\.\d+)\.tmp$/;
 
 /**

@@ -91,6 +91,8 @@ Deno.test("a single frame is static SVG with the frame's robot position", async 
   const svg = parseXml(renderEpisodeFrame(rec, 25));
   assert.equal(all(svg, (n) => n.name === "animate").length, 0);
   const robot = all(svg, (n) => n.attributes.id === "robot")[0];
-  assert.ok(Math.abs(Number(robot.attributes.cy) - (28 + (rec.map.height - rec.robot[51]) * 40)) < 0.01);
+  assert.ok(
+    Math.abs(Number(robot.attributes.cy) - (28 + (rec.map.height - rec.robot[51]) * 40)) < 0.01,
+  );
   assert.throws(() => renderEpisodeFrame(rec, 41), RangeError);
 });

@@ -4,6 +4,7 @@ import * as nodePath from "node:path";
 import { trainExtractor } from "../../../lib/train/mod.ts";
 import { ExportedPolicy, PolicyFileError } from "../../../lib/rl/exported_policy.ts";
 import { loadMap, makeEnvSettings, NAV_AGGREGATE_KEYS, RobotEnv } from "../../../lib/sim/mod.ts";
+import { onnx } from "../../../lib/nn/_onnx.ts";
 import { tinyScenario } from "../rl/_helpers.ts";
 
 const REPO = nodePath.resolve(new URL("../../..", import.meta.url).pathname);
@@ -72,8 +73,28 @@ Deno.test("eval refuses bad input with exit 2 and a message naming it", async ()
   try {
     const junk = nodePath.join(dir, "junk.onnx");
     await Deno.writeTextFile(junk, "not a model");
+    // A valid ONNX model that is not a policy: y = Identity(x).
+    const tensor = { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 1 }] } } };
+    const other = nodePath.join(dir, "identity.onnx");
+    await Deno.writeFile(
+      other,
+      onnx.ModelProto.encode({
+        irVersion: 8,
+        opsetImport: [{ domain: "", version: 17 }],
+        graph: {
+          name: "identity",
+          node: [{ opType: "Identity", input: ["x"], output: ["y"] }],
+          input: [{ name: "x", type: tensor }],
+          output: [{ name: "y", type: tensor }],
+        },
+      }).finish(),
+    );
     const cases: [string[], RegExp][] = [
       [[junk], /junk\.onnx is not an ONNX model|not a multi-extractor policy/],
+      [
+        [other],
+        /identity\.onnx is not a multi-extractor policy \(no input 'rays', input 'drive_state'/,
+      ],
       [[nodePath.join(dir, "missing.onnx")], /Cannot read policy .*missing\.onnx/],
       [["zero", "--map", nodePath.join(dir, "nowhere.json")], /cannot load map .*nowhere\.json/],
       [["forward"], /neither an \.onnx policy file nor a controller/],

@@ -16,6 +16,7 @@ export const COMMANDS: Readonly<Record<string, (args: string[]) => Promise<numbe
     // Loaded on first use: training pulls in ONNX Runtime, which needs --allow-ffi.
     train: async (args: string[]) => (await import("./train.ts")).main(args),
     resume: async (args: string[]) => (await import("./resume.ts")).main(args),
+    eval: async (args: string[]) => (await import("./eval.ts")).main(args),
     probe,
     validate,
     summarize,
@@ -33,6 +34,7 @@ Commands:
   probe       Print this host's hardware profile
   validate    Check a scenario config and print the run plan
   summarize   Rebuild or merge run summaries
+  eval        Evaluate an exported policy or a baseline controller (navigation metrics)
 
 Run "multi-extractor <command> --help" for a command's options.
 `;

@@ -56,7 +56,7 @@ export interface ScenarioSettings {
   env: ScenarioEnvSettings;
   /** `slurm:` block, or null when absent. */
   slurm: SlurmSettings | null;
-  /** `evaluation:` block (held-out final evaluation). */
+  /** `evaluation:` block (held-out final evaluation, navigation evaluation). */
   evaluation: EvaluationSettings;
 }
 
@@ -721,8 +721,13 @@ function _settings(data: Record<string, unknown>, file: string): ScenarioSetting
     ? nodePath.resolve(nodePath.dirname(nodePath.resolve(file)), envBlock.map)
     : null;
   const env: ScenarioEnvSettings = { ...envBlock, map_path: mapPath };
+  const evalBlock = data.evaluation as Omit<EvaluationSettings, "map_paths">;
+  const base = nodePath.dirname(nodePath.resolve(file));
+  const evaluation: EvaluationSettings = {
+    ...evalBlock,
+    map_paths: evalBlock.maps.map((m) => _isMapFile(m) ? nodePath.resolve(base, m) : m),
+  };
   const slurm = data.slurm === undefined ? null : data.slurm as SlurmSettings;
-  const evaluation = data.evaluation as EvaluationSettings;
   return { run, ppo, env, slurm, evaluation };
 }
 

@@ -8,6 +8,7 @@
 import type { Comparison } from "./comparison.ts";
 import type { ExtractorRunRecord, TrainingRunSummary } from "../run/models.ts";
 import { METRIC_UNITS } from "./analysis.ts";
+import type { NavigationSection } from "./navigation.ts";
 
 /** File name of the JSON summary. */
 export const SUMMARY_JSON_FILE_NAME = "summary.json";
@@ -27,6 +28,9 @@ export const SUMMARY_SECTIONS = [
   "## Figures",
   "## Reproducibility",
 ] as const;
+
+/** The optional section written after "## Extractor Results" when there is navigation data. */
+export const BASELINE_SECTION = "## Baseline Controllers";
 
 /** One figure linked from summary.md. */
 export interface FigureLink {
@@ -63,6 +67,11 @@ export interface RenderMarkdownOptions {
    * @default none: the section reads "- None written"
    */
   figures?: SummaryFigures;
+  /**
+   * The optional "## Baseline Controllers" section after the extractor table
+   * (lib/report/navigation.ts). @default none
+   */
+  navigation?: NavigationSection | null;
 }
 
 /** Escape a table cell: pipes, backslashes and line breaks. */
@@ -220,6 +229,7 @@ export function renderSummaryMarkdown(
     );
   }
   out.push("");
+  if (options.navigation) out.push(...options.navigation.lines);
 
   out.push(SUMMARY_SECTIONS[4], "");
   const problems = summary.extractor_results.filter((record) => record.status !== "success");

@@ -52,6 +52,7 @@ import {
 import type { LegacyRunSettings } from "./legacy.ts";
 import type { SummaryFigures } from "./markdown.ts";
 import { buildTrainingSummary, type SummaryFiles, writeSummaryFiles } from "./summary.ts";
+import { heldOutEpisodeLinks, navigationSection, readBaselines } from "./navigation.ts";
 
 /** A directory that is not a readable run directory. */
 export class RunDirectoryError extends Error {
@@ -768,10 +769,18 @@ async function _summarizeLocked(
     aggregateMetrics: analysed.aggregate,
     notes: [...run.notes, ...(options.notes ?? []), ...analysed.notes],
   });
+  const navigation = navigationSection(
+    records,
+    await readBaselines(run.directory),
+    await heldOutEpisodeLinks(run.directory, outDir, records),
+  );
+  // One verdict list (comparison.json and summary.md): extractors that do not beat goal_seeking.
+  if (navigation !== null) comparison.verdict.push(...navigation.verdict);
   const files = await writeSummaryFiles(outDir, summary, {
     legacy: { settings: run.legacySettings, presets: run.presets },
     figures,
     comparison,
+    navigation,
   });
   if (outDir === run.directory && (options.recordEvent ?? true)) {
     const manifest = await ManifestWriter.open(nodePath.join(run.directory, MANIFEST_FILE_NAME), {

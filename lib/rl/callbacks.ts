@@ -92,6 +92,12 @@ export interface EvaluationRecord extends EvaluationPoint {
   collision_rate: number;
   /** Whether this evaluation set a new best mean reward (best_model.onnx written). */
   new_best: boolean;
+  /**
+   * Social-navigation aggregates (lib/sim `NavAggregate` keys, e.g. snqi,
+   * timeout_rate, near_miss_rate); undefined values are null. Absent in
+   * histories written before they existed.
+   */
+  navigation?: Record<string, number | null>;
 }
 
 /** Options of {@linkcode EvalCallback}. */
@@ -117,6 +123,10 @@ export interface EvalCallbackOptions {
   evaluateAtEndIfNone?: boolean;
   /** Called after each evaluation is recorded (e.g. to append a manifest event). @default none */
   onEvaluation?: (record: EvaluationRecord) => void | Promise<void>;
+  /** Evaluate the action means (SB3's default) or sampled actions. @default true */
+  deterministic?: boolean;
+  /** Near-miss clearance of the navigation metrics, m. @default 0.5 */
+  comfortDistance?: number;
 }
 
 /** Checkpointed state of an {@linkcode EvalCallback}. */
@@ -201,7 +211,12 @@ export class EvalCallback implements TrainingCallback {
    * @returns The evaluation.
    */
   async evaluate(timestep: number): Promise<EvaluationResult> {
-    const result = await evaluatePolicy(this.#o.policy, { env: this.#o.env, seeds: this.#o.seeds });
+    const result = await evaluatePolicy(this.#o.policy, {
+      env: this.#o.env,
+      seeds: this.#o.seeds,
+      deterministic: this.#o.deterministic,
+      comfortDistance: this.#o.comfortDistance,
+    });
     const improved = result.meanReward > this.#best;
     if (improved) {
       await writeOnnx(
@@ -221,6 +236,9 @@ export class EvalCallback implements TrainingCallback {
       success_rate: result.successRate,
       collision_rate: result.collisionRate,
       new_best: improved,
+      navigation: Object.fromEntries(
+        Object.entries(result.navigation).map(([k, v]) => [k, Number.isFinite(v) ? v : null]),
+      ),
     };
     await appendEvaluation(this.#o.historyPath, record);
     this.#count++;

@@ -17,6 +17,7 @@ export const BUILT_IN_MAPS: readonly string[] = [
   "corridor",
   "crossing",
   "default",
+  "nav_check",
   "open_field",
   "open_square",
 ];

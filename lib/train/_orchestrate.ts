@@ -9,6 +9,7 @@
  */
 import * as nodePath from "node:path";
 import { getSuiteLogger } from "../log/logging.ts";
+import { writeRunNavigation } from "./_navigation_step.ts";
 import { type SummarizeResult, summarizeRun } from "../report/rebuild.ts";
 import { EXTRACTOR_FILES } from "../run/artifacts.ts";
 import { removeStaleTempFiles } from "../internal/atomic_write.ts";
@@ -582,6 +583,7 @@ export async function writeFinalSummary(
   resumeCommand: string | null,
 ): Promise<SummarizeResult> {
   collectGarbage();
+  if (resumeCommand === null) await writeRunNavigation(context);
   return await summarizeRun(context.run.path, {
     figures: context.options.figures,
     notes: resumeCommand === null ? [] : [`Run interrupted; resume with: ${resumeCommand}`],

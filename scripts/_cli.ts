@@ -96,6 +96,20 @@ export function writeStderr(text: string): void {
 }
 
 /**
+ * Whether `error` is invalid input found while reading or writing files: a symlink
+ * inside a run directory (UnsafePathError, also as it crosses from an extractor
+ * worker) or an input file refused by its type or size (InputFileError). Both map to
+ * {@linkcode EXIT_INVALID}; their messages name the path.
+ *
+ * @param error What was thrown.
+ * @returns True for those errors.
+ */
+export function isInvalidFileInput(error: unknown): error is Error {
+  return error instanceof Error &&
+    (error.name === "UnsafePathError" || error.name === "InputFileError");
+}
+
+/**
  * Report a usage error with a pointer to --help.
  *
  * @param script Script name for the message.

@@ -25,6 +25,7 @@ import {
   EXIT_FAILURE,
   EXIT_INVALID,
   EXIT_OK,
+  isInvalidFileInput,
   parseCommandLine,
   parseOnlyFlag,
   reportUsageError,
@@ -171,7 +172,10 @@ export async function main(args: string[]): Promise<number> {
     });
   } catch (error) {
     display.stop();
-    if (error instanceof ResumeRefusedError || error instanceof InvocationError) {
+    if (
+      error instanceof ResumeRefusedError || error instanceof InvocationError ||
+      isInvalidFileInput(error)
+    ) {
       logger.error("{message}", { message: error.message });
       return EXIT_INVALID;
     }

@@ -28,6 +28,12 @@ import scenarioSchema from "../../contracts/scenario.schema.json" with { type: "
 import type { ExpectedResources, ExtractorConfigurationProfile } from "../run/models.ts";
 import { findNameCollisions, normalizeName } from "../run/paths.ts";
 import { sha256Hex } from "../run/hash.ts";
+import {
+  checkInputFile,
+  decodeInputText,
+  InputFileError,
+  readInputFile,
+} from "../internal/input_file.ts";
 import { loadMap } from "../sim/load_map.ts";
 import { type MapDefinition, MapError } from "../sim/map_definition.ts";
 import { ConfigError, type ConfigIssue } from "./config_error.ts";
@@ -458,13 +464,18 @@ export async function parseScenario(
  */
 export async function loadScenario(path: string): Promise<Scenario> {
   let bytes: Uint8Array;
+  let text: string;
   try {
-    bytes = await Deno.readFile(path);
+    bytes = await readInputFile(path, { kind: "scenario" });
+    text = decodeInputText(bytes, path, "scenario");
   } catch (error) {
+    if (!(error instanceof InputFileError)) throw error;
     const absolute = nodePath.resolve(path);
-    const reason = error instanceof Deno.errors.NotFound
+    const reason = error.problem === "not_found"
       ? absolute === path ? "file not found" : `file not found (resolved to ${absolute})`
-      : `cannot read the file (${(error as Error).message})`;
+      : error.problem === "not_text"
+      ? "file is not valid UTF-8"
+      : error.message;
     throw new ConfigError([{
       file: path,
       path: "",
@@ -473,21 +484,6 @@ export async function loadScenario(path: string): Promise<Scenario> {
       message: reason,
       hint: null,
     }]);
-  }
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    throw new ConfigError([
-      {
-        file: path,
-        path: "",
-        line: null,
-        column: null,
-        message: "file is not valid UTF-8",
-        hint: null,
-      },
-    ]);
   }
   const scenario = _parse(text, path, await sha256Hex(bytes));
   const mapPath = scenario.settings.env.map_path;
@@ -500,25 +496,25 @@ export async function loadScenario(path: string): Promise<Scenario> {
   const mapProblem = (message: string, hint: string | null) =>
     new ConfigError([mapIssue(message, hint)]);
   if (mapPath !== null) {
-    let stat: Deno.FileInfo | null = null;
     try {
-      stat = await Deno.stat(mapPath);
+      await checkInputFile(mapPath, { kind: "map" });
     } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      if (!(error instanceof InputFileError)) throw error;
+      if (error.problem === "not_found") {
+        throw mapProblem(
+          `map file not found: ${mapPath}`,
+          "paths are relative to the scenario file",
+        );
+      }
+      throw mapProblem(error.message, null);
     }
-    if (stat === null) {
-      throw mapProblem(
-        `map file not found: ${mapPath}`,
-        "paths are relative to the scenario file",
-      );
-    }
-    if (!stat.isFile) throw mapProblem(`${mapPath} is not a file`, null);
   }
   // Load the map now, so a map that cannot be used stops the run before anything is written.
   let map: MapDefinition;
   try {
     map = await loadMap(mapPath ?? scenario.settings.env.map);
   } catch (error) {
+    if (error instanceof InputFileError) throw mapProblem(error.message, null);
     if (!(error instanceof MapError)) throw error;
     throw mapProblem(
       `cannot load the map: ${error.message}`,

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { assertNoSymlinksSync } from "../internal/safe_path.ts";
 import {
   configure,
   dispose,
@@ -56,6 +57,7 @@ function _consoleLevel(verbosity: Verbosity): LogLevel {
  * @returns The sink; dispose it to close the file.
  */
 export function createJsonLinesFileSink(path: string): Sink & Disposable {
+  assertNoSymlinksSync(path);
   const file = Deno.openSync(path, { append: true, create: true });
   const format = getJsonLinesFormatter();
   const encoder = new TextEncoder();

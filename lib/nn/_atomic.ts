@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { assertNoSymlinks } from "../internal/safe_path.ts";
 import { dirname } from "node:path";
 
 let counter = 0;
@@ -12,10 +13,12 @@ let counter = 0;
 /**
  * Write `bytes` to `path` atomically.
  * @throws {Deno.errors.NotFound} When the directory does not exist.
+ * @throws {UnsafePathError} When a component inside a guarded run directory is a symlink.
  */
 export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
+  await assertNoSymlinks(path);
   const tmp = `${path}.${Deno.pid}.${++counter}.tmp`;
-  const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
+  const file = await Deno.open(tmp, { write: true, createNew: true });
   try {
     let written = 0;
     while (written < bytes.length) written += await file.write(bytes.subarray(written));

@@ -7,6 +7,7 @@
  */
 import * as nodePath from "node:path";
 import { closestName } from "../config/presets.ts";
+import { guardDirectory } from "../internal/safe_path.ts";
 import {
   EVAL_HISTORY_FILE_NAME,
   type EvaluationPoint,
@@ -228,6 +229,7 @@ async function _lockedExtractorDirs(runDir: string): Promise<Set<string>> {
  */
 export async function readRunDirectory(directory: string): Promise<RunContents> {
   const runDir = nodePath.resolve(directory);
+  guardDirectory(runDir);
   const notes: string[] = [];
   // Extractors being trained are seen through their training locks. The locks are
   // probed before the manifest is read and again after it: a process takes its lock

@@ -15,6 +15,8 @@
  * @module
  */
 import * as nodePath from "node:path";
+import { readInputFile } from "../internal/input_file.ts";
+import { assertNoSymlinks } from "../internal/safe_path.ts";
 import { appendEvaluation, type EvaluationPoint, writeTextFileAtomic } from "../run/mod.ts";
 import type { RobotEnv } from "../sim/mod.ts";
 import { writeOnnx } from "../nn/mod.ts";
@@ -466,6 +468,7 @@ export class ProgressCallback implements TrainingCallback {
  * @param line Text without the newline.
  */
 export async function appendLine(path: string, line: string): Promise<void> {
+  await assertNoSymlinks(path);
   const file = await Deno.open(path, { append: true, create: true });
   try {
     const bytes = new TextEncoder().encode(`${line}\n`);
@@ -485,7 +488,9 @@ export async function appendLine(path: string, line: string): Promise<void> {
 export async function truncateLines(path: string, keep: number): Promise<void> {
   let text: string;
   try {
-    text = await Deno.readTextFile(path);
+    text = new TextDecoder().decode(
+      await readInputFile(path, { kind: "jsonl", nativeNotFound: true }),
+    );
   } catch (error) {
     if (error instanceof Deno.errors.NotFound && keep === 0) return;
     throw error;

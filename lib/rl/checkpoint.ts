@@ -22,6 +22,7 @@ import {
   encodeFramedFile,
   readFloat32Arrays,
 } from "../nn/mod.ts";
+import { readInputFile } from "../internal/input_file.ts";
 import { writeFileAtomic } from "../run/mod.ts";
 
 const MAGIC = "MXPPOCKP";
@@ -141,7 +142,8 @@ export async function saveTrainerCheckpoint(
  * @throws {Deno.errors.NotFound} When the file does not exist.
  */
 export async function loadTrainerCheckpoint(path: string): Promise<TrainerCheckpoint> {
-  return decodeTrainerCheckpoint(await Deno.readFile(path), path);
+  const bytes = await readInputFile(path, { kind: "checkpoint", nativeNotFound: true });
+  return decodeTrainerCheckpoint(bytes, path);
 }
 
 /**

@@ -13,6 +13,8 @@ import * as ort from "onnxruntime-node";
 import denoJson from "../../deno.json" with { type: "json" };
 import type { ScenarioSettings } from "../config/mod.ts";
 import { resolvedSettings } from "../config/mod.ts";
+import { InputFileError } from "../internal/input_file.ts";
+import { guardDirectory, mkdirNoFollow } from "../internal/safe_path.ts";
 import { CheckpointError, ExecutionProviderError, writeOnnx } from "../nn/mod.ts";
 import { SeededRng } from "../rng/mod.ts";
 import {
@@ -234,14 +236,19 @@ export async function trainExtractor(
   const path = (name: string) => nodePath.join(extractorDir, name);
   const relative = (p: string) => nodePath.relative(runDir, p);
   const checkpointDir = path(EXTRACTOR_FILES.checkpoints);
-  await Deno.mkdir(checkpointDir, { recursive: true });
+  // Also in an extractor worker: nothing below the run directory is reached through a link.
+  guardDirectory(runDir);
+  await mkdirNoFollow(checkpointDir);
 
   let envSettings: EnvSettings, map: MapDefinition;
   try {
     envSettings = _envSettings(settings);
     map = await loadMap(envSettings.map);
   } catch (error) {
-    if (error instanceof MapError || error instanceof Deno.errors.NotFound) {
+    if (
+      error instanceof MapError || error instanceof InputFileError ||
+      error instanceof Deno.errors.NotFound
+    ) {
       throw new ExtractorRunError(
         `Cannot load map '${settings.env.map}': ${(error as Error).message}`,
         "check env.map in the scenario (a built-in name or a .json/.svg path)",

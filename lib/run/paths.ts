@@ -8,6 +8,7 @@
  * @module
  */
 import * as nodePath from "node:path";
+import { mkdirNoFollow } from "../internal/safe_path.ts";
 import { MANIFEST_FILE_NAME } from "./manifest.ts";
 
 /** Environment variable naming the output root (ours). */
@@ -347,10 +348,12 @@ export function extractorDirectory(runDir: string, name: string): string {
  * @param name Extractor name.
  * @returns Absolute path of the directory.
  * @throws {RangeError} When the name cannot be normalised.
+ * @throws {UnsafePathError} When `extractors/` or the extractor's directory is a
+ * symlink in a guarded run directory.
  */
 export async function createExtractorDirectory(runDir: string, name: string): Promise<string> {
   const path = extractorDirectory(runDir, name);
-  await Deno.mkdir(path, { recursive: true });
+  await mkdirNoFollow(path);
   return path;
 }
 

@@ -33,6 +33,8 @@ import * as nodePath from "node:path";
 import { closestName } from "../config/presets.ts";
 import { ConfigError, parseScenario } from "../config/mod.ts";
 import { resolvedConfig } from "../config/plan.ts";
+import { readInputFile } from "../internal/input_file.ts";
+import { guardDirectory, UnsafePathError } from "../internal/safe_path.ts";
 import { getSuiteLogger } from "../log/logging.ts";
 import type { SummarizeResult } from "../report/rebuild.ts";
 import { sha256Hex } from "../run/hash.ts";
@@ -252,7 +254,7 @@ async function _rebuildComparison(
   const copy = nodePath.join(runDir, SCENARIO_COPY_FILE_NAME);
   let bytes: Uint8Array;
   try {
-    bytes = await Deno.readFile(copy);
+    bytes = await readInputFile(copy, { kind: "scenario", nativeNotFound: true });
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
     throw new ResumeRefusedError(
@@ -332,9 +334,10 @@ async function _checkpointProblem(
   }
   let bytes: Uint8Array;
   try {
-    bytes = await Deno.readFile(path);
+    bytes = await readInputFile(path, { kind: "checkpoint", nativeNotFound: true });
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return "is missing";
+    if (error instanceof UnsafePathError) throw error;
     return `cannot be read (${(error as Error).message})`;
   }
   const digest = await sha256Hex(bytes);
@@ -473,6 +476,7 @@ export async function prepareResume(
   options: PrepareResumeOptions = {},
 ): Promise<PreparedResume> {
   const dir = nodePath.resolve(runDir);
+  guardDirectory(dir);
   const manifest = await _readManifest(dir);
   const warnings: string[] = [];
   if (manifest.torn !== null) {

@@ -53,8 +53,10 @@ Options:
                        ROBOT_SF_MULTI_EXTRACTOR_TMP, then tmp/multi_extractor_training)
   --only NAME,...      Resume only these extractors; the others are left untouched
                        (several such processes may share one run directory)
-  --retry-failed       Also train again, from scratch, extractors that failed for a
-                       reason other than an interruption
+  --retry-failed       Also train again extractors that failed (an interrupted one, or
+                       one stopped by a full disk, an I/O error, lack of memory or a
+                       killed worker, is continued anyway): from the newest good
+                       checkpoint, or from scratch after a divergence (NaN/Inf)
   -v, --verbose        More log output
   -q, --quiet          Only warnings and errors; no progress bars
   -h, --help           Show this help

@@ -28,6 +28,7 @@ import scenarioSchema from "../../contracts/scenario.schema.json" with { type: "
 import type { ExpectedResources, ExtractorConfigurationProfile } from "../run/models.ts";
 import { findNameCollisions, normalizeName } from "../run/paths.ts";
 import { sha256Hex } from "../run/hash.ts";
+import { escapeControlCharacters, firstControlCharacter } from "../internal/control_chars.ts";
 import {
   checkInputFile,
   decodeInputText,
@@ -615,6 +616,7 @@ function _parse(text: string, file: string, sha256: string): Scenario {
       fatal.push(problem);
     }
   }
+  fatal.push(..._controlCharacterProblems(data));
   if (fatal.length > 0) {
     throw new ConfigError(_sortIssues(_dedupe(fatal).map((p) => _issue(file, source, p))));
   }
@@ -692,6 +694,33 @@ function _parse(text: string, file: string, sha256: string): Scenario {
     baseline,
     warnings: _sortIssues(warnings),
   };
+}
+
+/**
+ * Run id and extractor names holding control characters: refused outright (not
+ * skipped), since they would reach the console, logs and summary.md.
+ */
+function _controlCharacterProblems(data: Record<string, unknown>): _Problem[] {
+  const problems: _Problem[] = [];
+  const check = (value: unknown, segments: YamlPathSegment[]) => {
+    if (typeof value !== "string") return;
+    const control = firstControlCharacter(value);
+    if (control === null) return;
+    problems.push({
+      segments,
+      pointAtKey: null,
+      message: `"${escapeControlCharacters(value)}" holds the control character ${control}`,
+      hint: "names and run ids may not hold control characters such as newlines, escapes or NUL",
+    });
+  };
+  check((data.run as Record<string, unknown> | undefined)?.run_id, ["run", "run_id"]);
+  const entries = Array.isArray(data.extractors) ? data.extractors : [];
+  entries.forEach((entry, index) => {
+    if (entry !== null && typeof entry === "object") {
+      check((entry as Record<string, unknown>).name, ["extractors", index, "name"]);
+    }
+  });
+  return problems;
 }
 
 function _settings(data: Record<string, unknown>, file: string): ScenarioSettings {

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { consoleSafe } from "../internal/control_chars.ts";
 import { assertNoSymlinksSync } from "../internal/safe_path.ts";
 import {
   configure,
@@ -125,7 +126,9 @@ export async function setupLogging(options: LoggingOptions = {}): Promise<Loggin
   const writer = options.consoleWriter ?? _stderr;
   const formatter = getTextFormatter({
     timestamp: "none",
-    value: "bare",
+    // Strings as they are, but with control characters escaped and continuation lines
+    // indented: a value (a name, a path, a message) cannot start a forged log line.
+    value: (value, inspect) => typeof value === "string" ? consoleSafe(value) : inspect(value),
     sanitize: { newlines: "preserve" },
     format: ({ level, message }) => `${level.padEnd(5)} ${message}`,
     level: (level) => (level === "warning" ? "WARN" : level.toUpperCase()),

@@ -8,6 +8,7 @@
  * @module
  */
 import * as nodePath from "node:path";
+import { escapeControlCharacters, firstControlCharacter } from "../internal/control_chars.ts";
 import { mkdirNoFollow } from "../internal/safe_path.ts";
 import { MANIFEST_FILE_NAME } from "./manifest.ts";
 
@@ -31,10 +32,18 @@ export const MAX_NAME_LENGTH = 128;
  *
  * @param name Extractor name or run id.
  * @returns The normalised name.
- * @throws {RangeError} When nothing alphanumeric is left, or the result is longer than
- * {@linkcode MAX_NAME_LENGTH}.
+ * @throws {RangeError} When the name holds a control character (U+0000-U+001F,
+ * U+007F-U+009F, U+2028, U+2029), nothing alphanumeric is left, or the result is longer
+ * than {@linkcode MAX_NAME_LENGTH}.
  */
 export function normalizeName(name: string): string {
+  const control = firstControlCharacter(name);
+  if (control !== null) {
+    throw new RangeError(
+      `Name "${escapeControlCharacters(name)}" holds the control character ${control}; ` +
+        "names may not hold control characters",
+    );
+  }
   const normalized = name.trim().replace(/[^A-Za-z0-9._-]+/g, "_").replace(/^[._-]+|[._-]+$/g, "");
   if (!/[A-Za-z0-9]/.test(normalized)) {
     throw new RangeError(

@@ -9,8 +9,11 @@
  * @module
  */
 
+// deno-lint-ignore no-control-regex -- matching control characters is the point
 const _CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+// deno-lint-ignore no-control-regex -- matching control characters is the point
 const _CONTROL_ALL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+// deno-lint-ignore no-control-regex -- matching control characters is the point
 const _CONTROL_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029]/g;
 
 function _escape(char: string): string {

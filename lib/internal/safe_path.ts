@@ -11,9 +11,10 @@
  * component for a link between the check and the open (a race) is outside what they
  * cover (docs/security.md).
  *
- * Directories are guarded per process and per worker ({@linkcode guardDirectory});
- * the run's writers (lib/run, the trainer in the main thread or an extractor worker)
- * guard their run directory before touching it.
+ * Directories are guarded per process and per worker ({@linkcode guardDirectory}):
+ * `train`, `resume` and `summarize` guard the run directory before touching it; the
+ * trainer guards its extractor directory (in an extractor worker, which may read only
+ * that directory, the main thread has checked the way to it before starting it).
  *
  * @module
  */
@@ -62,7 +63,8 @@ export function unguardDirectory(dir: string): void {
 }
 
 /**
- * The guarded directory that contains `path` (the innermost one), or null.
+ * The guarded directory that contains `path` (the outermost one: the most components
+ * are checked), or null.
  *
  * @param path Absolute or relative path.
  * @returns The guarded directory, or null when `path` lies in none.
@@ -74,7 +76,7 @@ export function guardedRootOf(path: string): string | null {
     const relative = nodePath.relative(root, target);
     const inside = relative === "" ||
       (!relative.startsWith("..") && !nodePath.isAbsolute(relative));
-    if (inside && (best === null || root.length > best.length)) best = root;
+    if (inside && (best === null || root.length < best.length)) best = root;
   }
   return best;
 }
@@ -132,10 +134,13 @@ export async function assertNoSymlinks(path: string, root?: string): Promise<voi
   }
   // The components are plain entries; the resolved path must still be inside (a bind
   // mount or a link swapped in since is caught here).
-  const [realBase, realExisting] = await Promise.all([
-    Deno.realPath(base),
-    Deno.realPath(existing),
-  ]);
+  let realBase: string, realExisting: string;
+  try {
+    [realBase, realExisting] = await Promise.all([Deno.realPath(base), Deno.realPath(existing)]);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return; // the directory is not made yet
+    throw error;
+  }
   if (!_isInside(realBase, realExisting)) {
     throw new UnsafePathError(
       `${existing} resolves to ${realExisting}, outside the run directory ${base}`,
@@ -179,4 +184,37 @@ export async function mkdirNoFollow(path: string): Promise<void> {
   await assertNoSymlinks(path);
   await Deno.mkdir(path, { recursive: true });
   await assertNoSymlinks(path);
+}
+
+/**
+ * Refuse a directory tree that holds a symbolic link anywhere below `dir` (`dir`
+ * itself may be one). Resume and summarize check a run directory this way before they
+ * read it, so a planted link is named at once, before anything is read or written.
+ *
+ * @param dir The run directory.
+ * @param options `maxEntries`: entries examined at most (default 1,000,000).
+ * @throws {UnsafePathError} Naming the first link found.
+ */
+export async function assertNoSymlinksBelow(
+  dir: string,
+  options: { maxEntries?: number } = {},
+): Promise<void> {
+  const root = nodePath.resolve(dir);
+  let budget = options.maxEntries ?? 1_000_000;
+  const walk = async (sub: string): Promise<void> => {
+    let entries: Deno.DirEntry[];
+    try {
+      entries = await Array.fromAsync(Deno.readDir(sub));
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return;
+      throw error;
+    }
+    for (const entry of entries) {
+      if (--budget < 0) return;
+      const path = nodePath.join(sub, entry.name);
+      if (entry.isSymlink) throw _linkError(path, root);
+      if (entry.isDirectory) await walk(path);
+    }
+  };
+  await walk(root);
 }

@@ -236,8 +236,9 @@ export async function trainExtractor(
   const path = (name: string) => nodePath.join(extractorDir, name);
   const relative = (p: string) => nodePath.relative(runDir, p);
   const checkpointDir = path(EXTRACTOR_FILES.checkpoints);
-  // Also in an extractor worker: nothing below the run directory is reached through a link.
-  guardDirectory(runDir);
+  // Also in an extractor worker: nothing below the extractor directory is reached
+  // through a link (the way to it is checked before training begins).
+  guardDirectory(extractorDir);
   await mkdirNoFollow(checkpointDir);
 
   let envSettings: EnvSettings, map: MapDefinition;

@@ -172,9 +172,8 @@ export function describeFailure(
     return {
       kind: "out_of_memory",
       reason: `${TRANSIENT_REASON_PREFIXES.out_of_memory}${message}`,
-      hint: "close other programs and resume (" + _RESUME_LATER + "), or reduce " +
-        "run.ppo.n_steps x run.num_envs (rollout size), run.ppo.batch_size or the " +
-        `extractor's size; ${alone}`,
+      hint: "reduce run.ppo.n_steps x run.num_envs (rollout size), run.ppo.batch_size or the " +
+        `extractor's size, or close other programs; ${_RESUME_LATER}; ${alone}`,
     };
   }
   if (_ORT.test(message) || _ORT.test(name)) {

@@ -36,7 +36,7 @@ import { closestName } from "../config/presets.ts";
 import { ConfigError, parseScenario } from "../config/mod.ts";
 import { resolvedConfig } from "../config/plan.ts";
 import { readInputFile } from "../internal/input_file.ts";
-import { guardDirectory, UnsafePathError } from "../internal/safe_path.ts";
+import { assertNoSymlinksBelow, guardDirectory, UnsafePathError } from "../internal/safe_path.ts";
 import { getSuiteLogger } from "../log/logging.ts";
 import type { SummarizeResult } from "../report/rebuild.ts";
 import { sha256Hex } from "../run/hash.ts";
@@ -495,6 +495,7 @@ export async function prepareResume(
   const dir = nodePath.resolve(runDir);
   guardDirectory(dir);
   const manifest = await _readManifest(dir);
+  await assertNoSymlinksBelow(dir);
   const warnings: string[] = [];
   if (manifest.torn !== null) {
     warnings.push(

@@ -16,7 +16,8 @@ import {
   setupLogging,
   type Verbosity,
 } from "../lib/log/mod.ts";
-import type { ExtractorConfigurationProfile, ExtractorRunRecord } from "../lib/run/mod.ts";
+import type { ExtractorConfigurationProfile } from "../lib/config/mod.ts";
+import type { ExtractorRunRecord } from "../lib/run/mod.ts";
 import {
   formatProgress,
   ProgressThrottle,

@@ -10,13 +10,9 @@
 import { ConfigError, formatRunPlan, loadScenario, planRun } from "../lib/config/mod.ts";
 import * as nodePath from "node:path";
 import { hostCapabilities } from "../lib/hardware/mod.ts";
-import {
-  getSuiteLogger,
-  logExtractorSkipped,
-  setupLogging,
-  verbosityFromFlags,
-} from "../lib/log/mod.ts";
+import { getSuiteLogger, setupLogging, verbosityFromFlags } from "../lib/log/mod.ts";
 import { outputRootProblem } from "../lib/run/mod.ts";
+import { logExtractorSkipped } from "../lib/train/failures.ts";
 import {
   EXIT_FAILURE,
   EXIT_INVALID,

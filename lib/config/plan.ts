@@ -7,7 +7,7 @@
  * @module
  */
 import * as nodePath from "node:path";
-import type { ExtractorConfigurationProfile } from "../run/models.ts";
+import type { ExtractorConfigurationProfile } from "./profile.ts";
 import { resolveOutputRoot, runDirectoryName } from "../run/paths.ts";
 import { formatConfigIssue } from "./config_error.ts";
 import type {

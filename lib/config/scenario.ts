@@ -25,7 +25,7 @@ import {
 import { Ajv, type ErrorObject } from "ajv";
 import addFormatsModule from "ajv-formats";
 import scenarioSchema from "../../contracts/scenario.schema.json" with { type: "json" };
-import type { ExpectedResources, ExtractorConfigurationProfile } from "../run/models.ts";
+import type { ExpectedResources, ExtractorConfigurationProfile } from "./profile.ts";
 import { findNameCollisions, normalizeName } from "../run/paths.ts";
 import { sha256Hex } from "../run/hash.ts";
 import { escapeControlCharacters, firstControlCharacter } from "../internal/control_chars.ts";

@@ -18,6 +18,7 @@ import * as nodePath from "node:path";
 import { readInputFile } from "../internal/input_file.ts";
 import { assertNoSymlinks } from "../internal/safe_path.ts";
 import { getSuiteLogger } from "../log/mod.ts";
+import type { TrainingProgress } from "../log/progress.ts";
 import {
   appendEvaluation,
   checkEvaluationPoint,
@@ -29,6 +30,8 @@ import { writeOnnx } from "../nn/mod.ts";
 import { evaluatePolicy, type EvaluationResult } from "./evaluation.ts";
 import type { PpoPolicy } from "./policy.ts";
 import { checkpointFileName } from "./checkpoint.ts";
+
+export type { TrainingProgress };
 
 /** What callbacks see of the trainer. */
 export interface CallbackContext {
@@ -415,24 +418,6 @@ export class TrainLogCallback implements TrainingCallback {
       rebuild: (index) => JSON.stringify({ garbled_line: index + 1 }),
     });
   }
-}
-
-/** Progress of one extractor's training, for progress bars. */
-export interface TrainingProgress {
-  /** Env steps trained. */
-  steps: number;
-  /** Env steps the run will have trained at its end (total_timesteps in whole rollouts). */
-  totalSteps: number;
-  /** Env steps per second in this process (including updates). */
-  fps: number;
-  /** Estimated seconds left, or null before the rate is known. */
-  etaSeconds: number | null;
-  /** Mean return of the last (up to 100) training episodes, or null. */
-  lastMeanReward: number | null;
-  /** Mean reward of the last evaluation, or null. */
-  lastEvalReward: number | null;
-  /** True once training has finished. */
-  done: boolean;
 }
 
 /** Options of {@linkcode ProgressCallback}. */

@@ -2,8 +2,8 @@
  * Reinforcement learning: Stable-Baselines3 PPO on lib/nn networks and lib/sim
  * envs — the rollout buffer and GAE, diagonal Gaussian actions, the PPO loss
  * graph, the actor-critic policy runtime, the trainer, callbacks (evaluation,
- * checkpoints, train log, progress), trainer checkpoints, and
- * {@linkcode trainExtractor}, which trains one feature extractor end to end.
+ * checkpoints, train log, progress), and trainer checkpoints. Training one feature extractor end to end from a scenario
+ * (`trainExtractor`) is lib/train's.
  *
  * See `docs/ppo.md`.
  *
@@ -90,13 +90,4 @@ export {
   type PpoTrainerOptions,
   type TrainingVecEnv,
 } from "./ppo.ts";
-export {
-  EXTRACTOR_FILES,
-  trainExtractor,
-  type TrainExtractorOptions,
-  type TrainExtractorResult,
-  type TrainingGenerators,
-  trainingGenerators,
-  type VecEnvFactory,
-  type VecEnvFactoryArgs,
-} from "./train_extractor.ts";
+export { TRAINER_ENV_STREAMS, type TrainingGenerators, trainingGenerators } from "./generators.ts";

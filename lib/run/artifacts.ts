@@ -13,10 +13,28 @@ import { readInputFile } from "../internal/input_file.ts";
 import { assertNoSymlinks } from "../internal/safe_path.ts";
 import { writeJsonFileAtomic } from "./atomic.ts";
 
+/** File names inside an extractor directory (`<run_dir>/extractors/<name>/`). */
+export const EXTRACTOR_FILES = {
+  /** The policy at the end of training (standalone eval-mode ONNX). */
+  finalModel: "final_model.onnx",
+  /** The policy of the best evaluation (standalone eval-mode ONNX). */
+  bestModel: "best_model.onnx",
+  /** Folder of trainer checkpoints. */
+  checkpoints: "checkpoints",
+  /** Metrics of the finished extractor. */
+  metrics: "metrics.json",
+  /** One evaluation per line. */
+  evalHistory: "eval_history.jsonl",
+  /** One PPO update per line (SB3 logger keys). */
+  trainLog: "train_log.jsonl",
+  /** Settings and system the extractor was trained with. */
+  resolvedSettings: "resolved_settings.json",
+} as const;
+
 /** File name of an extractor's metrics. */
-export const METRICS_FILE_NAME = "metrics.json";
+export const METRICS_FILE_NAME = EXTRACTOR_FILES.metrics;
 /** File name of an extractor's evaluation history. */
-export const EVAL_HISTORY_FILE_NAME = "eval_history.jsonl";
+export const EVAL_HISTORY_FILE_NAME = EXTRACTOR_FILES.evalHistory;
 
 /** One evaluation of a policy during training. */
 export interface EvaluationPoint {

@@ -1,5 +1,5 @@
 /**
- * Run layout: typed models (profile, hardware, run record, summary) with the
+ * Run layout: typed models (hardware, run record, summary) with the
  * schema's invariants, run and extractor directories, the append-only manifest,
  * per-extractor metrics and evaluation history, atomic writes, SHA-256 digests, what a
  * manifest says about each extractor (runState) and the locks that keep processes
@@ -15,8 +15,6 @@ export {
 } from "./models.ts";
 export type {
   ClosedRecordOptions,
-  ExpectedResources,
-  ExtractorConfigurationProfile,
   ExtractorRunRecord,
   HardwareProfile,
   RunStatus,
@@ -93,6 +91,7 @@ export {
   checkEvaluationPoint,
   checkMetrics,
   EVAL_HISTORY_FILE_NAME,
+  EXTRACTOR_FILES,
   METRICS_FILE_NAME,
   readEvalHistory,
   readMetricsFile,

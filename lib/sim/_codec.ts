@@ -5,8 +5,30 @@
  *
  * @module
  */
-import type { EncodedArray, EncodedDtype } from "./snapshot.ts";
-import { SnapshotError } from "./snapshot.ts";
+/** Element type of an {@linkcode EncodedArray}. */
+export type EncodedDtype = "float64" | "float32" | "int32" | "uint8";
+
+/**
+ * A typed array in a snapshot: the little-endian bytes of its elements in
+ * base64 (standard alphabet, padded), so floats survive JSON exactly.
+ */
+export interface EncodedArray {
+  /** Element type. */
+  dtype: EncodedDtype;
+  /** Number of elements. */
+  length: number;
+  /** Base64 of `length` little-endian elements. */
+  data: string;
+}
+
+/** A snapshot that cannot be restored here: wrong format, newer version, other map or settings. */
+export class SnapshotError extends Error {
+  /** @param message What does not fit, and where. */
+  constructor(message: string) {
+    super(message);
+    this.name = "SnapshotError";
+  }
+}
 
 type _Typed = Float64Array | Float32Array | Int32Array | Uint8Array;
 

@@ -12,12 +12,58 @@
  * `resume --retry-failed` continues every other failure from its checkpoint too,
  * except a divergence ({@linkcode isDivergence}), which restarts from scratch.
  *
+ * Also: logging a skipped extractor as a warning, a failed one as an error, each with
+ * its name, reason and hint.
+ *
  * @module
  */
-import type { ExtractorProblem } from "../log/logging.ts";
+import type { Logger } from "../log/mod.ts";
 
-export type { ExtractorProblem };
+/** What to tell the user about a skipped or failed extractor. */
+export interface ExtractorProblem {
+  /** Why it was skipped or failed. */
+  reason: string;
+  /** What the user can do about it. */
+  hint: string;
+}
 
+/**
+ * Log a skipped extractor as a warning with its name, reason and hint.
+ *
+ * @param logger Logger to use.
+ * @param extractor Extractor name.
+ * @param problem Reason and hint.
+ */
+export function logExtractorSkipped(
+  logger: Logger,
+  extractor: string,
+  problem: ExtractorProblem,
+): void {
+  logger.warn("Extractor {extractor} skipped: {reason} (hint: {hint})", {
+    extractor,
+    reason: problem.reason,
+    hint: problem.hint,
+  });
+}
+
+/**
+ * Log a failed extractor as an error with its name, reason and hint.
+ *
+ * @param logger Logger to use.
+ * @param extractor Extractor name.
+ * @param problem Reason and hint.
+ */
+export function logExtractorFailed(
+  logger: Logger,
+  extractor: string,
+  problem: ExtractorProblem,
+): void {
+  logger.error("Extractor {extractor} failed: {reason} (hint: {hint})", {
+    extractor,
+    reason: problem.reason,
+    hint: problem.hint,
+  });
+}
 /** Reason of the failed record of an extractor stopped by SIGINT/SIGTERM. */
 export const INTERRUPTED_REASON = "interrupted";
 

@@ -61,7 +61,7 @@ import {
 import type { ExtractorRunRecord } from "../run/models.ts";
 import { extractorDirectory, resolveInside, type RunDirectory } from "../run/paths.ts";
 import { type ExtractorState, type RunState, runState } from "../run/run_state.ts";
-import { decodeTrainerCheckpoint } from "./_boundary.ts";
+import { decodeTrainerCheckpoint } from "../rl/checkpoint.ts";
 import { isDivergence, isTransientFailure } from "./failures.ts";
 import { _resumeCommand } from "./_resume_command.ts";
 import {

@@ -13,9 +13,9 @@ import {
   ExtractorRunError,
   loadTrainerCheckpoint,
   PpoPolicy,
-  trainExtractor,
   type UpdateRecord,
 } from "../../../lib/rl/mod.ts";
+import { trainExtractor } from "../../../lib/train/mod.ts";
 import { ManifestWriter, readManifest, sha256File } from "../../../lib/run/mod.ts";
 import { VecEnv } from "../../../lib/sim/mod.ts";
 import { HookedVecEnv, rejection, tinyScenario } from "../../unit/rl/_helpers.ts";

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { consoleSafe } from "../lib/internal/control_chars.ts";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 
 /** Exit code of a successful command. */
@@ -117,7 +118,7 @@ export function isInvalidFileInput(error: unknown): error is Error {
  * @returns {@linkcode EXIT_INVALID}.
  */
 export function reportUsageError(script: string, error: UsageError): number {
-  writeStderr(`${script}: ${error.message}\nRun with --help for usage.\n`);
+  writeStderr(`${script}: ${consoleSafe(error.message)}\nRun with --help for usage.\n`);
   return EXIT_INVALID;
 }
 

@@ -37,6 +37,7 @@ import {
   reportOutcome,
   setupTrainingConsole,
 } from "./_training.ts";
+import { readEnv } from "../lib/internal/env.ts";
 
 export { EXIT_INTERRUPTED };
 
@@ -66,14 +67,6 @@ Environment:
 Exit codes: 0 every extractor succeeded or was skipped for an expected reason,
 1 an extractor failed, 2 invalid command line or config, 130 interrupted.
 `;
-
-function _readEnv(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Run the train command.
@@ -119,7 +112,7 @@ export async function main(args: string[]): Promise<number> {
   );
   try {
     const config = (values.config as string | undefined) ?? DEFAULT_CONFIG;
-    const testMode = testModeFromEnv(_readEnv);
+    const testMode = testModeFromEnv(readEnv);
     const prepared = await prepareComparison(config, {
       runId: (values["run-id"] as string | undefined) ?? null,
       outputRoot: (values["output-root"] as string | undefined) ?? null,

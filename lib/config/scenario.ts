@@ -22,11 +22,10 @@ import {
   parseDocument,
   visit,
 } from "yaml";
-import { Ajv, type ErrorObject } from "ajv";
-import addFormatsModule from "ajv-formats";
+import { type Ajv, createAjv, type ErrorObject } from "../internal/ajv.ts";
 import scenarioSchema from "../../contracts/scenario.schema.json" with { type: "json" };
 import type { ExpectedResources, ExtractorConfigurationProfile } from "./profile.ts";
-import { findNameCollisions, normalizeName } from "../run/paths.ts";
+import { findNameCollisions, normalizeName, normalizeRunId } from "../run/paths.ts";
 import { sha256Hex } from "../run/hash.ts";
 import { escapeControlCharacters, firstControlCharacter } from "../internal/control_chars.ts";
 import {
@@ -115,20 +114,11 @@ export interface ParseScenarioOptions {
 /** One step of a YAML path: a mapping key or a list index. */
 export type YamlPathSegment = string | number;
 
-const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 let _validate: ReturnType<Ajv["compile"]> | null = null;
 
 function _validator() {
   if (_validate === null) {
-    const ajv = new Ajv({
-      allErrors: true,
-      useDefaults: true,
-      strict: true,
-      allowUnionTypes: true,
-      verbose: true,
-    });
-    addFormats(ajv);
-    _validate = ajv.compile(scenarioSchema);
+    _validate = createAjv({ useDefaults: true, verbose: true }).compile(scenarioSchema);
   }
   return _validate;
 }
@@ -433,6 +423,9 @@ function _isMapping(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
+/** Hint of a map entry that names no usable file. */
+const _MAP_HINT = "name a .svg or .json map file (relative to the scenario) or a built-in map";
+
 function _isMapFile(map: string): boolean {
   return /\.(json|svg)$/i.test(map);
 }
@@ -507,6 +500,8 @@ export async function loadScenario(path: string): Promise<Scenario> {
           "paths are relative to the scenario file",
         );
       }
+      const directory = await Deno.stat(mapPath).then((i) => i.isDirectory, () => false);
+      if (directory) throw mapProblem(`${mapPath} is not a file but a directory`, _MAP_HINT);
       throw mapProblem(error.message, null);
     }
   }
@@ -515,7 +510,22 @@ export async function loadScenario(path: string): Promise<Scenario> {
   try {
     map = await loadMap(mapPath ?? scenario.settings.env.map);
   } catch (error) {
-    if (error instanceof InputFileError) throw mapProblem(error.message, null);
+    const map = scenario.settings.env.map;
+    if (error instanceof InputFileError) {
+      const directory = await Deno.stat(error.path).then((i) => i.isDirectory, () => false);
+      if (directory) throw mapProblem(`${map} is not a file but a directory`, _MAP_HINT);
+      if (error.problem === "not_found") throw mapProblem(`map file not found: ${map}`, _MAP_HINT);
+      throw mapProblem(error.message, null);
+    }
+    if (error instanceof Deno.errors.IsADirectory) {
+      throw mapProblem(`${map} is not a file but a directory`, _MAP_HINT);
+    }
+    if (error instanceof Deno.errors.NotFound) {
+      throw mapProblem(`map file not found: ${map}`, _MAP_HINT);
+    }
+    if (error instanceof Deno.errors.PermissionDenied) {
+      throw mapProblem(`cannot read the map file ${map}: permission denied`, null);
+    }
     if (!(error instanceof MapError)) throw error;
     throw mapProblem(
       `cannot load the map: ${error.message}`,
@@ -749,7 +759,7 @@ function _semanticChecks(settings: ScenarioSettings): { errors: _Problem[]; warn
     hint,
   });
   try {
-    normalizeName(run.run_id);
+    normalizeRunId(run.run_id);
   } catch (error) {
     errors.push(at(["run", "run_id"], (error as Error).message));
   }
@@ -802,8 +812,9 @@ function _semanticChecks(settings: ScenarioSettings): { errors: _Problem[]; warn
   if (Math.max(1, Math.floor(run.eval_freq / envs)) * envs > trainedSteps) {
     warnings.push(at(
       ["run", "eval_freq"],
-      `eval_freq ${run.eval_freq} exceeds ${trained}, so no evaluation runs`,
-      "convergence and best-reward metrics need at least one evaluation",
+      `eval_freq ${run.eval_freq} exceeds ${trained}, so no evaluation runs during ` +
+        "training; the policy is evaluated once, after the last step",
+      "convergence metrics need evaluations during training: lower eval_freq",
     ));
   }
   if (Math.max(1, Math.floor(run.save_freq / envs)) * envs > trainedSteps) {

@@ -11,7 +11,7 @@
  */
 import type { SeededRngState } from "../rng/mod.ts";
 import { readInputFile } from "../internal/input_file.ts";
-import { writeFileAtomic } from "./_atomic.ts";
+import { writeFileAtomic } from "../internal/atomic_write.ts";
 import { decodeFramedFile, encodeFramedFile, readFloat32Arrays } from "./framed_file.ts";
 import type { ParameterStore } from "./parameters.ts";
 import type { TrainingStep } from "./training.ts";

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { writeFileAtomic } from "./_atomic.ts";
+import { writeFileAtomic } from "../internal/atomic_write.ts";
 import { emitModel, type EmittedModel } from "./emit.ts";
 import { Graph, type Tensor } from "./graph.ts";
 import type { ParameterStore } from "./parameters.ts";

@@ -30,7 +30,7 @@ import * as nodePath from "node:path";
 import type { TopLevelSpec } from "vega-lite";
 import { checkEvaluationPoint, type EvaluationPoint } from "../run/artifacts.ts";
 import { mkdirNoFollow } from "../internal/safe_path.ts";
-import { writeFileAtomic, writeTextFileAtomic } from "../run/atomic.ts";
+import { writeFileAtomic, writeTextFileAtomic } from "../internal/atomic_write.ts";
 import type { ExtractorRunRecord } from "../run/models.ts";
 import { normalizeName } from "../run/paths.ts";
 import {

@@ -15,7 +15,8 @@ import {
   readEvalHistory,
   readMetricsFile,
 } from "../run/artifacts.ts";
-import { removeStaleTempFiles } from "../run/atomic.ts";
+import { removeStaleTempFiles } from "../internal/atomic_write.ts";
+import { stableJson } from "../internal/stable_json.ts";
 import {
   isExclusivelyLocked,
   SUMMARY_LOCK_FILE_NAME,
@@ -158,21 +159,9 @@ interface _Config {
   notes?: string[];
 }
 
-function _stableKey(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(_stableKey).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    return `{${
-      Object.keys(value).sort().map((key) =>
-        `${JSON.stringify(key)}:${_stableKey((value as Record<string, unknown>)[key])}`
-      ).join(",")
-    }}`;
-  }
-  return JSON.stringify(value);
-}
-
 function _distinct(profiles: readonly HardwareProfile[]): HardwareProfile[] {
   const seen = new Map<string, HardwareProfile>();
-  for (const profile of profiles) seen.set(_stableKey(profile), profile);
+  for (const profile of profiles) seen.set(stableJson(profile), profile);
   return [...seen.values()];
 }
 
@@ -761,7 +750,7 @@ export async function mergeRuns(
     baseline,
     convergenceFraction: first.convergenceFraction,
   });
-  const settingsKeys = new Set(runs.map((run) => _stableKey(run.legacySettings)));
+  const settingsKeys = new Set(runs.map((run) => stableJson(run.legacySettings)));
   if (settingsKeys.size > 1) notes.push("Runs differ in their run settings; compare with care");
   const createdAt = runs.map((run) => run.started.time).sort()[0];
   await Deno.mkdir(out, { recursive: true });

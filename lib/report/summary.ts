@@ -7,7 +7,7 @@
  */
 import * as nodePath from "node:path";
 import type { ExtractorRunRecord, HardwareProfile, TrainingRunSummary } from "../run/models.ts";
-import { writeJsonFileAtomic, writeTextFileAtomic } from "../run/atomic.ts";
+import { writeJsonFileAtomic, writeTextFileAtomic } from "../internal/atomic_write.ts";
 import { formatSchemaIssues, type SchemaIssue, validateTrainingSummary } from "../run/schemas.ts";
 import { buildCompleteResults, type BuildCompleteResultsOptions } from "./legacy.ts";
 import {

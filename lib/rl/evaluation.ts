@@ -10,7 +10,7 @@
  */
 import type { RobotEnv } from "../sim/mod.ts";
 import type { PpoPolicy } from "./policy.ts";
-import { mean, std } from "./statistics.ts";
+import { mean, std } from "../internal/stats.ts";
 
 /** One evaluated episode. */
 export interface EpisodeOutcome {

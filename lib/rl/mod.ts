@@ -75,6 +75,7 @@ export {
   checkpointFileName,
   decodeTrainerCheckpoint,
   encodeTrainerCheckpoint,
+  type EpisodeWindow,
   latestCheckpoint,
   loadTrainerCheckpoint,
   saveTrainerCheckpoint,
@@ -82,6 +83,8 @@ export {
   TRAINER_CHECKPOINT_FORMAT,
   type TrainerCheckpoint,
   TrainerCheckpointError,
+  type TrainerState,
+  type TrainerUpdateState,
 } from "./checkpoint.ts";
 export {
   type EpisodeWindowStats,

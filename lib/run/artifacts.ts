@@ -11,7 +11,7 @@
 import * as nodePath from "node:path";
 import { readInputFile } from "../internal/input_file.ts";
 import { assertNoSymlinks } from "../internal/safe_path.ts";
-import { writeJsonFileAtomic } from "./atomic.ts";
+import { writeJsonFileAtomic } from "../internal/atomic_write.ts";
 
 /** File names inside an extractor directory (`<run_dir>/extractors/<name>/`). */
 export const EXTRACTOR_FILES = {

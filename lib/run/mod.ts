@@ -33,6 +33,7 @@ export {
   formatRunTimestamp,
   MAX_NAME_LENGTH,
   normalizeName,
+  normalizeRunId,
   OUTPUT_ROOT_ENV,
   outputRootProblem,
   REFERENCE_OUTPUT_ROOT_ENV,
@@ -55,8 +56,12 @@ export {
   writeFileAtomic,
   writeJsonFileAtomic,
   writeTextFileAtomic,
-} from "./atomic.ts";
-export type { AtomicData, AtomicJsonOptions, AtomicWriteOptions } from "./atomic.ts";
+} from "../internal/atomic_write.ts";
+export type {
+  AtomicData,
+  AtomicJsonOptions,
+  AtomicWriteOptions,
+} from "../internal/atomic_write.ts";
 export {
   MANIFEST_FILE_NAME,
   MANIFEST_FORMAT_VERSION,
@@ -110,7 +115,7 @@ export {
   TRAINING_LOCK_FILE_NAME,
   withFileLock,
 } from "./locks.ts";
-export type { AcquireFileLockOptions, FileLock } from "./locks.ts";
+export type { AcquireFileLockOptions, FileLock, ReleaseFileLockOptions } from "./locks.ts";
 export {
   formatSchemaIssues,
   pointerToPath,

@@ -5,8 +5,7 @@
  *
  * @module
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
-import addFormatsModule from "ajv-formats";
+import { createAjv, type ErrorObject, type ValidateFunction } from "../internal/ajv.ts";
 import summarySchema from "../../contracts/training_summary.schema.json" with { type: "json" };
 import manifestSchema from "../../contracts/manifest_event.schema.json" with { type: "json" };
 
@@ -20,8 +19,6 @@ export interface SchemaIssue {
   message: string;
 }
 
-const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
-
 let _validators:
   | {
     summary: ValidateFunction;
@@ -33,13 +30,7 @@ let _validators:
 
 function _compiled() {
   if (_validators === null) {
-    const ajv = new Ajv({
-      allErrors: true,
-      strict: true,
-      strictRequired: false,
-      allowUnionTypes: true,
-    });
-    addFormats(ajv);
+    const ajv = createAjv({ strictRequired: false });
     ajv.addSchema(summarySchema);
     ajv.addSchema(manifestSchema);
     const get = (ref: string) => {

@@ -176,17 +176,3 @@ export function _digest(text: string): string {
   }
   return (h1 >>> 0).toString(16).padStart(8, "0") + (h2 >>> 0).toString(16).padStart(8, "0");
 }
-
-/** JSON with object keys sorted and typed arrays as plain arrays (stable across key order). */
-export function _stableJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v) => {
-    if (ArrayBuffer.isView(v)) return Array.from(v as unknown as ArrayLike<number>);
-    if (v === Infinity) return "Infinity";
-    if (v !== null && typeof v === "object" && !Array.isArray(v)) {
-      const sorted: Record<string, unknown> = {};
-      for (const k of Object.keys(v).sort()) sorted[k] = (v as Record<string, unknown>)[k];
-      return sorted;
-    }
-    return v;
-  });
-}

@@ -16,7 +16,8 @@ import { PedestrianSimulation } from "./pedestrians.ts";
 import { type RewardEvents, simpleReward } from "./reward.ts";
 import { createRobot, type Robot } from "./robot.ts";
 import { type EnvSettings, validateEnvSettings } from "./settings.ts";
-import { _decode, _decodeInto, _digest, _encode, _stableJson } from "./_codec.ts";
+import { stableJson } from "../internal/stable_json.ts";
+import { _decode, _decodeInto, _digest, _encode } from "./_codec.ts";
 import {
   checkSnapshotHeader,
   ENV_SNAPSHOT_FORMAT,
@@ -124,11 +125,11 @@ function _fingerprint(map: MapDefinition, settings: EnvSettings): string {
   let mapDigest = _mapDigests.get(map);
   if (mapDigest === undefined) {
     const { name: _n, source: _s, warnings: _w, ...geometry } = map;
-    mapDigest = _digest(_stableJson(geometry));
+    mapDigest = _digest(stableJson(geometry));
     _mapDigests.set(map, mapDigest);
   }
   const { map: _m, ...rest } = settings;
-  return `${mapDigest}-${_digest(_stableJson(rest))}`;
+  return `${mapDigest}-${_digest(stableJson(rest))}`;
 }
 
 /** The random stream of env `index` for a seed. */

@@ -9,7 +9,7 @@
  */
 import * as nodePath from "node:path";
 import { readInputFile } from "../internal/input_file.ts";
-import { writeJsonFileAtomic } from "../run/atomic.ts";
+import { writeJsonFileAtomic } from "../internal/atomic_write.ts";
 import type { ArrayTask } from "./scripts.ts";
 import { SLURM_DIR_NAME } from "./scripts.ts";
 import type { ResolvedSlurmSettings } from "./settings.ts";

@@ -7,7 +7,7 @@
  * @module
  */
 import * as nodePath from "node:path";
-import { writeTextFileAtomic } from "../run/atomic.ts";
+import { writeTextFileAtomic } from "../internal/atomic_write.ts";
 import type { RunDirectory } from "../run/paths.ts";
 import type { PreparedComparison } from "../train/prepare.ts";
 import { createRun } from "../train/create_run.ts";

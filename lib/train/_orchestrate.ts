@@ -11,7 +11,7 @@ import * as nodePath from "node:path";
 import { getSuiteLogger } from "../log/logging.ts";
 import { type SummarizeResult, summarizeRun } from "../report/rebuild.ts";
 import { EXTRACTOR_FILES } from "../run/artifacts.ts";
-import { removeStaleTempFiles } from "../run/atomic.ts";
+import { removeStaleTempFiles } from "../internal/atomic_write.ts";
 import {
   acquireFileLock,
   type FileLock,
@@ -288,8 +288,8 @@ async function _train(
     return outcome;
   } finally {
     // Released after extractor_finished is in the manifest: a reader that finds the
-    // lock free also finds the record.
-    await begun.lock.release();
+    // lock free (or no lock file) also finds the record.
+    await begun.lock.release({ remove: true });
   }
 }
 

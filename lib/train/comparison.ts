@@ -139,6 +139,7 @@ export async function runComparison(
       resumeCommand,
     };
   } finally {
-    await created.close();
+    // The run has ended here: no empty run.lock is left (slurm keeps it for its tasks).
+    await created.close({ removeLock: true });
   }
 }

@@ -10,7 +10,7 @@ import * as nodePath from "node:path";
 import { resolvedConfig } from "../config/plan.ts";
 import { readInputFile } from "../internal/input_file.ts";
 import { guardDirectory } from "../internal/safe_path.ts";
-import { writeFileAtomic } from "../run/atomic.ts";
+import { writeFileAtomic } from "../internal/atomic_write.ts";
 import { sha256Hex } from "../run/hash.ts";
 import { acquireFileLock, type FileLock, RUN_LOCK_FILE_NAME } from "../run/locks.ts";
 import { MANIFEST_FILE_NAME, ManifestWriter } from "../run/manifest.ts";
@@ -41,8 +41,11 @@ export interface CreatedRun {
   run: RunDirectory;
   /** The open manifest (run_started written). */
   manifest: ManifestWriter;
-  /** Release the run lock and close the manifest. */
-  close(): Promise<void>;
+  /**
+   * Release the run lock and close the manifest.
+   * @param options `removeLock`: remove the lock file too (a run that ended here).
+   */
+  close(options?: { removeLock?: boolean }): Promise<void>;
 }
 
 /**
@@ -102,9 +105,9 @@ export async function createRun(
   return {
     run,
     manifest: open,
-    async close() {
+    async close(closeOptions: { removeLock?: boolean } = {}) {
       open.close();
-      await lock.release();
+      await lock.release({ remove: closeOptions.removeLock ?? false });
     },
   };
 }

@@ -62,6 +62,7 @@ import type { ExtractorRunRecord } from "../run/models.ts";
 import { extractorDirectory, resolveInside, type RunDirectory } from "../run/paths.ts";
 import { type ExtractorState, type RunState, runState } from "../run/run_state.ts";
 import { decodeTrainerCheckpoint } from "../rl/checkpoint.ts";
+import { stableJson } from "../internal/stable_json.ts";
 import { isDivergence, isTransientFailure } from "./failures.ts";
 import { _resumeCommand } from "./_resume_command.ts";
 import {
@@ -191,18 +192,6 @@ const _COMPARED_CONFIG_KEYS = [
   "order",
 ] as const;
 
-function _stable(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(_stable).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    return `{${
-      Object.keys(value).sort().filter((k) => (value as Record<string, unknown>)[k] !== undefined)
-        .map((k) => `${JSON.stringify(k)}:${_stable((value as Record<string, unknown>)[k])}`)
-        .join(",")
-    }}`;
-  }
-  return JSON.stringify(value);
-}
-
 async function _readManifest(runDir: string): Promise<ManifestContents> {
   let info: Deno.FileInfo | null = null;
   try {
@@ -297,7 +286,7 @@ async function _rebuildComparison(
   const order = Array.isArray(config.order) ? config.order : all;
   const prepared = await prepareScenario(scenario, {
     runId: config.run?.run_id ?? null,
-    only: _stable(order) === _stable(all) ? null : order,
+    only: stableJson(order) === stableJson(all) ? null : order,
     testMode: config.test_mode === true,
     now: new Date(started.time),
     outputRoot: nodePath.dirname(runDir),
@@ -306,7 +295,7 @@ async function _rebuildComparison(
   });
   const resolved = resolvedConfig(prepared.scenario);
   const differ = _COMPARED_CONFIG_KEYS.filter((key) =>
-    key in config && _stable(resolved[key]) !== _stable(config[key])
+    key in config && stableJson(resolved[key]) !== stableJson(config[key])
   );
   if (differ.length > 0) {
     throw new ResumeRefusedError(
@@ -663,6 +652,6 @@ export async function resumeComparison(
       manifest.close();
     }
   } finally {
-    await lock.release();
+    await lock.release({ remove: true });
   }
 }

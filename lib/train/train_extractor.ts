@@ -49,6 +49,7 @@ import {
   TrainLogCallback,
 } from "../rl/mod.ts";
 import type { TrainingProgress } from "../log/mod.ts";
+import { stableJson } from "../internal/stable_json.ts";
 
 /** What a {@linkcode VecEnvFactory} gets. */
 export interface VecEnvFactoryArgs {
@@ -143,16 +144,6 @@ function _versions(): Record<string, string> {
     typescript: Deno.version.typescript,
     "onnxruntime-node": ort.env.versions?.node ?? "unknown",
   };
-}
-
-function _stable(value: unknown): string {
-  return JSON.stringify(
-    value,
-    (_k, v) =>
-      v && typeof v === "object" && !Array.isArray(v)
-        ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)))
-        : v,
-  );
 }
 
 /**
@@ -598,10 +589,10 @@ async function _resume(
   try {
     const ckpt = await loadTrainerCheckpoint(file);
     const meta = ckpt.state.metadata as { compatibility?: unknown } | undefined;
-    if (_stable(meta?.compatibility) !== _stable(compatibility)) {
+    if (stableJson(meta?.compatibility) !== stableJson(compatibility)) {
       const was = (meta?.compatibility ?? {}) as Record<string, unknown>;
       const differ = Object.keys(compatibility).filter((k) =>
-        _stable(was[k]) !== _stable(compatibility[k])
+        stableJson(was[k]) !== stableJson(compatibility[k])
       );
       throw new ExtractorRunError(
         `Checkpoint ${file} was written with different settings (${differ.join(", ")})`,

@@ -7,8 +7,8 @@
  *
  * @module
  */
-import { assertNoSymlinks } from "../internal/safe_path.ts";
 import * as nodePath from "node:path";
+import { assertNoSymlinks } from "./safe_path.ts";
 
 /** Bytes to write: one buffer, or chunks produced one after another. */
 export type AtomicData = Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
@@ -146,7 +146,10 @@ export async function writeJsonFileAtomic(
   await writeTextFileAtomic(path, `${text}\n`, options);
 }
 
-/** Temporary files of interrupted atomic writes: ours (`.<name>.<pid>-<n>.tmp`) and lib/nn's (`<name>.<pid>.<n>.tmp`). */
+/**
+ * Temporary files of interrupted atomic writes: `.<name>.<pid>-<n>.tmp`, and
+ * `<name>.<pid>.<n>.tmp` of earlier versions' network writes.
+ */
 const _TEMP_FILE = /^(?:\..+\.(\d+)-\d+|.+\.(\d+)\.\d+)\.tmp$/;
 
 /**

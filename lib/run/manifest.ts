@@ -453,8 +453,16 @@ export class ManifestWriter implements ManifestSink {
     const write = this.#queue.then(async () => {
       await this.#file.lock(true);
       try {
-        await _writeAll(this.#file, bytes);
-        await this.#file.sync();
+        const before = (await this.#file.stat()).size;
+        try {
+          await _writeAll(this.#file, bytes);
+          await this.#file.sync();
+        } catch (error) {
+          // A write cut short (a full disk, an I/O error) must not leave part of a line
+          // for the next append to continue: cut the file back to where it was.
+          await this.#file.truncate(before).catch(() => {});
+          throw error;
+        }
       } finally {
         await this.#file.unlock();
       }

@@ -5,7 +5,7 @@
 // garbled line of a kept eval_history.jsonl is warned about and rebuilt on resume.
 import assert from "node:assert/strict";
 import * as nodePath from "node:path";
-import { readManifest } from "../../../lib/run/mod.ts";
+import { ManifestWriter, readManifest } from "../../../lib/run/mod.ts";
 import {
   assertSameAsReference,
   finish,
@@ -180,4 +180,39 @@ Deno.test("resume warns about and rebuilds a garbled line of eval_history.jsonl,
   } finally {
     await Deno.remove(root, { recursive: true });
   }
+});
+
+Deno.test({
+  name: "a manifest append cut short by a full disk leaves no partial line behind",
+  ignore: !TMPFS,
+  async fn() {
+    const mountPoint = await Deno.makeTempDir({ prefix: "tmpfs-manifest-" });
+    assert.equal(
+      (await run("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", mountPoint])).code,
+      0,
+    );
+    try {
+      const path = nodePath.join(mountPoint, "manifest.jsonl");
+      const manifest = await ManifestWriter.open(path);
+      const event = (size: number) => ({
+        event: "summary_written" as const,
+        files: { json: "x".repeat(size) },
+        output_dir: mountPoint,
+      });
+      await manifest.append(event(10));
+      const before = await Deno.readTextFile(path);
+      await fill(nodePath.join(mountPoint, "filler"), 4096);
+      await assert.rejects(() => manifest.append(event(64 * 1024)), /No space left on device/);
+      assert.equal(await Deno.readTextFile(path), before);
+      await Deno.remove(nodePath.join(mountPoint, "filler"));
+      await manifest.append(event(20));
+      manifest.close();
+      const { events, torn } = await readManifest(path);
+      assert.equal(torn, null);
+      assert.equal(events.length, 2);
+    } finally {
+      await run("umount", ["-l", mountPoint]);
+      await Deno.remove(mountPoint, { recursive: true }).catch(() => {});
+    }
+  },
 });

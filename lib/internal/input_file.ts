@@ -215,6 +215,38 @@ export async function checkInputFile(
 }
 
 /**
+ * Read `file` to its end into one buffer of the expected size, growing it only when
+ * the file holds more than it claimed, and never past `limit` bytes.
+ */
+async function _readBounded(
+  file: Deno.FsFile,
+  expected: number,
+  limit: number,
+  tooLarge: () => InputFileError,
+): Promise<Uint8Array> {
+  let buffer = new Uint8Array(expected);
+  let total = 0;
+  for (;;) {
+    if (total === buffer.length) {
+      // Full: is there more than the file claimed (a /proc file, a file growing)?
+      const probe = new Uint8Array(Math.min(65536, limit + 1 - total));
+      const read = await file.read(probe);
+      if (read === null) return buffer;
+      if (total + read > limit) throw tooLarge();
+      const grown = new Uint8Array(Math.min(Math.max(2 * buffer.length, total + read), limit));
+      grown.set(buffer.subarray(0, total));
+      grown.set(probe.subarray(0, read), total);
+      buffer = grown;
+      total += read;
+      continue;
+    }
+    const read = await file.read(buffer.subarray(total));
+    if (read === null) return buffer.slice(0, total); // it shrank meanwhile
+    total += read;
+  }
+}
+
+/**
  * Read an input file's bytes after {@linkcode checkInputFile}; the read stops one byte
  * past the limit, so the file cannot exhaust memory even if it grows meanwhile.
  *
@@ -247,25 +279,12 @@ export async function readInputFile(
         problem: "not_regular",
       });
     }
-    const chunks: Uint8Array[] = [];
-    let total = 0;
-    let buffer = new Uint8Array(Math.min(Math.max(info.size, 4096) + 1, limit + 1));
-    for (;;) {
-      const read = await file.read(buffer);
-      if (read === null) break;
-      chunks.push(buffer.slice(0, read));
-      total += read;
-      if (total > limit) throw _tooLarge(name, options.kind, `over ${formatBytes(limit)}`, limit);
-      if (buffer.length < 65536) buffer = new Uint8Array(Math.min(65536, limit + 1));
-    }
-    if (chunks.length === 1) return chunks[0];
-    const bytes = new Uint8Array(total);
-    let offset = 0;
-    for (const chunk of chunks) {
-      bytes.set(chunk, offset);
-      offset += chunk.length;
-    }
-    return bytes;
+    return await _readBounded(
+      file,
+      Math.min(info.size, limit),
+      limit,
+      () => _tooLarge(name, options.kind, `over ${formatBytes(limit)}`, limit),
+    );
   } finally {
     file.close();
   }

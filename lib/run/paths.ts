@@ -9,6 +9,7 @@
  */
 import * as nodePath from "node:path";
 import { escapeControlCharacters, firstControlCharacter } from "../internal/control_chars.ts";
+import { readInputFile } from "../internal/input_file.ts";
 import { mkdirNoFollow } from "../internal/safe_path.ts";
 import { MANIFEST_FILE_NAME } from "./manifest.ts";
 import { readEnv } from "../internal/env.ts";
@@ -477,7 +478,8 @@ export async function findLatestRun(root: string): Promise<string | null> {
   const tied = candidates.filter((c) => c.stamp === newest);
   const firstTime = async (name: string): Promise<string> => {
     try {
-      const text = await Deno.readTextFile(nodePath.join(base, name, MANIFEST_FILE_NAME));
+      const path = nodePath.join(base, name, MANIFEST_FILE_NAME);
+      const text = new TextDecoder().decode(await readInputFile(path, { kind: "manifest" }));
       const end = text.indexOf("\n");
       const time =
         (JSON.parse(text.slice(0, end < 0 ? undefined : end)) as { time?: unknown }).time;

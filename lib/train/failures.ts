@@ -83,6 +83,7 @@ export const TRANSIENT_REASON_PREFIXES = {
   io_error: "I/O error: ",
   out_of_memory: "out of memory: ",
   worker_crashed: "Extractor worker of ",
+  env_worker_crashed: "env worker stopped: ",
 } as const;
 
 /**
@@ -126,6 +127,7 @@ const _OUT_OF_MEMORY =
   /array buffer allocation failed|out of memory|invalid typed array length|invalid array length|bad_alloc|failed to allocate|allocation failed/i;
 const _NO_SPACE = /no space left on device|ENOSPC|os error 28\b|disk quota exceeded|EDQUOT/i;
 const _IO_ERROR = /input\/output error|\bEIO\b|os error 5\b|stale file handle|ESTALE/i;
+const _ENV_WORKER_CRASHED = /\bEnv worker \d+ crashed\b/;
 const _RESUME_LATER = "plain resume continues it from its newest checkpoint";
 const _ORT = /onnxruntime|\bORT\b|non-zero status code|ort_|execution provider|InferenceSession/i;
 
@@ -196,6 +198,14 @@ export function describeFailure(
       hint: "the extractor's worker stopped (run.log.jsonl has why); " +
         `${_RESUME_LATER}; if it recurs, ${alone}, or set run.parallel_extractors: 1 to ` +
         "train it in the main thread",
+    };
+  }
+  if (_ENV_WORKER_CRASHED.test(message)) {
+    return {
+      kind: "worker_crashed",
+      reason: `${TRANSIENT_REASON_PREFIXES.env_worker_crashed}${message}`,
+      hint: "a worker stepping the environments stopped (run.log.jsonl has why); " +
+        `${_RESUME_LATER}; if it recurs, ${alone}, or set run.worker_mode: single-thread`,
     };
   }
   if (_NO_SPACE.test(message)) {

@@ -89,6 +89,11 @@ Deno.test("describeFailure() names transient faults without calling them a bug",
       "worker_crashed",
       /^Extractor worker of alpha crashed/,
     ],
+    [
+      new Error("Cannot step: Env worker 1 crashed: Uncaught RangeError"),
+      "worker_crashed",
+      /^env worker stopped: Cannot step: Env worker 1 crashed/,
+    ],
   ];
   for (const [error, kind, reason] of cases) {
     const failure = describeFailure(error, { extractor: "alpha" });

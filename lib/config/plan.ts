@@ -39,7 +39,7 @@ export interface HostCapabilities {
  * ONNXRUNTIME_NODE_INSTALL=cuda12; Deno runs it only when allowed, and only once
  * (the `.scripts-run` marker, written even when the download failed).
  */
-export const CUDA_PROVIDER_INSTALL =
+export const CUDA_PROVIDER_INSTALL: string =
   "to install onnxruntime-node's CUDA execution provider (Linux x64, NVIDIA driver, CUDA 12.x " +
   "and cuDNN 9.x libraries on LD_LIBRARY_PATH), run in the project folder: " +
   "rm -f node_modules/.deno/onnxruntime-node@*/.scripts-run && " +

@@ -14,14 +14,27 @@ import {
   getJsonLinesFormatter,
   getLogger,
   getTextFormatter,
-  type Logger,
+  type Logger as LogtapeLogger,
   type LogLevel,
   type LogRecord,
   type Sink,
   withFilter,
 } from "@logtape/logtape";
 
-export type { Logger, Sink };
+/**
+ * The suite's logger: a message template with `{name}` placeholders and the values to
+ * fill in (logtape's structured logging; the run log keeps the values as JSON).
+ */
+export interface Logger {
+  /** Details for --verbose and the run log. */
+  debug(message: string, properties?: Record<string, unknown>): void;
+  /** Progress and results. */
+  info(message: string, properties?: Record<string, unknown>): void;
+  /** Something the user should know about (e.g. a skipped extractor). */
+  warn(message: string, properties?: Record<string, unknown>): void;
+  /** Something failed (e.g. an extractor). */
+  error(message: string, properties?: Record<string, unknown>): void;
+}
 
 /** Root logger category of the suite. */
 export const LOG_CATEGORY = "multi-extractor";
@@ -57,7 +70,7 @@ function _consoleLevel(verbosity: Verbosity): LogLevel {
  * @param path Log file (created when missing, appended to otherwise).
  * @returns The sink; dispose it to close the file.
  */
-export function createJsonLinesFileSink(path: string): Sink & Disposable {
+function _jsonLinesFileSink(path: string): Sink & Disposable {
   assertNoSymlinksSync(path);
   const file = Deno.openSync(path, { append: true, create: true });
   const format = getJsonLinesFormatter();
@@ -139,7 +152,7 @@ export async function setupLogging(options: LoggingOptions = {}): Promise<Loggin
 
   const apply = async () => {
     const sinks: Record<string, Sink> = { console: withFilter(consoleSink, level) };
-    if (runLog !== null) sinks.file = createJsonLinesFileSink(runLog);
+    if (runLog !== null) sinks.file = _jsonLinesFileSink(runLog);
     await configure({
       reset: true,
       sinks,
@@ -169,5 +182,6 @@ export async function setupLogging(options: LoggingOptions = {}): Promise<Loggin
  * @returns A logtape logger (silent until a script configures logging).
  */
 export function getSuiteLogger(...category: string[]): Logger {
-  return getLogger([LOG_CATEGORY, ...category]);
+  const logger: LogtapeLogger = getLogger([LOG_CATEGORY, ...category]);
+  return logger;
 }

@@ -6,14 +6,13 @@
  * @module
  */
 export {
-  createJsonLinesFileSink,
   getSuiteLogger,
   LOG_CATEGORY,
   RUN_LOG_FILE_NAME,
   setupLogging,
   verbosityFromFlags,
 } from "./logging.ts";
-export type { Logger, LoggingOptions, LoggingSession, Sink, Verbosity } from "./logging.ts";
+export type { Logger, LoggingOptions, LoggingSession, Verbosity } from "./logging.ts";
 export { createProgressDisplay, formatEta, formatProgress, ProgressThrottle } from "./progress.ts";
 export type {
   ProgressDisplay,

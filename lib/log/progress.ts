@@ -106,13 +106,17 @@ export function createProgressDisplay(options: ProgressDisplayOptions = {}): Pro
   const bars = new cliProgress.MultiBar({
     stream: stream as never,
     format:
-      "{name} |{bar}| {percentage}% {value}/{total} steps | {fps} steps/s | ETA {remaining} | reward {reward}",
+      "{name} |{bar}| {percentage}% {value}/{total} steps | {fps} steps/s | ETA {remaining} | reward {reward} (training)",
     barsize: 24,
     hideCursor: true,
     clearOnComplete: false,
     stopOnComplete: false,
     autopadding: true,
     fps: 5,
+    // Redraw every bar each time: a line logged above the bars clears the line a bar
+    // was on, and an unchanged bar would otherwise not be drawn again (a blank or a
+    // stale duplicate line).
+    forceRedraw: true,
   }, cliProgress.Presets.shades_classic);
   const width = { name: 0 };
   let stopped = false;
@@ -194,6 +198,7 @@ export class ProgressThrottle {
   #finished = new Set<string>();
 
   /**
+   * Create a ProgressThrottle.
    * @param options Interval and clock.
    * @throws {RangeError} When the interval is negative or not finite.
    */

@@ -53,24 +53,39 @@ export class TrainerCheckpointError extends CheckpointError {
 
 /** Position and accumulators of an update in progress. */
 export interface TrainerUpdateState {
+  /** Epoch in progress (0-based). */
   epoch: number;
+  /** Next minibatch of the epoch (0-based). */
   minibatch: number;
+  /** Shuffle generator state at the start of the epoch (its permutation), or null. */
   epochShuffle: SeededRngState | null;
+  /** False once target_kl stopped the update early. */
   continueTraining: boolean;
+  /** Learning rate of this update. */
   learningRate: number;
+  /** Policy-gradient loss of each minibatch so far. */
   pgLosses: number[];
+  /** Value loss of each minibatch so far. */
   valueLosses: number[];
+  /** Entropy loss of each minibatch so far. */
   entropyLosses: number[];
+  /** Clip fraction of each minibatch so far. */
   clipFractions: number[];
+  /** Approximate KL of each minibatch of this epoch. */
   approxKls: number[];
+  /** Total loss of the last minibatch. */
   lastLoss: number;
 }
 
 /** The episode window: one entry per finished training episode, oldest first. */
 export interface EpisodeWindow {
+  /** Episode returns. */
   returns: number[];
+  /** Episode lengths, steps. */
   lengths: number[];
+  /** 1 when the episode reached the goal, else 0. */
   successes: number[];
+  /** 1 when the episode ended in a collision, else 0. */
   collisions: number[];
 }
 

@@ -32,9 +32,9 @@ export const EXTRACTOR_FILES = {
 } as const;
 
 /** File name of an extractor's metrics. */
-export const METRICS_FILE_NAME = EXTRACTOR_FILES.metrics;
+export const METRICS_FILE_NAME: "metrics.json" = EXTRACTOR_FILES.metrics;
 /** File name of an extractor's evaluation history. */
-export const EVAL_HISTORY_FILE_NAME = EXTRACTOR_FILES.evalHistory;
+export const EVAL_HISTORY_FILE_NAME: "eval_history.jsonl" = EXTRACTOR_FILES.evalHistory;
 
 /** One evaluation of a policy during training. */
 export interface EvaluationPoint {

@@ -63,6 +63,8 @@ export interface ExtractorStartedEvent extends ManifestEventBase {
   event: "extractor_started";
   /** Extractor entry name. */
   extractor: string;
+  /** Trial seed in a multi-seed run; absent in a single-seed run. */
+  seed?: number;
   /** Its directory relative to the run directory. */
   directory: string;
   /** Preset name. */
@@ -81,6 +83,8 @@ export interface CheckpointWrittenEvent extends ManifestEventBase {
   event: "checkpoint_written";
   /** Extractor entry name. */
   extractor: string;
+  /** Trial seed in a multi-seed run; absent in a single-seed run. */
+  seed?: number;
   /** Checkpoint path relative to the run directory. */
   path: string;
   /** Environment steps trained when it was taken. */
@@ -95,6 +99,8 @@ export interface EvaluationDoneEvent extends ManifestEventBase {
   event: "evaluation_done";
   /** Extractor entry name. */
   extractor: string;
+  /** Trial seed in a multi-seed run; absent in a single-seed run. */
+  seed?: number;
   /** Environment steps trained before the evaluation. */
   timestep: number;
   /** Mean episode reward. */
@@ -115,6 +121,8 @@ export interface ExtractorFinishedEvent extends ManifestEventBase {
   event: "extractor_finished";
   /** Extractor entry name. */
   extractor: string;
+  /** Trial seed in a multi-seed run; absent in a single-seed run. */
+  seed?: number;
   /** The final record. */
   record: ExtractorRunRecord;
 }

@@ -23,7 +23,10 @@ export interface EncodedArray {
 
 /** A snapshot that cannot be restored here: wrong format, newer version, other map or settings. */
 export class SnapshotError extends Error {
-  /** @param message What does not fit, and where. */
+  /**
+   * Create a SnapshotError.
+   * @param message What does not fit, and where.
+   */
   constructor(message: string) {
     super(message);
     this.name = "SnapshotError";

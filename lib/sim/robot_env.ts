@@ -198,6 +198,7 @@ export class RobotEnv {
   #rewardOptions: { maxSteps: number; weights: EnvSettings["reward"] };
 
   /**
+   * Create a RobotEnv.
    * @param map A loaded map (share one across envs).
    * @param settings Complete settings (the `map` field is not read here).
    * @param options Seed, stream index, external buffers.

@@ -30,6 +30,7 @@ export class ExtractorWorkerError extends Error {
   readonly extractor: string;
 
   /**
+   * Create a ExtractorWorkerError.
    * @param extractor Extractor name.
    * @param message What happened in the worker.
    */

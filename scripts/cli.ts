@@ -8,6 +8,7 @@ import denoConfig from "../deno.json" with { type: "json" };
 import { main as probe } from "./probe.ts";
 import { main as summarize } from "./summarize.ts";
 import { main as validate } from "./validate.ts";
+import { escapeControlCharacters } from "../lib/internal/control_chars.ts";
 import { EXIT_INVALID, EXIT_OK, writeStderr, writeStdout } from "./_cli.ts";
 
 /** Subcommands of the binary. */
@@ -57,7 +58,10 @@ export async function main(args: string[]): Promise<number> {
   }
   const run = COMMANDS[command];
   if (run === undefined) {
-    writeStderr(`multi-extractor: unknown command "${command}"\nRun with --help for usage.\n`);
+    writeStderr(
+      `multi-extractor: unknown command "${escapeControlCharacters(command)}"\n` +
+        "Run with --help for usage.\n",
+    );
     return EXIT_INVALID;
   }
   return await run(rest);

@@ -35,6 +35,7 @@
 import * as nodePath from "node:path";
 import type { TopLevelSpec } from "vega-lite";
 import { checkEvaluationPoint, type EvaluationPoint } from "../run/artifacts.ts";
+import { mkdirNoFollow } from "../internal/safe_path.ts";
 import { writeFileAtomic, writeTextFileAtomic } from "../internal/atomic_write.ts";
 import type { ExtractorRunRecord } from "../run/models.ts";
 import { normalizeName } from "../run/paths.ts";
@@ -584,7 +585,7 @@ export async function writeComparisonFigures(
   }));
 
   const directory = nodePath.resolve(outDir, FIGURES_DIR_NAME);
-  await Deno.mkdir(directory, { recursive: true });
+  await mkdirNoFollow(directory);
   const files: FigureFile[] = [];
   const notes: string[] = [];
   const warnings: string[] = [];

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { escapeControlCharactersButNewlines } from "../internal/control_chars.ts";
 import type { Comparison } from "./comparison.ts";
 import type { ExtractorRunRecord, TrainingRunSummary } from "../run/models.ts";
 import { METRIC_UNITS } from "./analysis.ts";
@@ -287,5 +288,6 @@ export function renderSummaryMarkdown(
     out.push("- Extractor artifact directories (relative to the output directory):");
     for (const [name, dir] of directories) out.push(`  - ${name}: \`${dir}\``);
   }
-  return `${out.join("\n")}\n`;
+  // Control characters of user strings (names, reasons, paths) become visible escapes.
+  return `${escapeControlCharactersButNewlines(out.join("\n"))}\n`;
 }

@@ -7,6 +7,7 @@
  */
 import * as nodePath from "node:path";
 import { closestName } from "../config/presets.ts";
+import { assertNoSymlinksBelow, guardDirectory } from "../internal/safe_path.ts";
 import {
   EVAL_HISTORY_FILE_NAME,
   type EvaluationPoint,
@@ -258,6 +259,8 @@ function _rolloutSteps(config: _Config): number | null {
  */
 export async function readRunDirectory(directory: string): Promise<RunContents> {
   const runDir = nodePath.resolve(directory);
+  guardDirectory(runDir);
+  await assertNoSymlinksBelow(runDir);
   const notes: string[] = [];
   // Extractors being trained are seen through their training locks. The locks are
   // probed before the manifest is read and again after it: a process takes its lock
@@ -700,6 +703,7 @@ export interface SummarizeRunOptions {
  * @param options Output directory, baseline, figures.
  * @returns The summary, file paths and figure links.
  * @throws {RunDirectoryError} When the directory cannot be read as a run.
+ * @throws {UnsafePathError} When the run directory holds a symbolic link.
  * @throws {RangeError} When `outDir` is a file, another run directory, or inside the run,
  * or `baseline` names no extractor of the run.
  * @throws {SummaryValidationError} When the rebuilt summary breaks the schema.
@@ -712,6 +716,8 @@ export async function summarizeRun(
   if (!(await _exists(nodePath.join(runDir, MANIFEST_FILE_NAME)))) {
     throw new RunDirectoryError(`no ${MANIFEST_FILE_NAME}; not a run directory`, runDir);
   }
+  guardDirectory(runDir);
+  await assertNoSymlinksBelow(runDir);
   const outDir = nodePath.resolve(options.outDir ?? directory);
   await _checkOutputDir(outDir, [runDir], runDir);
   await Deno.mkdir(outDir, { recursive: true });

@@ -15,6 +15,7 @@
  * @module
  */
 import * as nodePath from "node:path";
+import { readInputFile } from "../internal/input_file.ts";
 import { readOnnxInitializers } from "../nn/mod.ts";
 import { writeJsonFileAtomic } from "../run/mod.ts";
 import { aggregateNavMetrics, type RobotEnv } from "../sim/mod.ts";
@@ -144,7 +145,8 @@ async function _episodes(
 
 /** Put best_model.onnx's parameters and buffers into the policy. */
 async function _loadBest(policy: PpoPolicy, path: string): Promise<void> {
-  const values = readOnnxInitializers(await Deno.readFile(path));
+  const bytes = await readInputFile(path, { kind: "checkpoint", nativeNotFound: true });
+  const values = readOnnxInitializers(bytes);
   const state = policy.trainingState();
   const parameters = state.parameters.slice();
   const buffers = state.buffers.slice();

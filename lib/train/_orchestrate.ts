@@ -419,6 +419,9 @@ async function _runTrainer(
     if (options.signal?.aborted) {
       return { record: await interruptedRecord(null), interrupted: true };
     }
+    // A symlink inside the run directory is invalid input, not this extractor's
+    // failure: the run stops (exit 2) and the extractor stays resumable.
+    if ((error as Error | null)?.name === "UnsafePathError") throw error;
     const failure = describeFailure(error, { extractor: name });
     logExtractorFailed(logger, name, failure);
     logger.debug("Extractor {extractor} failure details: {stack}", {

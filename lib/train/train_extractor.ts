@@ -13,6 +13,8 @@ import * as ort from "onnxruntime-node";
 import denoJson from "../../deno.json" with { type: "json" };
 import type { ExtractorConfigurationProfile, ScenarioSettings } from "../config/mod.ts";
 import { resolvedSettings } from "../config/mod.ts";
+import { InputFileError } from "../internal/input_file.ts";
+import { guardDirectory, mkdirNoFollow } from "../internal/safe_path.ts";
 import { CheckpointError, ExecutionProviderError, writeOnnx } from "../nn/mod.ts";
 import {
   EXTRACTOR_FILES,
@@ -183,7 +185,10 @@ export async function trainExtractor(
   const { profile, settings } = options;
   const numEnvs = _numEnvs(settings);
   const files = _artifactPaths(options.extractorDir, options.runDir);
-  await Deno.mkdir(files.checkpoints, { recursive: true });
+  // Also in an extractor worker: nothing below the extractor directory is reached
+  // through a link (the way to it is checked before training begins).
+  guardDirectory(options.extractorDir);
+  await mkdirNoFollow(files.checkpoints);
   const { envSettings, map } = await _loadEnvironment(settings);
   const rng = trainingGenerators(settings.run.seed);
   const policy = await _buildPolicy(profile, settings, rng);
@@ -259,7 +264,10 @@ async function _loadEnvironment(
     const envSettings = _envSettings(settings);
     return { envSettings, map: await loadMap(envSettings.map) };
   } catch (error) {
-    if (error instanceof MapError || error instanceof Deno.errors.NotFound) {
+    if (
+      error instanceof MapError || error instanceof InputFileError ||
+      error instanceof Deno.errors.NotFound
+    ) {
       throw new ExtractorRunError(
         `Cannot load map '${settings.env.map}': ${(error as Error).message}`,
         "check env.map in the scenario (a built-in name or a .json/.svg path)",

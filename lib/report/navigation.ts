@@ -9,6 +9,7 @@
  */
 import * as nodePath from "node:path";
 import type { ExtractorRunRecord } from "../run/models.ts";
+import { readInputText } from "../internal/input_file.ts";
 import { BASELINE_SECTION } from "./markdown.ts";
 
 /** File of the baseline controllers' results in a run directory. */
@@ -54,7 +55,9 @@ const COLUMNS: [string, string][] = [
  */
 export async function readBaselines(runDir: string): Promise<BaselinesFile | null> {
   try {
-    const data = JSON.parse(await Deno.readTextFile(nodePath.join(runDir, BASELINES_FILE)));
+    const data = JSON.parse(
+      await readInputText(nodePath.join(runDir, BASELINES_FILE), { kind: "json" }),
+    );
     if (data?.format !== "multi-extractor-baselines" || typeof data.controllers !== "object") {
       return null;
     }

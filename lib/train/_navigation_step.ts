@@ -7,6 +7,7 @@
  * @module
  */
 import * as nodePath from "node:path";
+import { readInputText } from "../internal/input_file.ts";
 import { getSuiteLogger } from "../log/logging.ts";
 import type { RunContext } from "./_orchestrate.ts";
 import { writeHeldOutEpisode, writeRunBaselines } from "./navigation.ts";
@@ -57,7 +58,9 @@ export async function writeRunNavigation(context: RunContext): Promise<void> {
 async function _warnIfStill(dir: string, name: string): Promise<void> {
   let metrics: Record<string, number>;
   try {
-    metrics = JSON.parse(await Deno.readTextFile(nodePath.join(dir, "metrics.json")));
+    metrics = JSON.parse(
+      await readInputText(nodePath.join(dir, "metrics.json"), { kind: "json" }),
+    );
   } catch {
     return;
   }

@@ -41,11 +41,17 @@ function randomPolicy(env: RobotEnv, seed: number): ActionProvider {
   };
 }
 
-async function main(): Promise<number> {
+/**
+ * Run the render command.
+ *
+ * @param args Command-line arguments.
+ * @returns Exit code.
+ */
+export async function main(args: string[]): Promise<number> {
   let values;
   try {
     ({ values } = parseArgs({
-      args: Deno.args[0] === "--" ? Deno.args.slice(1) : Deno.args,
+      args: args[0] === "--" ? args.slice(1) : args,
       options: {
         map: { type: "string", default: "default" },
         episode: { type: "boolean", default: false },
@@ -119,4 +125,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) Deno.exit(await main());
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -122,3 +122,25 @@ export function parseOnlyFlag(value: unknown): string[] | null {
   if (names.length === 0) throw new UsageError("--only needs at least one extractor name");
   return names;
 }
+
+/**
+ * The trial seeds of repeatable, comma-separated `--seeds` values (`--seeds 1,2
+ * --seeds 3` gives 1, 2, 3), or null when the flag is absent.
+ *
+ * @param value The parsed flag (a string list, or undefined).
+ * @returns The seeds, or null.
+ * @throws {UsageError} When the flag names no seed or a value is not an integer in [0, 2^32).
+ */
+export function parseSeedsFlag(value: unknown): number[] | null {
+  if (value === undefined) return null;
+  const words = (value as string[]).flatMap((item) => item.split(",")).map((s) => s.trim())
+    .filter((s) => s !== "");
+  if (words.length === 0) throw new UsageError("--seeds needs at least one seed");
+  return words.map((word) => {
+    const seed = /^\d+$/.test(word) ? Number(word) : NaN;
+    if (!Number.isSafeInteger(seed) || seed > 4294967295) {
+      throw new UsageError(`--seeds: "${word}" is not a seed (an integer in 0 .. 4294967295)`);
+    }
+    return seed;
+  });
+}

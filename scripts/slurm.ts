@@ -197,7 +197,7 @@ async function _submit(
   for (const task of slurmRun.jobs.tasks) {
     logger.info("Array task {index}: {extractor} ({resources})", {
       index: task.index,
-      extractor: task.extractor,
+      extractor: task.seed === undefined ? task.extractor : `${task.extractor}/seed_${task.seed}`,
       resources: task.gpu ? `GPU, --gres=${slurmRun.jobs.settings.gres}` : "CPU",
     });
   }

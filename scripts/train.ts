@@ -4,7 +4,7 @@
  * complete_results.json, figures) into a new run directory.
  *
  * Usage: deno task train [--config FILE] [--run-id ID] [--output-root DIR]
- *   [--only NAME,...] [--verbose | --quiet]
+ *   [--only NAME,...] [--seeds K,...] [--verbose | --quiet]
  *
  * Exit codes: 0 every extractor succeeded or was skipped for an expected reason;
  * 1 an extractor failed (or the run could not be written); 2 invalid command line or
@@ -26,6 +26,7 @@ import {
   EXIT_OK,
   parseCommandLine,
   parseOnlyFlag,
+  parseSeedsFlag,
   reportUsageError,
   UsageError,
   writeStdout,
@@ -55,6 +56,8 @@ Options:
   --output-root DIR    Directory receiving the run directory (overrides run.output_root
                        and MULTI_EXTRACTOR_TMP / ROBOT_SF_MULTI_EXTRACTOR_TMP)
   --only NAME,...      Train only these extractor entries (comma-separated, repeatable)
+  --seeds K,...        Train one trial per extractor and seed, with these seeds instead of the
+                       scenario's (run.seeds / run.num_seeds / run.seed)
   -v, --verbose        More log output
   -q, --quiet          Only warnings and errors; no progress bars
   -h, --help           Show this help
@@ -76,12 +79,14 @@ Exit codes: 0 every extractor succeeded or was skipped for an expected reason,
 export async function main(args: string[]): Promise<number> {
   let values: Record<string, unknown>;
   let only: string[] | null = null;
+  let seeds: number[] | null = null;
   try {
     const parsed = parseCommandLine(args, {
       config: { type: "string" },
       "run-id": { type: "string" },
       "output-root": { type: "string" },
       only: { type: "string", multiple: true },
+      seeds: { type: "string", multiple: true },
       verbose: { type: "boolean", short: "v", default: false },
       quiet: { type: "boolean", short: "q", default: false },
       help: { type: "boolean", short: "h", default: false },
@@ -97,6 +102,7 @@ export async function main(args: string[]): Promise<number> {
       );
     }
     only = parseOnlyFlag(values.only);
+    seeds = parseSeedsFlag(values.seeds);
     verbosityFromFlags(values);
   } catch (error) {
     if (error instanceof UsageError || error instanceof RangeError) {
@@ -116,6 +122,7 @@ export async function main(args: string[]): Promise<number> {
       runId: (values["run-id"] as string | undefined) ?? null,
       outputRoot: (values["output-root"] as string | undefined) ?? null,
       only,
+      seeds,
       testMode,
     });
     for (const warning of prepared.plan.warnings) logger.warn("{warning}", { warning });

@@ -38,7 +38,13 @@ import {
   isPresetName,
   resolvePresetParameters,
 } from "./presets.ts";
-import type { PpoSettings, RunSettings, ScenarioEnvSettings, SlurmSettings } from "./settings.ts";
+import type {
+  EvaluationSettings,
+  PpoSettings,
+  RunSettings,
+  ScenarioEnvSettings,
+  SlurmSettings,
+} from "./settings.ts";
 
 /** The settings blocks with defaults filled in. */
 export interface ScenarioSettings {
@@ -50,6 +56,8 @@ export interface ScenarioSettings {
   env: ScenarioEnvSettings;
   /** `slurm:` block, or null when absent. */
   slurm: SlurmSettings | null;
+  /** `evaluation:` block (held-out final evaluation). */
+  evaluation: EvaluationSettings;
 }
 
 /** An extractor entry that will not run because the entry itself is invalid. */
@@ -605,7 +613,7 @@ function _parse(text: string, file: string, sha256: string): Scenario {
     }]);
   }
   // A block with every key commented out (`run:`, `run.ppo:`) takes the defaults.
-  for (const block of ["run", "env", "slurm"]) {
+  for (const block of ["run", "env", "slurm", "evaluation"]) {
     if (data[block] === null) delete data[block];
   }
   if (_isMapping(data.run) && data.run.ppo === null) delete data.run.ppo;
@@ -714,7 +722,8 @@ function _settings(data: Record<string, unknown>, file: string): ScenarioSetting
     : null;
   const env: ScenarioEnvSettings = { ...envBlock, map_path: mapPath };
   const slurm = data.slurm === undefined ? null : data.slurm as SlurmSettings;
-  return { run, ppo, env, slurm };
+  const evaluation = data.evaluation as EvaluationSettings;
+  return { run, ppo, env, slurm, evaluation };
 }
 
 function _semanticChecks(settings: ScenarioSettings): { errors: _Problem[]; warnings: _Problem[] } {
@@ -735,6 +744,19 @@ function _semanticChecks(settings: ScenarioSettings): { errors: _Problem[]; warn
     normalizeRunId(run.run_id);
   } catch (error) {
     errors.push(at(["run", "run_id"], (error as Error).message));
+  }
+  if (run.seeds !== undefined && run.num_seeds !== undefined) {
+    errors.push(at(
+      ["run", "num_seeds"],
+      "run.seeds and run.num_seeds both choose the trial seeds; give one of them",
+      "list the seeds in run.seeds, or derive them from run.seed with run.num_seeds",
+    ));
+  }
+  if (run.num_seeds !== undefined && run.seed + run.num_seeds - 1 > 4294967295) {
+    errors.push(at(
+      ["run", "num_seeds"],
+      `seeds ${run.seed} .. ${run.seed + run.num_seeds - 1} leave the seed range 0 .. 2^32 - 1`,
+    ));
   }
   if (ppo.normalize_advantage && ppo.batch_size < 2) {
     errors.push(at(

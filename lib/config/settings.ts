@@ -34,8 +34,12 @@ export interface RunSettings {
   n_eval_episodes: number;
   /** Training device. */
   device: Device;
-  /** Seed of every random generator (0 .. 2^32 - 1). */
+  /** Seed of every random generator (0 .. 2^32 - 1); the first trial seed with `num_seeds`. */
   seed: number;
+  /** Trial seeds (each extractor trains once per seed), or undefined for a single-seed run. */
+  seeds?: number[];
+  /** Trial seeds `seed .. seed + num_seeds - 1` (when `seeds` is not given), or undefined. */
+  num_seeds?: number;
   /** Directory receiving run directories, or null (see resolveOutputRoot). */
   output_root: string | null;
   /** Extractor that sample efficiency is measured against, or null (first in run order). */
@@ -79,6 +83,14 @@ export interface PpoSettings {
   target_kl: number | null;
   /** Normalise advantages per minibatch. */
   normalize_advantage: boolean;
+}
+
+/** The `evaluation:` block: held-out final evaluation (docs/comparison.md). */
+export interface EvaluationSettings {
+  /** Held-out episodes per policy (final and best) after training. */
+  final_episodes: number;
+  /** Env seed of held-out episode 0 (episode k: start + k). */
+  held_out_seed_start: number;
 }
 
 /** Robot kinematics. */
@@ -137,9 +149,16 @@ function _defaults<T>(properties: _Props, omit: readonly string[] = []): Readonl
 const _run = scenarioSchema.properties.run.properties;
 
 /** Defaults of the `run:` block (the reference workflow's default config), without `ppo`. */
-export const RUN_DEFAULTS: Readonly<RunSettings> = _defaults<RunSettings>(_run, ["ppo"]);
+export const RUN_DEFAULTS: Readonly<RunSettings> = _defaults<RunSettings>(
+  _run as unknown as _Props,
+  ["ppo"],
+);
 /** Defaults of the `run.ppo:` mapping (Stable-Baselines3 PPO defaults). */
 export const PPO_DEFAULTS: Readonly<PpoSettings> = _defaults<PpoSettings>(_run.ppo.properties);
+/** Defaults of the `evaluation:` block. */
+export const EVALUATION_DEFAULTS: Readonly<EvaluationSettings> = _defaults<EvaluationSettings>(
+  scenarioSchema.properties.evaluation.properties,
+);
 /** Defaults of the `env:` block, without the derived map_path. */
 export const ENV_DEFAULTS: Readonly<Omit<ScenarioEnvSettings, "map_path">> = _defaults<
   Omit<ScenarioEnvSettings, "map_path">

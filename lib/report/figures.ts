@@ -7,7 +7,13 @@
  * - `learning_curve_<name>.svg|png`: the same for each extractor alone (`<name>` is the
  *   normalised extractor name);
  * - `final_metrics.svg|png`: bars per extractor: best and last mean evaluation reward
- *   (grouped), success rate, wall time, throughput (panels without data are left out).
+ *   (grouped), success rate, wall time, throughput (panels without data are left out);
+ * - with a comparison (comparison.json): `learning_curves_iqm.svg|png`, learning curves
+ *   aggregated over seeds (IQM, bootstrap band), and `performance_profile_<metric>.svg|png`
+ *   per headline metric.
+ *
+ * In a multi-seed run each trial is drawn in its extractor's colour: one colour per
+ * extractor in every figure.
  *
  * Missing data degrades gracefully: a successful extractor without evaluations, and
  * failed or skipped extractors, are named in the figure's subtitle and in the result's
@@ -33,13 +39,16 @@ import { writeFileAtomic, writeTextFileAtomic } from "../internal/atomic_write.t
 import type { ExtractorRunRecord } from "../run/models.ts";
 import { normalizeName } from "../run/paths.ts";
 import {
+  aggregateCurveSpec,
   type BarPanel,
   type BarValue,
   type CurveSeries,
   EXTRACTOR_PALETTE,
   finalMetricsSpec,
   learningCurveSpec,
+  performanceProfileSpec,
 } from "./_figure_specs.ts";
+import type { Comparison } from "./comparison.ts";
 import type { FigureLink, SummaryFigures } from "./markdown.ts";
 
 /** Folder of the figures inside the output directory. */
@@ -50,6 +59,10 @@ export const LEARNING_CURVES_FIGURE_NAME = "learning_curves";
 export const LEARNING_CURVE_FIGURE_PREFIX = "learning_curve_";
 /** Base file name of the final-metrics figure. */
 export const FINAL_METRICS_FIGURE_NAME = "final_metrics";
+/** Base file name of the learning curves aggregated over seeds. */
+export const AGGREGATE_CURVES_FIGURE_NAME = "learning_curves_iqm";
+/** Prefix of the performance-profile figures (`performance_profile_<metric>`). */
+export const PERFORMANCE_PROFILE_FIGURE_PREFIX = "performance_profile_";
 /** Record artifact keys of an extractor's own learning-curve figure. */
 export const FIGURE_ARTIFACT_KEYS: Readonly<{ svg: string; png: string }> = Object.freeze({
   svg: "learning_curve_svg",
@@ -260,6 +273,18 @@ export interface ComparisonFiguresInput {
   records: readonly ExtractorRunRecord[];
   /** Evaluation history per extractor name (eval_history.jsonl records). */
   histories: ReadonlyMap<string, readonly EvaluationPoint[]>;
+  /**
+   * Extractor of each record name (a multi-seed run's records are named by trial):
+   * records of one extractor share its colour.
+   * @default each record is its own extractor
+   */
+  extractorOf?: ReadonlyMap<string, string>;
+  /**
+   * The statistical comparison: draws the aggregated learning curves and the
+   * performance profiles.
+   * @default none
+   */
+  comparison?: Comparison;
 }
 
 /** Options of {@linkcode writeComparisonFigures}. */
@@ -295,7 +320,12 @@ export interface WriteFiguresOptions {
 }
 
 /** Which figure a file shows. */
-export type FigureKind = "learning_curves" | "learning_curve" | "final_metrics";
+export type FigureKind =
+  | "learning_curves"
+  | "learning_curve"
+  | "final_metrics"
+  | "learning_curves_iqm"
+  | "performance_profile";
 
 /** One written figure. */
 export interface FigureFile {
@@ -501,9 +531,16 @@ export async function writeComparisonFigures(
     seen.add(record.config_name);
     return true;
   });
-  const shown: _Shown[] = successful.map((record, i) => ({
+  const groupOf = (name: string) => input.extractorOf?.get(name) ?? name;
+  const groups = [...new Set(successful.map((record) => groupOf(record.config_name)))];
+  for (const e of input.comparison?.extractors ?? []) {
+    if (!groups.includes(e.name)) groups.push(e.name);
+  }
+  const colorOf = (extractor: string) =>
+    EXTRACTOR_PALETTE[Math.max(0, groups.indexOf(extractor)) % EXTRACTOR_PALETTE.length];
+  const shown: _Shown[] = successful.map((record) => ({
     record,
-    color: EXTRACTOR_PALETTE[i % EXTRACTOR_PALETTE.length],
+    color: colorOf(groupOf(record.config_name)),
     points: _sortedHistory(record.config_name, input.histories.get(record.config_name) ?? []),
   }));
   const byStatus = (status: string) =>
@@ -622,6 +659,18 @@ export async function writeComparisonFigures(
   }
   notes.push(...metricNotes);
 
+  await _comparisonFigures(
+    input.comparison,
+    colorOf,
+    {
+      ...common,
+      width,
+      height,
+    },
+    write,
+    notes,
+  );
+
   const fileNames = _uniqueFileNames(curves.map((curve) => curve.name));
   for (const curve of curves) {
     await write(
@@ -640,6 +689,68 @@ export async function writeComparisonFigures(
     );
   }
   return { directory, files, notes: [...new Set(notes)], warnings };
+}
+
+type _Write = (
+  kind: FigureKind,
+  extractor: string | null,
+  title: string,
+  baseName: string,
+  spec: TopLevelSpec,
+) => Promise<void>;
+
+/** The comparison's figures: aggregated learning curves and performance profiles. */
+async function _comparisonFigures(
+  comparison: Comparison | undefined,
+  colorOf: (extractor: string) => string,
+  layout: { font: string; width: number; height: number },
+  write: _Write,
+  notes: string[],
+): Promise<void> {
+  if (comparison === undefined || comparison.extractors.length === 0) return;
+  const curves = comparison.extractors.filter((e) => (e.learning_curve?.length ?? 0) > 0)
+    .map((e) => ({ name: e.name, color: colorOf(e.name), points: e.learning_curve! }));
+  if (curves.length > 0) {
+    await write(
+      "learning_curves_iqm",
+      null,
+      "Learning curves aggregated over seeds (IQM, bootstrap interval)",
+      AGGREGATE_CURVES_FIGURE_NAME,
+      aggregateCurveSpec(curves, {
+        ...layout,
+        title: "Learning curves over seeds: IQM of evaluation reward",
+        notes: comparison.budget_too_small
+          ? ["Budget too small: the curves show too little training to compare (see summary.md)"]
+          : [],
+      }),
+    );
+  } else {
+    notes.push("No aggregated learning curves: no timestep was evaluated in every seed");
+  }
+  for (const profile of comparison.performance_profiles ?? []) {
+    await write(
+      "performance_profile",
+      null,
+      `Performance profile, held-out ${profile.metric}`,
+      `${PERFORMANCE_PROFILE_FIGURE_PREFIX}${profile.metric}`,
+      performanceProfileSpec(
+        profile.metric,
+        profile.thresholds,
+        Object.entries(profile.fractions).map(([name, fractions]) => ({
+          name,
+          color: colorOf(name),
+          fractions,
+        })),
+        {
+          ...layout,
+          width: Math.round(layout.width * 0.75),
+          height: Math.round(layout.height * 0.75),
+          title: `Performance profile: held-out ${profile.metric}`,
+          notes: [],
+        },
+      ),
+    );
+  }
 }
 
 function _relative(from: string, path: string): string {

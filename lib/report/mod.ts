@@ -3,7 +3,8 @@
  * (validated against contracts/training_summary.schema.json before writing),
  * summary.md (contracts/summary_markdown.md), complete_results.json (legacy), the
  * comparison figures (learning curves and final metrics, SVG and PNG), and rebuilding
- * or merging them from run directories.
+ * or merging them from run directories, and the statistical comparison of trials
+ * (comparison.json: IQM, bootstrap intervals, probability of improvement, verdict).
  *
  * @example Rebuild the summary of a run directory
  * ```ts
@@ -87,3 +88,27 @@ export type {
   SummarizeRunOptions,
   SummaryFigureOptions,
 } from "./rebuild.ts";
+export { buildComparison, COMPARISON_FILE_NAME, COMPARISON_METRICS } from "./comparison.ts";
+export type {
+  Comparison,
+  ComparisonInput as TrialsComparisonInput,
+  ComparisonTrial,
+  CurvePoint,
+  ExtractorComparison,
+  MetricStatistics,
+  PairwiseComparison,
+  PerformanceProfile,
+} from "./comparison.ts";
+export {
+  bootstrapEstimate,
+  bootstrapImprovement,
+  type BootstrapSettings,
+  DEFAULT_BOOTSTRAP,
+  type Estimate,
+  interquartileMean,
+  percentile,
+  performanceProfile,
+  probabilityOfImprovement,
+  sampleMean,
+  seedsNeeded,
+} from "./statistics.ts";

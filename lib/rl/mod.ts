@@ -54,6 +54,18 @@ export {
 } from "./evaluation.ts";
 export { DEFAULT_HELD_OUT_SEED_START, heldOutOverlap, heldOutSeeds } from "./held_out.ts";
 export {
+  evaluateHeldOut,
+  HELD_OUT_FILE_NAME,
+  heldOutAggregates,
+  heldOutMetrics,
+} from "./held_out_evaluation.ts";
+export type {
+  EvaluateHeldOutOptions,
+  HeldOutAggregates,
+  HeldOutPolicyResult,
+  HeldOutResult,
+} from "./held_out_evaluation.ts";
+export {
   appendLine,
   type CallbackContext,
   CheckpointCallback,

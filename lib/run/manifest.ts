@@ -61,6 +61,8 @@ export interface ExtractorStartedEvent extends ManifestEventBase {
   event: "extractor_started";
   /** Extractor entry name. */
   extractor: string;
+  /** Trial seed in a multi-seed run; absent in a single-seed run. */
+  seed?: number;
   /** Its directory relative to the run directory. */
   directory: string;
   /** Preset name. */
@@ -79,6 +81,8 @@ export interface CheckpointWrittenEvent extends ManifestEventBase {
   event: "checkpoint_written";
   /** Extractor entry name. */
   extractor: string;
+  /** Trial seed in a multi-seed run; absent in a single-seed run. */
+  seed?: number;
   /** Checkpoint path relative to the run directory. */
   path: string;
   /** Environment steps trained when it was taken. */
@@ -93,6 +97,8 @@ export interface EvaluationDoneEvent extends ManifestEventBase {
   event: "evaluation_done";
   /** Extractor entry name. */
   extractor: string;
+  /** Trial seed in a multi-seed run; absent in a single-seed run. */
+  seed?: number;
   /** Environment steps trained before the evaluation. */
   timestep: number;
   /** Mean episode reward. */
@@ -113,6 +119,8 @@ export interface ExtractorFinishedEvent extends ManifestEventBase {
   event: "extractor_finished";
   /** Extractor entry name. */
   extractor: string;
+  /** Trial seed in a multi-seed run; absent in a single-seed run. */
+  seed?: number;
   /** The final record. */
   record: ExtractorRunRecord;
 }

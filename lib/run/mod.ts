@@ -119,9 +119,12 @@ export type { AcquireFileLockOptions, FileLock, ReleaseFileLockOptions } from ".
 export {
   formatSchemaIssues,
   pointerToPath,
+  validateComparison,
   validateHardwareProfile,
   validateManifestEvent,
   validateRunRecord,
   validateTrainingSummary,
 } from "./schemas.ts";
 export type { SchemaIssue } from "./schemas.ts";
+export { eventTrial, trialKey } from "./trial.ts";
+export type { Trial } from "./trial.ts";

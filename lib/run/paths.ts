@@ -384,16 +384,24 @@ export async function createRunDirectory(
 }
 
 /**
- * Path of an extractor's directory, `<runDir>/extractors/<normalised name>`, without
- * touching the file system.
+ * Path of an extractor's directory, `<runDir>/extractors/<normalised name>`, or of a
+ * trial's in a multi-seed run, `<runDir>/extractors/<normalised name>/seed_<seed>`,
+ * without touching the file system.
  *
  * @param runDir Absolute run directory.
  * @param name Extractor name.
+ * @param seed Trial seed of a multi-seed run, or null.
  * @returns Absolute path.
  * @throws {RangeError} When the name cannot be normalised.
  */
-export function extractorDirectory(runDir: string, name: string): string {
-  return resolveInside(runDir, EXTRACTORS_DIR_NAME, normalizeName(name));
+export function extractorDirectory(
+  runDir: string,
+  name: string,
+  seed: number | null = null,
+): string {
+  return seed === null
+    ? resolveInside(runDir, EXTRACTORS_DIR_NAME, normalizeName(name))
+    : resolveInside(runDir, EXTRACTORS_DIR_NAME, normalizeName(name), `seed_${seed}`);
 }
 
 /**
@@ -402,11 +410,16 @@ export function extractorDirectory(runDir: string, name: string): string {
  *
  * @param runDir Absolute run directory.
  * @param name Extractor name.
+ * @param seed Trial seed of a multi-seed run (`extractors/<name>/seed_<seed>/`), or null.
  * @returns Absolute path of the directory.
  * @throws {RangeError} When the name cannot be normalised.
  */
-export async function createExtractorDirectory(runDir: string, name: string): Promise<string> {
-  const path = extractorDirectory(runDir, name);
+export async function createExtractorDirectory(
+  runDir: string,
+  name: string,
+  seed: number | null = null,
+): Promise<string> {
+  const path = extractorDirectory(runDir, name, seed);
   await Deno.mkdir(path, { recursive: true });
   return path;
 }

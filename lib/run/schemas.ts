@@ -8,6 +8,7 @@
 import { createAjv, type ErrorObject, type ValidateFunction } from "../internal/ajv.ts";
 import summarySchema from "../../contracts/training_summary.schema.json" with { type: "json" };
 import manifestSchema from "../../contracts/manifest_event.schema.json" with { type: "json" };
+import comparisonSchema from "../../contracts/comparison.schema.json" with { type: "json" };
 
 /** One schema violation, with a readable location. */
 export interface SchemaIssue {
@@ -25,6 +26,7 @@ let _validators:
     record: ValidateFunction;
     hardware: ValidateFunction;
     manifest: ValidateFunction;
+    comparison: ValidateFunction;
   }
   | null = null;
 
@@ -33,6 +35,7 @@ function _compiled() {
     const ajv = createAjv({ strictRequired: false });
     ajv.addSchema(summarySchema);
     ajv.addSchema(manifestSchema);
+    ajv.addSchema(comparisonSchema);
     const get = (ref: string) => {
       const validate = ajv.getSchema(ref);
       if (validate === undefined) throw new Error(`Schema ${ref} is missing from contracts/`);
@@ -43,6 +46,7 @@ function _compiled() {
       record: get("training_summary.schema.json#/definitions/extractor_run_record"),
       hardware: get("training_summary.schema.json#/definitions/hardware_profile"),
       manifest: get("manifest_event.schema.json"),
+      comparison: get("comparison.schema.json"),
     };
   }
   return _validators;
@@ -149,6 +153,16 @@ export function validateHardwareProfile(value: unknown): SchemaIssue[] {
  */
 export function validateManifestEvent(value: unknown): SchemaIssue[] {
   return _run(_compiled().manifest, value);
+}
+
+/**
+ * Validate a comparison.json object against contracts/comparison.schema.json.
+ *
+ * @param value Parsed or about-to-be-written comparison.
+ * @returns Every violation; empty when valid.
+ */
+export function validateComparison(value: unknown): SchemaIssue[] {
+  return _run(_compiled().comparison, value);
 }
 
 /**

@@ -105,7 +105,8 @@ export function parseJobsFile(text: string, path = JOBS_FILE_NAME): SlurmJobsFil
   value.tasks.forEach((task: unknown, i: number) => {
     if (
       !_isObject(task) || !Number.isInteger(task.index) || (task.index as number) < 0 ||
-      typeof task.extractor !== "string" || typeof task.gpu !== "boolean"
+      typeof task.extractor !== "string" || typeof task.gpu !== "boolean" ||
+      (task.seed !== undefined && !Number.isInteger(task.seed))
     ) {
       _fail(path, `tasks[${i}] must have an integer index >= 0, an extractor name and gpu`);
     }

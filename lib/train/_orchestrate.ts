@@ -30,6 +30,8 @@ import {
 import type { ExtractorConfigurationProfile } from "../config/profile.ts";
 import { createExtractorDirectory, relativeToRun, type RunDirectory } from "../run/paths.ts";
 import { runState } from "../run/run_state.ts";
+import { type Trial, trialKey } from "../run/trial.ts";
+import type { ManifestEventInput, ManifestSink } from "../run/mod.ts";
 import type { PlannedExtractor } from "../config/plan.ts";
 import type { ExecutionProviderProbe } from "../nn/session.ts";
 import type { TrainingProgress } from "../log/mod.ts";
@@ -162,13 +164,15 @@ export interface EarlierSessions {
   seconds: number;
 }
 
-/** What to do with one extractor of the run. */
+/** What to do with one trial (extractor, seed) of the run. */
 export type WorkItem =
   | { kind: "keep"; record: ExtractorRunRecord }
-  | { kind: "skip"; planned: PlannedExtractor }
+  | { kind: "skip"; planned: PlannedExtractor; trial: Trial }
   | {
     kind: "train";
     profile: ExtractorConfigurationProfile;
+    /** The trial (profile.name and, in a multi-seed run, the seed). */
+    trial: Trial;
     /** Continue from this checkpoint; null: fresh start. */
     from: ContinueFrom | null;
     /** Earlier sessions of the attempt; null: none. */
@@ -193,13 +197,32 @@ function _finiteMetrics(metrics: Record<string, number> | undefined): Record<str
   return out;
 }
 
-async function _lastCheckpoint(runDir: string, extractor: string): Promise<string | null> {
+async function _lastCheckpoint(runDir: string, trial: Trial): Promise<string | null> {
   try {
     const { events } = await readManifest(nodePath.join(runDir, MANIFEST_FILE_NAME));
-    return runState(events).extractors.get(extractor)?.checkpoints.at(-1)?.path ?? null;
+    return runState(events).extractors.get(trialKey(trial))?.checkpoints.at(-1)?.path ?? null;
   } catch {
     return null;
   }
+}
+
+/** The `seed` field of a trial's manifest events: present in multi-seed runs only. */
+function _seedField(trial: Trial): { seed?: number } {
+  return trial.seed === null ? {} : { seed: trial.seed };
+}
+
+/** The settings a trial trains with: the scenario's, with run.seed the trial's seed. */
+function _trialSettings(context: RunContext, trial: Trial) {
+  const settings = context.prepared.scenario.settings;
+  if (trial.seed === null) return settings;
+  return { ...settings, run: { ...settings.run, seed: trial.seed } };
+}
+
+/** A manifest sink that puts the trial's seed into every event the trainer records. */
+function _trialSink(manifest: ManifestSink, trial: Trial): ManifestSink {
+  if (trial.seed === null) return manifest;
+  const seed = _seedField(trial);
+  return { append: (event: ManifestEventInput) => manifest.append({ ...event, ...seed }) };
 }
 
 /** A training that has begun: directory made, training lock held, extractor_started written. */
@@ -225,9 +248,9 @@ async function _begin(
 ): Promise<_Begun> {
   const logger = getSuiteLogger("train");
   const { run, manifest, options } = context;
-  const { profile, from } = item;
-  const name = profile.name;
-  const extractorDir = await createExtractorDirectory(run.path, name);
+  const { profile, from, trial } = item;
+  const name = trialKey(trial);
+  const extractorDir = await createExtractorDirectory(run.path, profile.name, trial.seed);
   const directory = relativeToRun(run.path, extractorDir);
   const lock = await acquireFileLock(nodePath.join(extractorDir, TRAINING_LOCK_FILE_NAME), {
     busyMessage: `Extractor ${name} is being trained by another process`,
@@ -238,7 +261,8 @@ async function _begin(
     await removeStaleTempFiles(nodePath.join(extractorDir, EXTRACTOR_FILES.checkpoints));
     await manifest.append({
       event: "extractor_started",
-      extractor: name,
+      extractor: profile.name,
+      ..._seedField(trial),
       directory,
       preset: profile.preset,
       parameters: structuredClone(profile.parameters) as Record<string, unknown>,
@@ -268,7 +292,7 @@ async function _begin(
       envWorkers: Math.max(1, Math.min(context.envWorkers, numEnvs)),
     });
   }
-  options.onExtractorStart?.(profile);
+  options.onExtractorStart?.(trial.seed === null ? profile : { ...profile, name });
   return { extractorDir, directory, lock };
 }
 
@@ -283,6 +307,7 @@ async function _train(
     await context.manifest.append({
       event: "extractor_finished",
       extractor: item.profile.name,
+      ..._seedField(item.trial),
       record: outcome.record,
     });
     return outcome;
@@ -301,8 +326,9 @@ async function _runTrainer(
 ): Promise<{ record: ExtractorRunRecord; interrupted: boolean }> {
   const logger = getSuiteLogger("train");
   const { run, manifest, workerMode, hardware, options } = context;
-  const { profile, from, earlier } = item;
-  const name = profile.name;
+  const { profile, from, earlier, trial } = item;
+  const name = trialKey(trial);
+  const settings = _trialSettings(context, trial);
   const session = new Date();
   // A continued extractor's record spans its attempt: started when the attempt did,
   // lasting as long as its sessions together.
@@ -314,7 +340,7 @@ async function _runTrainer(
     fields: { artifacts: Record<string, string>; metrics?: Record<string, number>; steps: number },
   ): ExtractorRunRecord => {
     const end = new Date();
-    const record = createFailedRecord(name, reason, {
+    const record = createFailedRecord(profile.name, reason, {
       workerMode,
       startTime: start,
       endTime: end,
@@ -327,9 +353,10 @@ async function _runTrainer(
   };
   const interruptedRecord = async (result: TrainExtractorResult | null) => {
     const artifacts: Record<string, string> = { ...result?.artifacts, extractor_dir: directory };
-    const checkpoint = result?.lastCheckpoint ?? await _lastCheckpoint(run.path, name);
+    const checkpoint = result?.lastCheckpoint ?? await _lastCheckpoint(run.path, trial);
     if (checkpoint !== null) artifacts.last_checkpoint = checkpoint;
     const metrics = _finiteMetrics(result?.metrics);
+    if (Object.keys(metrics).length > 0) metrics.seed = settings.run.seed;
     const steps = result?.trainingSteps ?? from?.step ?? 0;
     logger.warn(
       "Extractor {extractor} interrupted at step {steps}; last checkpoint: {checkpoint}",
@@ -344,10 +371,10 @@ async function _runTrainer(
   try {
     const common = {
       profile,
-      settings: context.prepared.scenario.settings,
+      settings,
       extractorDir,
       runDir: run.path,
-      manifest,
+      manifest: _trialSink(manifest, trial),
       signal: options.signal,
       resumeFrom: from === null ? undefined : nodePath.join(run.path, from.checkpoint),
       onProgress: options.onProgress === undefined
@@ -370,7 +397,7 @@ async function _runTrainer(
     if (result.interrupted) return { record: await interruptedRecord(result), interrupted: true };
     const end = new Date();
     const record = createRunRecord({
-      config_name: name,
+      config_name: profile.name,
       status: "success",
       start_time: start.toISOString(),
       end_time: end.toISOString(),
@@ -378,7 +405,7 @@ async function _runTrainer(
       hardware_profile: hardware,
       worker_mode: workerMode,
       training_steps: result.trainingSteps,
-      metrics: result.metrics,
+      metrics: { ...result.metrics, seed: settings.run.seed },
       artifacts: { ...result.artifacts, extractor_dir: directory },
     });
     logger.info("Extractor {extractor} finished: {steps} steps in {seconds} s", {
@@ -399,7 +426,7 @@ async function _runTrainer(
     });
     const step = (error as { step?: unknown } | null)?.step;
     const artifacts: Record<string, string> = { extractor_dir: directory };
-    const checkpoint = await _lastCheckpoint(run.path, name);
+    const checkpoint = await _lastCheckpoint(run.path, trial);
     if (checkpoint !== null) artifacts.last_checkpoint = checkpoint;
     const record = failed(recordReason(failure), {
       artifacts,
@@ -492,14 +519,19 @@ export async function runWorkItems(
         continue;
       }
       if (item.kind === "skip") {
-        const { planned } = item;
+        const { planned, trial } = item;
         const problem = { reason: planned.reason ?? "Skipped", hint: planned.hint ?? "" };
-        logExtractorSkipped(logger, planned.name, problem);
+        logExtractorSkipped(logger, trialKey(trial), problem);
         const record = createSkippedRecord(planned.name, recordReason(problem), {
           workerMode: context.workerMode,
           hardwareProfile: context.hardware,
         });
-        await manifest.append({ event: "extractor_finished", extractor: planned.name, record });
+        await manifest.append({
+          event: "extractor_finished",
+          extractor: planned.name,
+          ..._seedField(trial),
+          record,
+        });
         finish(index, record);
         continue;
       }

@@ -33,7 +33,7 @@ import {
   type WorkItem,
   writeFinalSummary,
 } from "./_orchestrate.ts";
-import type { PreparedComparison } from "./prepare.ts";
+import { plannedTrials, type PreparedComparison } from "./prepare.ts";
 import type { RunComparisonOptions } from "./run_options.ts";
 import { createRun } from "./create_run.ts";
 import { _resumeCommand } from "./_resume_command.ts";
@@ -78,18 +78,19 @@ export function comparisonOutcome(
 }
 
 /**
- * The work items of a fresh run: every planned extractor, trained or skipped.
+ * The work items of a fresh run: every planned trial (extractor, seed), trained or
+ * skipped.
  *
  * @param prepared The comparison.
- * @returns One item per planned extractor, in run order.
+ * @returns One item per planned trial, in run order.
  */
 function _freshItems(prepared: PreparedComparison): WorkItem[] {
   const profiles = new Map(prepared.scenario.extractors.map((p) => [p.name, p]));
-  return prepared.plan.extractors.map((planned): WorkItem => {
+  return plannedTrials(prepared).map(({ planned, trial }): WorkItem => {
     const profile = profiles.get(planned.name);
     return planned.action === "skip" || profile === undefined
-      ? { kind: "skip", planned }
-      : { kind: "train", profile, from: null, earlier: null };
+      ? { kind: "skip", planned, trial }
+      : { kind: "train", profile, trial, from: null, earlier: null };
   });
 }
 

@@ -16,7 +16,12 @@ import {
 } from "../config/scenario.ts";
 import { probeHardware } from "../hardware/probe.ts";
 import type { HardwareReport, ProbeHardwareOptions } from "../hardware/probe.ts";
+import { ConfigError } from "../config/config_error.ts";
+import type { PlannedExtractor } from "../config/plan.ts";
+import { isMultiSeed, trialSeeds } from "../config/trials.ts";
+import { heldOutOverlap, heldOutSeeds } from "../rl/held_out.ts";
 import { normalizeRunId, outputRootProblem } from "../run/paths.ts";
+import type { Trial } from "../run/trial.ts";
 import { rolloutEnvs, TEST_MODE_NOTE, testModeSettings } from "./test_mode.ts";
 import { readEnv } from "../internal/env.ts";
 
@@ -58,6 +63,12 @@ export interface PrepareComparisonOptions {
    * @default null (every entry)
    */
   only?: readonly string[] | null;
+  /**
+   * `--seeds`: trial seeds to run instead of the scenario's (run.seeds, run.num_seeds,
+   * run.seed); makes the run a multi-seed comparison.
+   * @default null (the scenario's)
+   */
+  seeds?: readonly number[] | null;
   /**
    * Shorten the run (see testModeSettings).
    * @default false
@@ -106,6 +117,86 @@ export interface PreparedComparison {
   notes: string[];
   /** Start time of the run. */
   startedAt: Date;
+  /** Trial seeds of a multi-seed comparison, or null for a single-seed one (run.seed). */
+  seeds: number[] | null;
+}
+
+/** One trial of a prepared comparison with its extractor's plan line. */
+export interface PlannedTrial {
+  /** The extractor's plan line (run or skip). */
+  planned: PlannedExtractor;
+  /** The trial. */
+  trial: Trial;
+}
+
+/**
+ * The trials of a comparison in run order: seed by seed, every extractor in the plan's
+ * order for each seed (so an interrupted run has compared the extractors on the same
+ * seeds); one trial per extractor in a single-seed comparison.
+ *
+ * @param prepared The comparison.
+ * @returns Trials in run order.
+ */
+export function plannedTrials(
+  prepared: Pick<PreparedComparison, "plan" | "seeds">,
+): PlannedTrial[] {
+  const seeds: (number | null)[] = prepared.seeds ?? [null];
+  return seeds.flatMap((seed) =>
+    prepared.plan.extractors.map((planned) => ({
+      planned,
+      trial: { extractor: planned.name, seed },
+    }))
+  );
+}
+
+/**
+ * Refuse a scenario whose training or periodic-evaluation env seeds fall in its
+ * held-out range (see lib/rl/held_out.ts).
+ * @throws {ConfigError} At evaluation.held_out_seed_start.
+ */
+function _checkHeldOut(scenario: Scenario): void {
+  const { run, evaluation } = scenario.settings;
+  let overlap: number[];
+  try {
+    const heldOut = heldOutSeeds(evaluation.final_episodes, evaluation.held_out_seed_start);
+    overlap = heldOutOverlap(trialSeeds(run), run.n_eval_episodes, heldOut);
+  } catch (error) {
+    overlap = [];
+    throw new ConfigError([{
+      file: scenario.file,
+      path: "evaluation.held_out_seed_start",
+      line: null,
+      column: null,
+      message: (error as Error).message,
+      hint: null,
+    }]);
+  }
+  if (overlap.length > 0) {
+    throw new ConfigError([{
+      file: scenario.file,
+      path: "evaluation.held_out_seed_start",
+      line: null,
+      column: null,
+      message: `held-out episode seeds ${evaluation.held_out_seed_start} .. ` +
+        `${evaluation.held_out_seed_start + evaluation.final_episodes - 1} include env seeds ` +
+        `that training or periodic evaluation uses (${overlap.slice(0, 5).join(", ")})`,
+      hint: "choose trial seeds below the held-out range, or move held_out_seed_start",
+    }]);
+  }
+}
+
+function _selectSeeds(scenario: Scenario, seeds: readonly number[]): Scenario {
+  const wanted = [...new Set(seeds)];
+  if (wanted.length === 0) throw new InvocationError("--seeds", "no seed given");
+  for (const seed of wanted) {
+    if (!Number.isInteger(seed) || seed < 0 || seed > 4294967295) {
+      throw new InvocationError("--seeds", `${seed} is not a seed (an integer in 0 .. 2^32 - 1)`);
+    }
+  }
+  const out = structuredClone(scenario);
+  delete out.settings.run.num_seeds;
+  out.settings.run.seeds = wanted;
+  return out;
 }
 
 /** The setting that chose the output root, by plan.output_root_source. */
@@ -236,6 +327,10 @@ export async function prepareScenario(
     scenario = selected.scenario;
     notes.push(...selected.notes);
   }
+  if (options.seeds !== undefined && options.seeds !== null) {
+    scenario = _selectSeeds(scenario, options.seeds);
+    notes.push(`Trial seeds ${options.seeds.join(", ")} selected (--seeds)`);
+  }
   const testMode = options.testMode ?? false;
   if (testMode) {
     scenario = { ...scenario, settings: testModeSettings(scenario.settings) };
@@ -271,5 +366,7 @@ export async function prepareScenario(
       problem,
     );
   }
-  return { scenario, plan, hardware, testMode, notes, startedAt: now };
+  _checkHeldOut(scenario);
+  const seeds = isMultiSeed(scenario.settings.run) ? trialSeeds(scenario.settings.run) : null;
+  return { scenario, plan, hardware, testMode, notes, startedAt: now, seeds };
 }

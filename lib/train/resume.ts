@@ -57,6 +57,7 @@ import {
 import type { ExtractorRunRecord } from "../run/models.ts";
 import { extractorDirectory, resolveInside, type RunDirectory } from "../run/paths.ts";
 import { type ExtractorState, type RunState, runState } from "../run/run_state.ts";
+import { type Trial, trialKey } from "../run/trial.ts";
 import { decodeTrainerCheckpoint } from "../rl/checkpoint.ts";
 import { stableJson } from "../internal/stable_json.ts";
 import { _resumeCommand } from "./_resume_command.ts";
@@ -77,6 +78,7 @@ import {
 } from "./comparison.ts";
 import {
   InvocationError,
+  plannedTrials,
   type PrepareComparisonOptions,
   type PreparedComparison,
   prepareScenario,
@@ -122,6 +124,11 @@ export interface PrepareResumeOptions {
    */
   only?: readonly string[] | null;
   /**
+   * `--seeds`: resume only the trials of these seeds (seeds of a multi-seed run).
+   * @default null (every seed)
+   */
+  seeds?: readonly number[] | null;
+  /**
    * `--retry-failed`: train again, from scratch, extractors that failed for a reason
    * other than an interruption.
    * @default false
@@ -139,10 +146,12 @@ export interface PrepareResumeOptions {
   probe?: PrepareComparisonOptions["probe"];
 }
 
-/** What resume does with one extractor. */
+/** What resume does with one extractor (one trial of a multi-seed run). */
 export interface ResumeEntry {
-  /** Entry name. */
+  /** Trial key: the entry name, or `<name>/seed_<k>` in a multi-seed run. */
   name: string;
+  /** The trial. */
+  trial: Trial;
   /**
    * keep: finished, left as it is; continue: from `from`; restart: from scratch (no
    * usable checkpoint); retry: a failed one again from scratch; start: never
@@ -165,6 +174,8 @@ export interface PreparedResume {
   prepared: PreparedComparison;
   /** The `--only` selection, or null. */
   only: string[] | null;
+  /** The `--seeds` selection, or null. */
+  seeds: number[] | null;
   /** Whether failed extractors are trained again. */
   retryFailed: boolean;
   /** The extractors covered, in run order. */
@@ -270,7 +281,7 @@ async function _rebuildComparison(
     );
   }
   const config = started.config as Record<string, unknown> & {
-    run?: { run_id?: string };
+    run?: { run_id?: string; seeds?: number[] };
     order?: string[];
     test_mode?: boolean;
     notes?: string[];
@@ -281,6 +292,7 @@ async function _rebuildComparison(
     runId: config.run?.run_id ?? null,
     only: stableJson(order) === stableJson(all) ? null : order,
     testMode: config.test_mode === true,
+    seeds: Array.isArray(config.run?.seeds) ? config.run.seeds : null,
     now: new Date(started.time),
     outputRoot: nodePath.dirname(runDir),
     hardware: options.hardware,
@@ -373,15 +385,22 @@ async function _planEntries(
   runDir: string,
   state: RunState,
   prepared: PreparedComparison,
-  options: { only: readonly string[] | null; retryFailed: boolean; warnings: string[] },
+  options: {
+    only: readonly string[] | null;
+    seeds: readonly number[] | null;
+    retryFailed: boolean;
+    warnings: string[];
+  },
 ): Promise<{ entries: ResumeEntry[]; finished: boolean }> {
   const entries: ResumeEntry[] = [];
   let lastRecordIndex = -1;
   let leftOut = false;
-  for (const planned of prepared.plan.extractors) {
+  for (const { planned, trial } of plannedTrials(prepared)) {
     if (options.only !== null && !options.only.includes(planned.name)) continue;
-    const s = state.extractors.get(planned.name);
-    const base = { name: planned.name, record: null, from: null, earlier: null };
+    if (options.seeds !== null && !options.seeds.includes(trial.seed as number)) continue;
+    const key = trialKey(trial);
+    const s = state.extractors.get(key);
+    const base = { name: key, trial, record: null, from: null, earlier: null };
     if (s?.phase === "finished" && s.record !== null) {
       const { record } = s;
       const interrupted = record.status === "failed" && record.reason === INTERRUPTED_REASON;
@@ -401,7 +420,7 @@ async function _planEntries(
       // Started on a host that could train it (e.g. with CUDA): its progress is kept
       // for such a host rather than replaced by a skip.
       options.warnings.push(
-        `${planned.name}: left as it is: ${planned.reason ?? "it cannot run on this host"}` +
+        `${key}: left as it is: ${planned.reason ?? "it cannot run on this host"}` +
           (planned.hint ? ` (hint: ${planned.hint})` : ""),
       );
     } else if (planned.action === "skip") {
@@ -409,9 +428,9 @@ async function _planEntries(
     } else if (!begun) {
       entries.push({ ...base, action: "start" });
     } else {
-      if (await isExclusivelyLocked(_trainingLock(runDir, planned.name))) {
+      if (await isExclusivelyLocked(_trainingLock(runDir, trial))) {
         throw new ResumeRefusedError(
-          `Extractor ${planned.name} of ${runDir} is being trained by another process; ` +
+          `Extractor ${key} of ${runDir} is being trained by another process; ` +
             "wait for it to finish, or stop it, then resume",
           { refusal: "busy", runDir },
         );
@@ -424,8 +443,35 @@ async function _planEntries(
   return { entries, finished };
 }
 
-function _trainingLock(runDir: string, name: string): string {
-  return nodePath.join(extractorDirectory(runDir, name), TRAINING_LOCK_FILE_NAME);
+function _trainingLock(runDir: string, trial: Trial): string {
+  return nodePath.join(
+    extractorDirectory(runDir, trial.extractor, trial.seed),
+    TRAINING_LOCK_FILE_NAME,
+  );
+}
+
+function _checkSeeds(
+  seeds: readonly number[] | null,
+  runSeeds: readonly number[] | null,
+): number[] | null {
+  if (seeds === null) return null;
+  if (runSeeds === null) {
+    throw new InvocationError(
+      "--seeds",
+      "this run has a single seed (run.seed); leave --seeds out",
+    );
+  }
+  const wanted = [...new Set(seeds)];
+  if (wanted.length === 0) throw new InvocationError("--seeds", "no seed given");
+  for (const seed of wanted) {
+    if (!runSeeds.includes(seed)) {
+      throw new InvocationError(
+        "--seeds",
+        `${seed} is no trial seed of this run (seeds: ${runSeeds.join(", ")})`,
+      );
+    }
+  }
+  return runSeeds.filter((seed) => wanted.includes(seed));
 }
 
 function _checkOnly(only: readonly string[] | null, names: readonly string[]): string[] | null {
@@ -479,9 +525,11 @@ export async function prepareResume(
   }
   const prepared = await _rebuildComparison(dir, state.started, options);
   const only = _checkOnly(options.only ?? null, prepared.plan.extractors.map((e) => e.name));
+  const seeds = _checkSeeds(options.seeds ?? null, prepared.seeds);
   const retryFailed = options.retryFailed ?? false;
   const { entries, finished } = await _planEntries(dir, state, prepared, {
     only,
+    seeds,
     retryFailed,
     warnings,
   });
@@ -490,6 +538,7 @@ export async function prepareResume(
     run: { path: dir, name, timestamp: name.slice(0, 15) },
     prepared,
     only,
+    seeds,
     retryFailed,
     entries,
     finished,
@@ -522,12 +571,13 @@ export interface ResumeResult {
 
 function _workItem(entry: ResumeEntry, prepared: PreparedComparison): WorkItem {
   if (entry.action === "keep") return { kind: "keep", record: entry.record as ExtractorRunRecord };
-  const planned = prepared.plan.extractors.find((e) => e.name === entry.name);
-  const profile = prepared.scenario.extractors.find((p) => p.name === entry.name);
+  const { trial } = entry;
+  const planned = prepared.plan.extractors.find((e) => e.name === trial.extractor);
+  const profile = prepared.scenario.extractors.find((p) => p.name === trial.extractor);
   if (entry.action === "skip" || profile === undefined) {
-    return { kind: "skip", planned: planned! };
+    return { kind: "skip", planned: planned!, trial };
   }
-  return { kind: "train", profile, from: entry.from, earlier: entry.earlier };
+  return { kind: "train", profile, trial, from: entry.from, earlier: entry.earlier };
 }
 
 /**
@@ -550,17 +600,18 @@ export async function resumeComparison(
   options: RunComparisonOptions = {},
 ): Promise<ResumeResult> {
   const logger = getSuiteLogger("train");
-  const { run, prepared, only } = resume;
+  const { run, prepared, only, seeds } = resume;
+  const limited = only !== null || seeds !== null;
   let lock;
   try {
     lock = await acquireFileLock(nodePath.join(run.path, RUN_LOCK_FILE_NAME), {
-      exclusive: only === null,
+      exclusive: !limited,
     });
   } catch (error) {
     if (!(error instanceof LockBusyError)) throw error;
     throw new ResumeRefusedError(
       `Another process is working on ${run.path} (` +
-        (only === null
+        (!limited
           ? "train, or another resume of this run"
           : "train, or a resume of the whole run") +
         "); wait for it to finish, or stop it, then resume",
@@ -573,6 +624,7 @@ export async function resumeComparison(
     const state = runState(manifestContents.events);
     const { entries, finished } = await _planEntries(run.path, state, prepared, {
       only,
+      seeds,
       retryFailed: resume.retryFailed,
       warnings,
     });
@@ -614,7 +666,7 @@ export async function resumeComparison(
       const context = runContext(prepared, options, run, manifest);
       const items = entries.map((entry) => _workItem(entry, prepared));
       const outcome = await runWorkItems(context, items);
-      const resumeCommand = outcome.interrupted ? _resumeCommand(run.path, only) : null;
+      const resumeCommand = outcome.interrupted ? _resumeCommand(run.path, only, seeds) : null;
       const summary = await writeFinalSummary(context, resumeCommand);
       return {
         run,

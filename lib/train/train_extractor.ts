@@ -33,8 +33,12 @@ import {
 import {
   CheckpointCallback,
   EvalCallback,
+  evaluateHeldOut,
   evaluationSeeds,
   ExtractorRunError,
+  HELD_OUT_FILE_NAME,
+  heldOutMetrics,
+  heldOutSeeds,
   loadTrainerCheckpoint,
   PpoPolicy,
   PpoTrainer,
@@ -201,6 +205,7 @@ export async function trainExtractor(
       interrupted: result.interrupted,
       numTimesteps: result.numTimesteps,
       envRestored,
+      evaluationEnv: envs.evaluation,
     });
   } finally {
     await policy.release();
@@ -520,7 +525,8 @@ async function _writeResolvedSettings(
 
 /**
  * After training: an interrupted run gets a checkpoint; a finished one gets
- * final_model.onnx and metrics.json. Returns the extractor's result.
+ * final_model.onnx, the held-out evaluation of its final and best policies
+ * (held_out.json) and metrics.json (with the held-out scores). Returns the extractor's result.
  */
 async function _writeArtifacts(
   options: TrainExtractorOptions,
@@ -529,7 +535,12 @@ async function _writeArtifacts(
   callbacks: _Callbacks,
   policy: PpoPolicy,
   description: _RunDescription,
-  outcome: { interrupted: boolean; numTimesteps: number; envRestored: boolean | null },
+  outcome: {
+    interrupted: boolean;
+    numTimesteps: number;
+    envRestored: boolean | null;
+    evaluationEnv: RobotEnv;
+  },
 ): Promise<TrainExtractorResult> {
   const relative = files.relative;
   const artifacts: Record<string, string> = {
@@ -541,7 +552,7 @@ async function _writeArtifacts(
   if (callbacks.evaluation.evaluations > 0) {
     artifacts.best_model = relative(files.of(EXTRACTOR_FILES.bestModel));
   }
-  if (outcome.interrupted) {
+  const interrupted = async () => {
     await callbacks.checkpoint.save(trainer.context());
     return {
       trainingSteps: outcome.numTimesteps,
@@ -552,12 +563,34 @@ async function _writeArtifacts(
       lastCheckpoint: callbacks.lastCheckpoint(),
       envRestored: outcome.envRestored,
     };
-  }
+  };
+  if (outcome.interrupted) return await interrupted();
   const finalPath = files.of(EXTRACTOR_FILES.finalModel);
   const bytes = policy.exportOnnx(description.modelMetadata("final")(outcome.numTimesteps));
   await writeOnnx(finalPath, bytes);
   artifacts.final_model = relative(finalPath);
-  const metrics = _metrics(trainer, callbacks.evaluation, policy, options.profile);
+  // Held-out final evaluation (lib/rl/held_out_evaluation.ts): final and best policy.
+  const trained = policy.trainingState();
+  const { evaluation } = options.settings;
+  const heldOut = await evaluateHeldOut({
+    policy,
+    env: outcome.evaluationEnv,
+    seeds: heldOutSeeds(evaluation.final_episodes, evaluation.held_out_seed_start),
+    bestModelPath: callbacks.evaluation.evaluations > 0
+      ? files.of(EXTRACTOR_FILES.bestModel)
+      : null,
+    directory: options.extractorDir,
+    signal: options.signal,
+  });
+  if (heldOut === null) {
+    await policy.setTrainingState(trained); // the checkpoint holds the trained state
+    return await interrupted();
+  }
+  artifacts.held_out = relative(files.of(HELD_OUT_FILE_NAME));
+  const metrics = {
+    ..._metrics(trainer, callbacks.evaluation, policy, options.profile),
+    ...heldOutMetrics(heldOut),
+  };
   await writeMetricsFile(options.extractorDir, metrics);
   artifacts.metrics = relative(files.of(EXTRACTOR_FILES.metrics));
   return {

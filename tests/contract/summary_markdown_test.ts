@@ -51,7 +51,7 @@ Deno.test("the header names run, time and output directory; the hardware table h
     `- Created at: ${summary.created_at}`,
     `- Output directory: \`${summary.output_root}\``,
   ]);
-  const hardware = section(markdown, SUMMARY_SECTIONS[1]);
+  const hardware = section(markdown, SUMMARY_SECTIONS[2]);
   assert.equal(
     hardware[0],
     "| Host | Platform | Arch | GPU Model | CUDA Version | Runtime | Workers |",
@@ -69,7 +69,7 @@ Deno.test("the header names run, time and output directory; the hardware table h
 
 Deno.test("the extractor table has one decimal durations and enum statuses", async () => {
   const { summary, markdown } = await fixtureSummary();
-  const lines = section(markdown, SUMMARY_SECTIONS[2]);
+  const lines = section(markdown, SUMMARY_SECTIONS[3]);
   assert.equal(
     lines[0],
     "| Extractor Name | Status | Worker Mode | Duration (s) | Best Metric | Notes |",
@@ -91,7 +91,7 @@ Deno.test("the extractor table has one decimal durations and enum statuses", asy
 
 Deno.test("failures and skips are listed with their reasons", async () => {
   const { markdown } = await fixtureSummary();
-  const lines = section(markdown, SUMMARY_SECTIONS[3]);
+  const lines = section(markdown, SUMMARY_SECTIONS[4]);
   assert.equal(
     lines[0],
     "- attention_small (failed): ONNX Runtime session creation failed: out of memory",
@@ -101,7 +101,7 @@ Deno.test("failures and skips are listed with their reasons", async () => {
 
 Deno.test("aggregated metrics mirror aggregate_metrics with units", async () => {
   const { summary, markdown } = await fixtureSummary();
-  const rows = tableRows(section(markdown, SUMMARY_SECTIONS[4]));
+  const rows = tableRows(section(markdown, SUMMARY_SECTIONS[5]));
   assert.deepEqual(rows.map((r) => r[0]), Object.keys(summary.aggregate_metrics));
   const byKey = Object.fromEntries(rows.map((r) => [r[0], [r[1], r[2]]]));
   assert.deepEqual(byKey.total_wall_time, ["203.750", "s"]);
@@ -116,7 +116,7 @@ Deno.test("the figures section links every figure file, relative to summary.md",
   try {
     const { runDir } = await buildRunDirectory(root);
     const { files } = await summarizeRun(runDir);
-    const lines = section(await Deno.readTextFile(files.markdown), SUMMARY_SECTIONS[5]);
+    const lines = section(await Deno.readTextFile(files.markdown), SUMMARY_SECTIONS[6]);
     const figure = (title: string, name: string) =>
       `- ${title}: [SVG](figures/${name}.svg), [PNG](figures/${name}.png)`;
     assert.deepEqual(lines.filter((line) => !line.startsWith("- Note: ")), [
@@ -138,7 +138,7 @@ Deno.test("the figures section links every figure file, relative to summary.md",
 
 Deno.test("the reproducibility footer points to the JSON summary and the extractor directories", async () => {
   const { markdown } = await fixtureSummary();
-  const lines = section(markdown, SUMMARY_SECTIONS[6]);
+  const lines = section(markdown, SUMMARY_SECTIONS[7]);
   assert.equal(lines[0], "- JSON summary: `summary.json`");
   assert.ok(lines.includes("  - mlp_small: `extractors/mlp_small`"), lines.join("\n"));
 });

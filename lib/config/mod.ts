@@ -27,6 +27,7 @@ export type { ExpectedResources, ExtractorConfigurationProfile } from "./profile
 export { ENV_DEFAULTS, PPO_DEFAULTS, RUN_DEFAULTS } from "./settings.ts";
 export type {
   Device,
+  EvaluationSettings,
   LearningRateSchedule,
   PpoSettings,
   RobotKind,

@@ -34,7 +34,7 @@ import { closestName } from "../config/presets.ts";
 import { ConfigError, parseScenario } from "../config/mod.ts";
 import { resolvedConfig } from "../config/plan.ts";
 import { getSuiteLogger } from "../log/logging.ts";
-import type { SummarizeResult } from "../report/rebuild.ts";
+import type { SummarizeResult } from "../report/summarize_run.ts";
 import { sha256Hex } from "../run/hash.ts";
 import {
   acquireFileLock,

@@ -4,7 +4,7 @@
  * differences), and passes a float32 finite-difference check with a looser tolerance.
  */
 import { SeededRng } from "../../../lib/rng/mod.ts";
-import { checkGradients, conv1dMap, tanh } from "../../../lib/nn/mod.ts";
+import { checkGradients, conv1dMap, type Graph, tanh } from "../../../lib/nn/mod.ts";
 import { assertClose, assertGradOk, evalWithGradients, randomFeed } from "./_helpers.ts";
 
 const rng = new SeededRng(99);
@@ -47,6 +47,19 @@ const configs = [
 
 for (const c of configs) {
   Deno.test(`conv1d native float32 formulations equal float64 im2col: ${c.name}`, async () => {
+    // float64 builds the im2col conv, float32 the native ONNX Conv with its gradients.
+    const build = (g: Graph) => {
+      const x = g.input("x", ["batch", c.c, c.length]);
+      const w = g.input("w", [c.o, c.c, c.k]);
+      const b = g.input("b", [c.o]);
+      const y = conv1dMap(x, w, {
+        bias: b,
+        stride: c.stride,
+        padding: c.padding,
+        dilation: c.dilation,
+      });
+      return { output: y, wrt: { x, w, b } };
+    };
     for (const batch of [1, 3]) {
       const feeds = {
         x: randomFeed(rng, [batch, c.c, c.length]),
@@ -57,35 +70,13 @@ for (const c of configs) {
         Math.floor((c.length + 2 * c.padding - c.dilation * (c.k - 1) - 1) / c.stride) + 1;
       const cot = Array.from({ length: batch * c.o * outLen }, () => rng.uniformRange(-1, 1));
       const reference = await evalWithGradients(
-        (g) => {
-          const x = g.input("x", ["batch", c.c, c.length]);
-          const w = g.input("w", [c.o, c.c, c.k]);
-          const b = g.input("b", [c.o]);
-          const y = conv1dMap(x, w, {
-            bias: b,
-            stride: c.stride,
-            padding: c.padding,
-            dilation: c.dilation,
-          });
-          return { output: y, wrt: { x, w, b } };
-        },
+        build,
         feeds,
         cot,
         "float64",
       );
       const r = await evalWithGradients(
-        (g) => {
-          const x = g.input("x", ["batch", c.c, c.length]);
-          const w = g.input("w", [c.o, c.c, c.k]);
-          const b = g.input("b", [c.o]);
-          const y = conv1dMap(x, w, {
-            bias: b,
-            stride: c.stride,
-            padding: c.padding,
-            dilation: c.dilation,
-          });
-          return { output: y, wrt: { x, w, b } };
-        },
+        build,
         feeds,
         cot,
         "float32",

@@ -25,6 +25,7 @@ import {
   EXIT_FAILURE,
   EXIT_INVALID,
   EXIT_OK,
+  isInvalidFileInput,
   parseCommandLine,
   parseOnlyFlag,
   parseSeedsFlag,
@@ -54,8 +55,10 @@ Options:
   --only NAME,...      Resume only these extractors; the others are left untouched
   --seeds K,...        Resume only the trials of these seeds (a multi-seed run)
                        (several such processes may share one run directory)
-  --retry-failed       Also train again, from scratch, extractors that failed for a
-                       reason other than an interruption
+  --retry-failed       Also train again extractors that failed (an interrupted one, or
+                       one stopped by a full disk, an I/O error, lack of memory or a
+                       killed worker, is continued anyway): from the newest good
+                       checkpoint, or from scratch after a divergence (NaN/Inf)
   -v, --verbose        More log output
   -q, --quiet          Only warnings and errors; no progress bars
   -h, --help           Show this help
@@ -174,7 +177,10 @@ export async function main(args: string[]): Promise<number> {
     });
   } catch (error) {
     display.stop();
-    if (error instanceof ResumeRefusedError || error instanceof InvocationError) {
+    if (
+      error instanceof ResumeRefusedError || error instanceof InvocationError ||
+      isInvalidFileInput(error)
+    ) {
       logger.error("{message}", { message: error.message });
       return EXIT_INVALID;
     }

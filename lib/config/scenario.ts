@@ -18,6 +18,13 @@ import scenarioSchema from "../../contracts/scenario.schema.json" with { type: "
 import type { ExpectedResources, ExtractorConfigurationProfile } from "./profile.ts";
 import { findNameCollisions, normalizeName, normalizeRunId } from "../run/paths.ts";
 import { sha256Hex } from "../run/hash.ts";
+import { escapeControlCharacters, firstControlCharacter } from "../internal/control_chars.ts";
+import {
+  checkInputFile,
+  decodeInputText,
+  InputFileError,
+  readInputFile,
+} from "../internal/input_file.ts";
 import { loadMap } from "../sim/load_map.ts";
 import { type MapDefinition, MapError } from "../sim/map_definition.ts";
 import { ConfigError, type ConfigIssue } from "./config_error.ts";
@@ -51,7 +58,7 @@ export interface ScenarioSettings {
   env: ScenarioEnvSettings;
   /** `slurm:` block, or null when absent. */
   slurm: SlurmSettings | null;
-  /** `evaluation:` block (held-out final evaluation). */
+  /** `evaluation:` block (held-out final evaluation, navigation evaluation). */
   evaluation: EvaluationSettings;
 }
 
@@ -155,13 +162,18 @@ export async function parseScenario(
  */
 export async function loadScenario(path: string): Promise<Scenario> {
   let bytes: Uint8Array;
+  let text: string;
   try {
-    bytes = await Deno.readFile(path);
+    bytes = await readInputFile(path, { kind: "scenario" });
+    text = decodeInputText(bytes, path, "scenario");
   } catch (error) {
+    if (!(error instanceof InputFileError)) throw error;
     const absolute = nodePath.resolve(path);
-    const reason = error instanceof Deno.errors.NotFound
+    const reason = error.problem === "not_found"
       ? absolute === path ? "file not found" : `file not found (resolved to ${absolute})`
-      : `cannot read the file (${(error as Error).message})`;
+      : error.problem === "not_text"
+      ? "file is not valid UTF-8"
+      : error.message;
     throw new ConfigError([{
       file: path,
       path: "",
@@ -170,21 +182,6 @@ export async function loadScenario(path: string): Promise<Scenario> {
       message: reason,
       hint: null,
     }]);
-  }
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    throw new ConfigError([
-      {
-        file: path,
-        path: "",
-        line: null,
-        column: null,
-        message: "file is not valid UTF-8",
-        hint: null,
-      },
-    ]);
   }
   const scenario = _parse(text, path, await sha256Hex(bytes));
   const mapPath = scenario.settings.env.map_path;
@@ -197,23 +194,19 @@ export async function loadScenario(path: string): Promise<Scenario> {
   const mapProblem = (message: string, hint: string | null) =>
     new ConfigError([mapIssue(message, hint)]);
   if (mapPath !== null) {
-    let stat: Deno.FileInfo | null = null;
     try {
-      stat = await Deno.stat(mapPath);
+      await checkInputFile(mapPath, { kind: "map" });
     } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-    }
-    if (stat === null) {
-      throw mapProblem(
-        `map file not found: ${mapPath}`,
-        "paths are relative to the scenario file",
-      );
-    }
-    if (!stat.isFile) {
-      throw mapProblem(
-        stat.isDirectory ? `${mapPath} is not a file but a directory` : `${mapPath} is not a file`,
-        _MAP_HINT,
-      );
+      if (!(error instanceof InputFileError)) throw error;
+      if (error.problem === "not_found") {
+        throw mapProblem(
+          `map file not found: ${mapPath}`,
+          "paths are relative to the scenario file",
+        );
+      }
+      const directory = await Deno.stat(mapPath).then((i) => i.isDirectory, () => false);
+      if (directory) throw mapProblem(`${mapPath} is not a file but a directory`, _MAP_HINT);
+      throw mapProblem(error.message, null);
     }
   }
   // Load the map now, so a map that cannot be used stops the run before anything is written.
@@ -222,6 +215,12 @@ export async function loadScenario(path: string): Promise<Scenario> {
     map = await loadMap(mapPath ?? scenario.settings.env.map);
   } catch (error) {
     const map = scenario.settings.env.map;
+    if (error instanceof InputFileError) {
+      const directory = await Deno.stat(error.path).then((i) => i.isDirectory, () => false);
+      if (directory) throw mapProblem(`${map} is not a file but a directory`, _MAP_HINT);
+      if (error.problem === "not_found") throw mapProblem(`map file not found: ${map}`, _MAP_HINT);
+      throw mapProblem(error.message, null);
+    }
     if (error instanceof Deno.errors.IsADirectory) {
       throw mapProblem(`${map} is not a file but a directory`, _MAP_HINT);
     }
@@ -331,6 +330,7 @@ function _parse(text: string, file: string, sha256: string): Scenario {
       fatal.push(problem);
     }
   }
+  fatal.push(..._controlCharacterProblems(data));
   if (fatal.length > 0) {
     throw new ConfigError(_sortIssues(_dedupe(fatal).map((p) => _issue(file, source, p))));
   }
@@ -410,6 +410,33 @@ function _parse(text: string, file: string, sha256: string): Scenario {
   };
 }
 
+/**
+ * Run id and extractor names holding control characters: refused outright (not
+ * skipped), since they would reach the console, logs and summary.md.
+ */
+function _controlCharacterProblems(data: Record<string, unknown>): _Problem[] {
+  const problems: _Problem[] = [];
+  const check = (value: unknown, segments: YamlPathSegment[]) => {
+    if (typeof value !== "string") return;
+    const control = firstControlCharacter(value);
+    if (control === null) return;
+    problems.push({
+      segments,
+      pointAtKey: null,
+      message: `"${escapeControlCharacters(value)}" holds the control character ${control}`,
+      hint: "names and run ids may not hold control characters such as newlines, escapes or NUL",
+    });
+  };
+  check((data.run as Record<string, unknown> | undefined)?.run_id, ["run", "run_id"]);
+  const entries = Array.isArray(data.extractors) ? data.extractors : [];
+  entries.forEach((entry, index) => {
+    if (entry !== null && typeof entry === "object") {
+      check((entry as Record<string, unknown>).name, ["extractors", index, "name"]);
+    }
+  });
+  return problems;
+}
+
 function _settings(data: Record<string, unknown>, file: string): ScenarioSettings {
   const { ppo, ...run } = data.run as RunSettings & { ppo: PpoSettings };
   const envBlock = data.env as Omit<ScenarioEnvSettings, "map_path">;
@@ -417,8 +444,13 @@ function _settings(data: Record<string, unknown>, file: string): ScenarioSetting
     ? nodePath.resolve(nodePath.dirname(nodePath.resolve(file)), envBlock.map)
     : null;
   const env: ScenarioEnvSettings = { ...envBlock, map_path: mapPath };
+  const evalBlock = data.evaluation as Omit<EvaluationSettings, "map_paths">;
+  const base = nodePath.dirname(nodePath.resolve(file));
+  const evaluation: EvaluationSettings = {
+    ...evalBlock,
+    map_paths: evalBlock.maps.map((m) => _isMapFile(m) ? nodePath.resolve(base, m) : m),
+  };
   const slurm = data.slurm === undefined ? null : data.slurm as SlurmSettings;
-  const evaluation = data.evaluation as EvaluationSettings;
   return { run, ppo, env, slurm, evaluation };
 }
 

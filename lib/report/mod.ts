@@ -27,6 +27,7 @@ export {
 } from "./analysis.ts";
 export type { BaselineFigures, ComparisonAnalysis, ComparisonInput } from "./analysis.ts";
 export {
+  BASELINE_SECTION,
   formatMetricValue,
   LEGACY_RESULTS_FILE_NAME,
   renderSummaryMarkdown,
@@ -35,6 +36,15 @@ export {
   SUMMARY_SECTIONS,
 } from "./markdown.ts";
 export type { FigureLink, RenderMarkdownOptions, SummaryFigures } from "./markdown.ts";
+export {
+  BASELINES_FILE,
+  beats,
+  HELD_OUT_EPISODE_FILE,
+  heldOutEpisodeLinks,
+  navigationSection,
+  readBaselines,
+} from "./navigation.ts";
+export type { BaselinesFile, NavigationRow, NavigationSection } from "./navigation.ts";
 export {
   DEFAULT_FONT_CANDIDATES,
   FIGURE_ARTIFACT_KEYS,

@@ -6,6 +6,7 @@
  * @module
  */
 import * as nodePath from "node:path";
+import { assertNoSymlinksBelow, guardDirectory } from "../internal/safe_path.ts";
 import {
   EVAL_HISTORY_FILE_NAME,
   type EvaluationPoint,
@@ -240,6 +241,8 @@ function _rolloutSteps(config: _Config): number | null {
  */
 export async function readRunDirectory(directory: string): Promise<RunContents> {
   const runDir = nodePath.resolve(directory);
+  guardDirectory(runDir);
+  await assertNoSymlinksBelow(runDir);
   const notes: string[] = [];
   // Extractors being trained are seen through their training locks. The locks are
   // probed before the manifest is read and again after it: a process takes its lock

@@ -7,6 +7,7 @@
  */
 import * as nodePath from "node:path";
 import { closestName } from "../config/presets.ts";
+import { assertNoSymlinksBelow, guardDirectory } from "../internal/safe_path.ts";
 import type { EvaluationPoint } from "../run/artifacts.ts";
 import { removeStaleTempFiles } from "../internal/atomic_write.ts";
 import { stableJson } from "../internal/stable_json.ts";
@@ -24,6 +25,7 @@ import {
 } from "./figures.ts";
 import type { SummaryFigures } from "./markdown.ts";
 import { buildTrainingSummary, type SummaryFiles, writeSummaryFiles } from "./summary.ts";
+import { heldOutEpisodeLinks, navigationSection, readBaselines } from "./navigation.ts";
 
 import {
   _distinct,
@@ -245,6 +247,7 @@ export interface SummarizeRunOptions {
  * @param options Output directory, baseline, figures.
  * @returns The summary, file paths and figure links.
  * @throws {RunDirectoryError} When the directory cannot be read as a run.
+ * @throws {UnsafePathError} When the run directory holds a symbolic link.
  * @throws {RangeError} When `outDir` is a file, another run directory, or inside the run,
  * or `baseline` names no extractor of the run.
  * @throws {SummaryValidationError} When the rebuilt summary breaks the schema.
@@ -257,6 +260,8 @@ export async function summarizeRun(
   if (!(await _exists(nodePath.join(runDir, MANIFEST_FILE_NAME)))) {
     throw new RunDirectoryError(`no ${MANIFEST_FILE_NAME}; not a run directory`, runDir);
   }
+  guardDirectory(runDir);
+  await assertNoSymlinksBelow(runDir);
   const outDir = nodePath.resolve(options.outDir ?? directory);
   await _checkOutputDir(outDir, [runDir], runDir);
   await Deno.mkdir(outDir, { recursive: true });
@@ -314,10 +319,18 @@ async function _summarizeLocked(
     aggregateMetrics: analysed.aggregate,
     notes: [...run.notes, ...(options.notes ?? []), ...analysed.notes],
   });
+  const navigation = navigationSection(
+    records,
+    await readBaselines(run.directory),
+    await heldOutEpisodeLinks(run.directory, outDir, records),
+  );
+  // One verdict list (comparison.json and summary.md): extractors that do not beat goal_seeking.
+  if (navigation !== null) comparison.verdict.push(...navigation.verdict);
   const files = await writeSummaryFiles(outDir, summary, {
     legacy: { settings: run.legacySettings, presets: run.presets },
     figures,
     comparison,
+    navigation,
   });
   if (outDir === run.directory && (options.recordEvent ?? true)) {
     const manifest = await ManifestWriter.open(nodePath.join(run.directory, MANIFEST_FILE_NAME), {

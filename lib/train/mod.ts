@@ -52,11 +52,12 @@ export type {
 } from "./failures.ts";
 export {
   InvocationError,
+  plannedTrials,
   prepareComparison,
   prepareScenario,
   selectExtractors,
 } from "./prepare.ts";
-export type { PrepareComparisonOptions, PreparedComparison } from "./prepare.ts";
+export type { PlannedTrial, PrepareComparisonOptions, PreparedComparison } from "./prepare.ts";
 export { prepareResume, resumeComparison, ResumeRefusedError } from "./resume.ts";
 export type {
   PreparedResume,

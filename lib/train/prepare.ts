@@ -151,37 +151,33 @@ export function plannedTrials(
 
 /**
  * Refuse a scenario whose training or periodic-evaluation env seeds fall in its
- * held-out range (see lib/rl/held_out.ts).
+ * held-out range, or whose held-out range leaves [0, 2^32) (see lib/rl/held_out.ts).
  * @throws {ConfigError} At evaluation.held_out_seed_start.
  */
 function _checkHeldOut(scenario: Scenario): void {
   const { run, evaluation } = scenario.settings;
-  let overlap: number[];
+  const problem = (message: string, hint: string | null) =>
+    new ConfigError([{
+      file: scenario.file,
+      path: "evaluation.held_out_seed_start",
+      line: null,
+      column: null,
+      message,
+      hint,
+    }]);
+  let heldOut: number[];
   try {
-    const heldOut = heldOutSeeds(evaluation.final_episodes, evaluation.held_out_seed_start);
-    overlap = heldOutOverlap(trialSeeds(run), run.n_eval_episodes, heldOut);
+    heldOut = heldOutSeeds(evaluation.final_episodes, evaluation.held_out_seed_start);
   } catch (error) {
-    overlap = [];
-    throw new ConfigError([{
-      file: scenario.file,
-      path: "evaluation.held_out_seed_start",
-      line: null,
-      column: null,
-      message: (error as Error).message,
-      hint: null,
-    }]);
+    throw problem((error as Error).message, "lower held_out_seed_start or final_episodes");
   }
+  const overlap = heldOutOverlap(trialSeeds(run), run.n_eval_episodes, heldOut);
   if (overlap.length > 0) {
-    throw new ConfigError([{
-      file: scenario.file,
-      path: "evaluation.held_out_seed_start",
-      line: null,
-      column: null,
-      message: `held-out episode seeds ${evaluation.held_out_seed_start} .. ` +
-        `${evaluation.held_out_seed_start + evaluation.final_episodes - 1} include env seeds ` +
-        `that training or periodic evaluation uses (${overlap.slice(0, 5).join(", ")})`,
-      hint: "choose trial seeds below the held-out range, or move held_out_seed_start",
-    }]);
+    throw problem(
+      `held-out episode seeds ${heldOut[0]} .. ${heldOut.at(-1)} include env seeds that ` +
+        `training or periodic evaluation uses (${overlap.slice(0, 5).join(", ")})`,
+      "choose trial seeds below the held-out range, or move held_out_seed_start",
+    );
   }
 }
 
@@ -304,8 +300,10 @@ function _roundedTimestepsNote(settings: ScenarioSettings): string | null {
  * @param loaded A validated scenario.
  * @param options Command-line values, test mode, clock, environment, hardware.
  * @returns The prepared comparison.
- * @throws {InvocationError} When --only or --run-id cannot be used, or the output root
- * (named by the setting that chose it) is a file or lies below one.
+ * @throws {InvocationError} When --only, --seeds or --run-id cannot be used, or the output
+ * root (named by the setting that chose it) is a file or lies below one.
+ * @throws {ConfigError} When the held-out episodes overlap the trials' training or
+ * periodic-evaluation seeds (evaluation.held_out_seed_start).
  */
 export async function prepareScenario(
   loaded: Scenario,

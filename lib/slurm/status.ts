@@ -7,7 +7,7 @@
  * @module
  */
 import * as nodePath from "node:path";
-import { RunDirectoryError } from "../report/rebuild.ts";
+import { RunDirectoryError } from "../report/run_directory.ts";
 import { isMultiSeed, trialSeeds } from "../config/trials.ts";
 import { MANIFEST_FILE_NAME, type ManifestEvent, readManifest } from "../run/manifest.ts";
 import { eventTrial, trialKey } from "../run/trial.ts";

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { consoleSafe } from "../lib/internal/control_chars.ts";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 
 /** Exit code of a successful command. */
@@ -96,6 +97,20 @@ export function writeStderr(text: string): void {
 }
 
 /**
+ * Whether `error` is invalid input found while reading or writing files: a symlink
+ * inside a run directory (UnsafePathError, also as it crosses from an extractor
+ * worker) or an input file refused by its type or size (InputFileError). Both map to
+ * {@linkcode EXIT_INVALID}; their messages name the path.
+ *
+ * @param error What was thrown.
+ * @returns True for those errors.
+ */
+export function isInvalidFileInput(error: unknown): error is Error {
+  return error instanceof Error &&
+    (error.name === "UnsafePathError" || error.name === "InputFileError");
+}
+
+/**
  * Report a usage error with a pointer to --help.
  *
  * @param script Script name for the message.
@@ -103,7 +118,7 @@ export function writeStderr(text: string): void {
  * @returns {@linkcode EXIT_INVALID}.
  */
 export function reportUsageError(script: string, error: UsageError): number {
-  writeStderr(`${script}: ${error.message}\nRun with --help for usage.\n`);
+  writeStderr(`${script}: ${consoleSafe(error.message)}\nRun with --help for usage.\n`);
   return EXIT_INVALID;
 }
 

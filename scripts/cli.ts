@@ -8,6 +8,7 @@ import denoConfig from "../deno.json" with { type: "json" };
 import { main as probe } from "./probe.ts";
 import { main as summarize } from "./summarize.ts";
 import { main as validate } from "./validate.ts";
+import { escapeControlCharacters } from "../lib/internal/control_chars.ts";
 import { EXIT_INVALID, EXIT_OK, writeStderr, writeStdout } from "./_cli.ts";
 
 /** Subcommands of the binary. */
@@ -16,9 +17,12 @@ export const COMMANDS: Readonly<Record<string, (args: string[]) => Promise<numbe
     // Loaded on first use: training pulls in ONNX Runtime, which needs --allow-ffi.
     train: async (args: string[]) => (await import("./train.ts")).main(args),
     resume: async (args: string[]) => (await import("./resume.ts")).main(args),
+    eval: async (args: string[]) => (await import("./eval.ts")).main(args),
     probe,
     validate,
     summarize,
+    slurm: async (args: string[]) => (await import("./slurm.ts")).main(args),
+    render: async (args: string[]) => (await import("./render.ts")).main(args),
   });
 
 /** Help text of the binary. */
@@ -33,6 +37,9 @@ Commands:
   probe       Print this host's hardware profile
   validate    Check a scenario config and print the run plan
   summarize   Rebuild or merge run summaries
+  eval        Evaluate an exported policy or a baseline controller (navigation metrics)
+  slurm       Submit a comparison as a SLURM job array; status and resubmission
+  render      Draw a map or an episode as SVG or PNG
 
 Run "multi-extractor <command> --help" for a command's options.
 `;
@@ -55,7 +62,10 @@ export async function main(args: string[]): Promise<number> {
   }
   const run = COMMANDS[command];
   if (run === undefined) {
-    writeStderr(`multi-extractor: unknown command "${command}"\nRun with --help for usage.\n`);
+    writeStderr(
+      `multi-extractor: unknown command "${escapeControlCharacters(command)}"\n` +
+        "Run with --help for usage.\n",
+    );
     return EXIT_INVALID;
   }
   return await run(rest);

@@ -14,10 +14,10 @@
  * @module
  */
 import { RUN_LOG_FILE_NAME, verbosityFromFlags } from "../lib/log/mod.ts";
-import { findLatestRun, outputRootProblem, resolveOutputRoot } from "../lib/run/mod.ts";
 import {
   InvocationError,
   prepareResume,
+  resolveLatestRun,
   resumeComparison,
   ResumeRefusedError,
 } from "../lib/train/mod.ts";
@@ -25,6 +25,7 @@ import {
   EXIT_FAILURE,
   EXIT_INVALID,
   EXIT_OK,
+  isInvalidFileInput,
   parseCommandLine,
   parseOnlyFlag,
   parseSeedsFlag,
@@ -54,8 +55,10 @@ Options:
   --only NAME,...      Resume only these extractors; the others are left untouched
   --seeds K,...        Resume only the trials of these seeds (a multi-seed run)
                        (several such processes may share one run directory)
-  --retry-failed       Also train again, from scratch, extractors that failed for a
-                       reason other than an interruption
+  --retry-failed       Also train again extractors that failed (an interrupted one, or
+                       one stopped by a full disk, an I/O error, lack of memory or a
+                       killed worker, is continued anyway): from the newest good
+                       checkpoint, or from scratch after a divergence (NaN/Inf)
   -v, --verbose        More log output
   -q, --quiet          Only warnings and errors; no progress bars
   -h, --help           Show this help
@@ -126,15 +129,12 @@ export async function main(args: string[]): Promise<number> {
   try {
     let runDir = positionals[0];
     if (values.latest) {
-      const root = resolveOutputRoot({ flag: (values["output-root"] as string) ?? null });
-      const rootProblem = await outputRootProblem(root.path);
-      if (rootProblem !== null) throw new InvocationError("--latest", rootProblem);
-      const latest = await findLatestRun(root.path);
-      if (latest === null) {
-        throw new InvocationError("--latest", `no run directory under ${root.path}`);
-      }
-      logger.info("Newest run under {root}: {path}", { root: root.path, path: latest });
-      runDir = latest;
+      const latest = await resolveLatestRun((values["output-root"] as string) ?? null);
+      logger.info("Newest run under {root}: {path}", {
+        root: latest.root.path,
+        path: latest.runDir,
+      });
+      runDir = latest.runDir;
     }
     const resume = await prepareResume(runDir, {
       only,
@@ -177,7 +177,10 @@ export async function main(args: string[]): Promise<number> {
     });
   } catch (error) {
     display.stop();
-    if (error instanceof ResumeRefusedError || error instanceof InvocationError) {
+    if (
+      error instanceof ResumeRefusedError || error instanceof InvocationError ||
+      isInvalidFileInput(error)
+    ) {
       logger.error("{message}", { message: error.message });
       return EXIT_INVALID;
     }

@@ -24,6 +24,7 @@ import {
   EXIT_FAILURE,
   EXIT_INVALID,
   EXIT_OK,
+  isInvalidFileInput,
   parseCommandLine,
   parseOnlyFlag,
   parseSeedsFlag,
@@ -156,7 +157,7 @@ export async function main(args: string[]): Promise<number> {
       logger.error("Invalid scenario config:\n{message}", { message: error.message });
       return EXIT_INVALID;
     }
-    if (error instanceof InvocationError) {
+    if (error instanceof InvocationError || isInvalidFileInput(error)) {
       logger.error("{message}", { message: error.message });
       return EXIT_INVALID;
     }

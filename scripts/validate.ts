@@ -17,6 +17,7 @@ import {
   EXIT_FAILURE,
   EXIT_INVALID,
   EXIT_OK,
+  isInvalidFileInput,
   parseCommandLine,
   reportUsageError,
   UsageError,
@@ -111,6 +112,10 @@ export async function main(args: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof ConfigError) {
       logger.error("Invalid scenario config:\n{message}", { message: error.message });
+      return EXIT_INVALID;
+    }
+    if (isInvalidFileInput(error)) {
+      logger.error("{message}", { message: error.message });
       return EXIT_INVALID;
     }
     logger.error("validate failed: {message}", { message: (error as Error).message });

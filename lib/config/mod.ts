@@ -26,7 +26,9 @@ export type {
 export type { ExpectedResources, ExtractorConfigurationProfile } from "./profile.ts";
 export { ENV_DEFAULTS, PPO_DEFAULTS, RUN_DEFAULTS } from "./settings.ts";
 export type {
+  BaselineSettings,
   Device,
+  EvaluationSettings,
   LearningRateSchedule,
   PpoSettings,
   RobotKind,

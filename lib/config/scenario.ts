@@ -12,24 +12,26 @@
  * @module
  */
 import * as nodePath from "node:path";
-import {
-  isMap,
-  isPair,
-  isScalar,
-  isSeq,
-  LineCounter,
-  type Node as YamlNode,
-  parseDocument,
-  visit,
-} from "yaml";
-import { type Ajv, createAjv, type ErrorObject } from "../internal/ajv.ts";
+import { LineCounter, parseDocument, visit } from "yaml";
+import { type Ajv, createAjv } from "../internal/ajv.ts";
 import scenarioSchema from "../../contracts/scenario.schema.json" with { type: "json" };
 import type { ExpectedResources, ExtractorConfigurationProfile } from "./profile.ts";
 import { findNameCollisions, normalizeName, normalizeRunId } from "../run/paths.ts";
 import { sha256Hex } from "../run/hash.ts";
+import { escapeControlCharacters, firstControlCharacter } from "../internal/control_chars.ts";
+import {
+  checkInputFile,
+  decodeInputText,
+  InputFileError,
+  readInputFile,
+} from "../internal/input_file.ts";
 import { loadMap } from "../sim/load_map.ts";
 import { type MapDefinition, MapError } from "../sim/map_definition.ts";
 import { ConfigError, type ConfigIssue } from "./config_error.ts";
+import { _dedupe, _issue, type _Problem, _sortIssues, _translate } from "./_schema_messages.ts";
+import { _Source, yamlPath, type YamlPathSegment } from "./_yaml_source.ts";
+
+export { yamlPath, type YamlPathSegment };
 import {
   checkExtractorParameters,
   closestName,
@@ -56,7 +58,7 @@ export interface ScenarioSettings {
   env: ScenarioEnvSettings;
   /** `slurm:` block, or null when absent. */
   slurm: SlurmSettings | null;
-  /** `evaluation:` block (held-out final evaluation). */
+  /** `evaluation:` block (held-out final evaluation, navigation evaluation). */
   evaluation: EvaluationSettings;
 }
 
@@ -112,9 +114,6 @@ export interface ParseScenarioOptions {
   file?: string;
 }
 
-/** One step of a YAML path: a mapping key or a list index. */
-export type YamlPathSegment = string | number;
-
 let _validate: ReturnType<Ajv["compile"]> | null = null;
 
 function _validator() {
@@ -122,302 +121,6 @@ function _validator() {
     _validate = createAjv({ useDefaults: true, verbose: true }).compile(scenarioSchema);
   }
   return _validate;
-}
-
-function _pointerSegments(pointer: string): YamlPathSegment[] {
-  if (pointer === "") return [];
-  return pointer.slice(1).split("/").map((raw) => {
-    const segment = raw.replaceAll("~1", "/").replaceAll("~0", "~");
-    return /^\d+$/.test(segment) ? Number(segment) : segment;
-  });
-}
-
-/**
- * Render YAML path segments as `run.num_envs` / `extractors[1].parameters.embed_dim`.
- *
- * @param segments Keys and indices from the document root.
- * @returns The dotted path; "" for the root.
- */
-export function yamlPath(segments: readonly YamlPathSegment[]): string {
-  let path = "";
-  for (const segment of segments) {
-    if (typeof segment === "number") path += `[${segment}]`;
-    else path += path === "" ? segment : `.${segment}`;
-  }
-  return path;
-}
-
-/** Source positions of a parsed YAML document. */
-class _Source {
-  #doc: ReturnType<typeof parseDocument>;
-  #lines: LineCounter;
-
-  constructor(doc: ReturnType<typeof parseDocument>, lines: LineCounter) {
-    this.#doc = doc;
-    this.#lines = lines;
-  }
-
-  #position(offset: number | undefined): { line: number | null; column: number | null } {
-    if (offset === undefined) return { line: null, column: null };
-    const { line, col } = this.#lines.linePos(offset);
-    return { line, column: col };
-  }
-
-  /**
-   * Position of the value at `segments`; when it does not exist, of the key of its
-   * nearest existing ancestor (or the ancestor itself when that is a list item).
-   */
-  value(segments: readonly YamlPathSegment[]): { line: number | null; column: number | null } {
-    const exact = this.#node(segments);
-    if (exact !== null) return this.#position(exact.range?.[0]);
-    for (let depth = segments.length - 1; depth >= 1; depth--) {
-      const ancestor = this.#node(segments.slice(0, depth));
-      if (ancestor === null) continue;
-      const last = segments[depth - 1];
-      return typeof last === "string"
-        ? this.key(segments.slice(0, depth - 1), last)
-        : this.#position(ancestor.range?.[0]);
-    }
-    const contents = this.#doc.contents as YamlNode | null;
-    return this.#position(contents?.range?.[0] ?? 0);
-  }
-
-  #node(segments: readonly YamlPathSegment[]): YamlNode | null {
-    const node = segments.length === 0
-      ? this.#doc.contents
-      : this.#doc.getIn(segments, true) as YamlNode | undefined;
-    return node && typeof node === "object" && "range" in node && node.range ? node : null;
-  }
-
-  /** Position of the key `key` inside the mapping at `parent`. */
-  key(
-    parent: readonly YamlPathSegment[],
-    key: string,
-  ): { line: number | null; column: number | null } {
-    return this.findKey(parent, key) ?? this.value(parent);
-  }
-
-  /** Position of the key `key` inside the mapping at `parent`, or null when absent. */
-  findKey(
-    parent: readonly YamlPathSegment[],
-    key: string,
-  ): { line: number | null; column: number | null } | null {
-    const node = parent.length === 0 ? this.#doc.contents : this.#doc.getIn(parent, true);
-    if (isMap(node)) {
-      for (const pair of node.items) {
-        if (isPair(pair) && isScalar(pair.key) && String(pair.key.value) === key) {
-          return this.#position(pair.key.range?.[0]);
-        }
-      }
-    }
-    return null;
-  }
-
-  /** Whether the node at `segments` is a sequence. */
-  isSequence(segments: readonly YamlPathSegment[]): boolean {
-    return isSeq(this.#doc.getIn(segments, true));
-  }
-}
-
-function _article(type: string): string {
-  switch (type) {
-    case "integer":
-      return "an integer";
-    case "number":
-      return "a number";
-    case "string":
-      return "a string";
-    case "boolean":
-      return "true or false";
-    case "object":
-      return "a mapping";
-    case "array":
-      return "a list";
-    case "null":
-      return "null";
-    default:
-      return type;
-  }
-}
-
-function _describe(value: unknown): string {
-  if (value === undefined) return "nothing";
-  if (value === null) return "null (empty value)";
-  if (Array.isArray(value)) return "a list";
-  if (typeof value === "object") return "a mapping";
-  if (typeof value === "number" && !Number.isFinite(value)) {
-    const yaml = Number.isNaN(value) ? ".nan" : value > 0 ? ".inf" : "-.inf";
-    return `${yaml} (not a finite number)`;
-  }
-  return JSON.stringify(value);
-}
-
-function _valueAt(data: unknown, segments: readonly YamlPathSegment[]): unknown {
-  let current = data;
-  for (const segment of segments) {
-    if (current === null || typeof current !== "object") return undefined;
-    current = (current as Record<string | number, unknown>)[segment];
-  }
-  return current;
-}
-
-/** A translated ajv error: path segments, where to point, message, hint. */
-interface _Problem {
-  segments: YamlPathSegment[];
-  /** Where to point instead of `segments` (e.g. the parent of a missing key). */
-  at?: YamlPathSegment[];
-  pointAtKey: string | null;
-  message: string;
-  hint: string | null;
-}
-
-/**
- * The problem of a top-level `ppo:` key: PPO hyperparameters live in `run.ppo`. The hint
- * names the line of `run:` (or of an existing `run.ppo:`) to move the block to.
- */
-function _topLevelPpo(source: _Source): _Problem {
-  const nested = source.findKey(["run"], "ppo");
-  const run = source.findKey([], "run");
-  const hint = nested !== null
-    ? `run.ppo already exists on line ${nested.line}; merge these keys into it`
-    : run !== null
-    ? `run: is on line ${run.line}; indent ppo: and its keys under it`
-    : "add a run: key and indent ppo: and its keys under it";
-  return {
-    segments: ["ppo"],
-    pointAtKey: "ppo",
-    message: "move this block under run: as run.ppo; PPO hyperparameters are not accepted " +
-      "at the top level",
-    hint,
-  };
-}
-
-function _translate(error: ErrorObject, data: unknown, source: _Source): _Problem | null {
-  if (error.keyword === "if") return null;
-  const segments = _pointerSegments(error.instancePath);
-  const value = _valueAt(data, segments);
-  const params = error.params as Record<string, unknown>;
-  const got = `, got ${_describe(value)}`;
-  switch (error.keyword) {
-    case "type": {
-      const types = String(params.type).split(",").map(_article).join(" or ");
-      return { segments, pointAtKey: null, message: `must be ${types}${got}`, hint: null };
-    }
-    case "enum": {
-      const allowed = (params.allowedValues as unknown[]).map(String);
-      const hint = typeof value === "string" ? closestName(value, allowed) : null;
-      return {
-        segments,
-        pointAtKey: null,
-        message: `must be one of ${allowed.map((v) => `"${v}"`).join(", ")}${got}`,
-        hint: hint === null ? null : `did you mean "${hint}"?`,
-      };
-    }
-    case "const":
-      return {
-        segments,
-        pointAtKey: null,
-        message: `must be ${JSON.stringify(params.allowedValue)}${got}`,
-        hint: null,
-      };
-    case "minimum":
-    case "maximum":
-    case "exclusiveMinimum":
-    case "exclusiveMaximum":
-      return {
-        segments,
-        pointAtKey: null,
-        message: `must be ${params.comparison} ${params.limit}${got}`,
-        hint: null,
-      };
-    case "minLength":
-      return { segments, pointAtKey: null, message: "must not be empty", hint: null };
-    case "pattern": {
-      // Patterned strings describe the text they accept ("one line starting with ...").
-      const description = (error.parentSchema as { description?: string }).description;
-      return {
-        segments,
-        pointAtKey: null,
-        message: description === undefined
-          ? `must match ${params.pattern}`
-          : `must be ${description}`,
-        hint: null,
-      };
-    }
-    case "minItems":
-    case "maxItems": {
-      const schema = error.parentSchema as { minItems?: number; maxItems?: number };
-      const count = Array.isArray(value) ? value.length : 0;
-      const message = schema.minItems !== undefined && schema.minItems === schema.maxItems
-        ? `must have exactly ${schema.minItems} items, got ${count}`
-        : error.keyword === "minItems"
-        ? `must have at least ${params.limit} item${params.limit === 1 ? "" : "s"}, got ${count}`
-        : `must have at most ${params.limit} items, got ${count}`;
-      return { segments, pointAtKey: null, message, hint: null };
-    }
-    case "required":
-      return {
-        segments: [...segments, String(params.missingProperty)],
-        at: segments,
-        pointAtKey: null,
-        message: `missing required key "${params.missingProperty}"`,
-        hint: null,
-      };
-    case "additionalProperties": {
-      const key = String(params.additionalProperty);
-      if (segments.length === 0 && key === "ppo") return _topLevelPpo(source);
-      if (key in FORBIDDEN_PARAMETERS) {
-        return {
-          segments: [...segments, key],
-          pointAtKey: key,
-          message: FORBIDDEN_PARAMETERS[key],
-          hint: null,
-        };
-      }
-      const known = Object.keys(
-        (error.parentSchema as { properties?: Record<string, unknown> }).properties ?? {},
-      );
-      const close = closestName(key, known);
-      return {
-        segments: [...segments, key],
-        pointAtKey: key,
-        message: `unknown key "${key}"`,
-        hint: close !== null ? `did you mean "${close}"?` : `accepted keys: ${known.join(", ")}`,
-      };
-    }
-    default:
-      return { segments, pointAtKey: null, message: error.message ?? error.keyword, hint: null };
-  }
-}
-
-function _issue(file: string, source: _Source, problem: _Problem): ConfigIssue {
-  const position = problem.pointAtKey === null
-    ? source.value(problem.at ?? problem.segments)
-    : source.key(problem.segments.slice(0, -1), problem.pointAtKey);
-  return {
-    file,
-    path: yamlPath(problem.segments),
-    line: position.line,
-    column: position.column,
-    message: problem.message,
-    hint: problem.hint,
-  };
-}
-
-function _sortIssues(issues: ConfigIssue[]): ConfigIssue[] {
-  return issues.sort((a, b) =>
-    (a.line ?? Infinity) - (b.line ?? Infinity) || (a.column ?? 0) - (b.column ?? 0)
-  );
-}
-
-function _dedupe(problems: _Problem[]): _Problem[] {
-  const seen = new Set<string>();
-  return problems.filter((problem) => {
-    const key = `${yamlPath(problem.segments)}\u0000${problem.message}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
 }
 
 function _isMapping(value: unknown): value is Record<string, unknown> {
@@ -459,13 +162,18 @@ export async function parseScenario(
  */
 export async function loadScenario(path: string): Promise<Scenario> {
   let bytes: Uint8Array;
+  let text: string;
   try {
-    bytes = await Deno.readFile(path);
+    bytes = await readInputFile(path, { kind: "scenario" });
+    text = decodeInputText(bytes, path, "scenario");
   } catch (error) {
+    if (!(error instanceof InputFileError)) throw error;
     const absolute = nodePath.resolve(path);
-    const reason = error instanceof Deno.errors.NotFound
+    const reason = error.problem === "not_found"
       ? absolute === path ? "file not found" : `file not found (resolved to ${absolute})`
-      : `cannot read the file (${(error as Error).message})`;
+      : error.problem === "not_text"
+      ? "file is not valid UTF-8"
+      : error.message;
     throw new ConfigError([{
       file: path,
       path: "",
@@ -474,21 +182,6 @@ export async function loadScenario(path: string): Promise<Scenario> {
       message: reason,
       hint: null,
     }]);
-  }
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    throw new ConfigError([
-      {
-        file: path,
-        path: "",
-        line: null,
-        column: null,
-        message: "file is not valid UTF-8",
-        hint: null,
-      },
-    ]);
   }
   const scenario = _parse(text, path, await sha256Hex(bytes));
   const mapPath = scenario.settings.env.map_path;
@@ -501,23 +194,19 @@ export async function loadScenario(path: string): Promise<Scenario> {
   const mapProblem = (message: string, hint: string | null) =>
     new ConfigError([mapIssue(message, hint)]);
   if (mapPath !== null) {
-    let stat: Deno.FileInfo | null = null;
     try {
-      stat = await Deno.stat(mapPath);
+      await checkInputFile(mapPath, { kind: "map" });
     } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-    }
-    if (stat === null) {
-      throw mapProblem(
-        `map file not found: ${mapPath}`,
-        "paths are relative to the scenario file",
-      );
-    }
-    if (!stat.isFile) {
-      throw mapProblem(
-        stat.isDirectory ? `${mapPath} is not a file but a directory` : `${mapPath} is not a file`,
-        _MAP_HINT,
-      );
+      if (!(error instanceof InputFileError)) throw error;
+      if (error.problem === "not_found") {
+        throw mapProblem(
+          `map file not found: ${mapPath}`,
+          "paths are relative to the scenario file",
+        );
+      }
+      const directory = await Deno.stat(mapPath).then((i) => i.isDirectory, () => false);
+      if (directory) throw mapProblem(`${mapPath} is not a file but a directory`, _MAP_HINT);
+      throw mapProblem(error.message, null);
     }
   }
   // Load the map now, so a map that cannot be used stops the run before anything is written.
@@ -526,6 +215,12 @@ export async function loadScenario(path: string): Promise<Scenario> {
     map = await loadMap(mapPath ?? scenario.settings.env.map);
   } catch (error) {
     const map = scenario.settings.env.map;
+    if (error instanceof InputFileError) {
+      const directory = await Deno.stat(error.path).then((i) => i.isDirectory, () => false);
+      if (directory) throw mapProblem(`${map} is not a file but a directory`, _MAP_HINT);
+      if (error.problem === "not_found") throw mapProblem(`map file not found: ${map}`, _MAP_HINT);
+      throw mapProblem(error.message, null);
+    }
     if (error instanceof Deno.errors.IsADirectory) {
       throw mapProblem(`${map} is not a file but a directory`, _MAP_HINT);
     }
@@ -635,6 +330,7 @@ function _parse(text: string, file: string, sha256: string): Scenario {
       fatal.push(problem);
     }
   }
+  fatal.push(..._controlCharacterProblems(data));
   if (fatal.length > 0) {
     throw new ConfigError(_sortIssues(_dedupe(fatal).map((p) => _issue(file, source, p))));
   }
@@ -714,6 +410,33 @@ function _parse(text: string, file: string, sha256: string): Scenario {
   };
 }
 
+/**
+ * Run id and extractor names holding control characters: refused outright (not
+ * skipped), since they would reach the console, logs and summary.md.
+ */
+function _controlCharacterProblems(data: Record<string, unknown>): _Problem[] {
+  const problems: _Problem[] = [];
+  const check = (value: unknown, segments: YamlPathSegment[]) => {
+    if (typeof value !== "string") return;
+    const control = firstControlCharacter(value);
+    if (control === null) return;
+    problems.push({
+      segments,
+      pointAtKey: null,
+      message: `"${escapeControlCharacters(value)}" holds the control character ${control}`,
+      hint: "names and run ids may not hold control characters such as newlines, escapes or NUL",
+    });
+  };
+  check((data.run as Record<string, unknown> | undefined)?.run_id, ["run", "run_id"]);
+  const entries = Array.isArray(data.extractors) ? data.extractors : [];
+  entries.forEach((entry, index) => {
+    if (entry !== null && typeof entry === "object") {
+      check((entry as Record<string, unknown>).name, ["extractors", index, "name"]);
+    }
+  });
+  return problems;
+}
+
 function _settings(data: Record<string, unknown>, file: string): ScenarioSettings {
   const { ppo, ...run } = data.run as RunSettings & { ppo: PpoSettings };
   const envBlock = data.env as Omit<ScenarioEnvSettings, "map_path">;
@@ -721,8 +444,13 @@ function _settings(data: Record<string, unknown>, file: string): ScenarioSetting
     ? nodePath.resolve(nodePath.dirname(nodePath.resolve(file)), envBlock.map)
     : null;
   const env: ScenarioEnvSettings = { ...envBlock, map_path: mapPath };
+  const evalBlock = data.evaluation as Omit<EvaluationSettings, "map_paths">;
+  const base = nodePath.dirname(nodePath.resolve(file));
+  const evaluation: EvaluationSettings = {
+    ...evalBlock,
+    map_paths: evalBlock.maps.map((m) => _isMapFile(m) ? nodePath.resolve(base, m) : m),
+  };
   const slurm = data.slurm === undefined ? null : data.slurm as SlurmSettings;
-  const evaluation = data.evaluation as EvaluationSettings;
   return { run, ppo, env, slurm, evaluation };
 }
 

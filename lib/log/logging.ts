@@ -6,6 +6,8 @@
  *
  * @module
  */
+import { consoleSafe } from "../internal/control_chars.ts";
+import { assertNoSymlinksSync } from "../internal/safe_path.ts";
 import {
   configure,
   dispose,
@@ -69,6 +71,7 @@ function _consoleLevel(verbosity: Verbosity): LogLevel {
  * @returns The sink; dispose it to close the file.
  */
 function _jsonLinesFileSink(path: string): Sink & Disposable {
+  assertNoSymlinksSync(path);
   const file = Deno.openSync(path, { append: true, create: true });
   const format = getJsonLinesFormatter();
   const encoder = new TextEncoder();
@@ -136,7 +139,9 @@ export async function setupLogging(options: LoggingOptions = {}): Promise<Loggin
   const writer = options.consoleWriter ?? _stderr;
   const formatter = getTextFormatter({
     timestamp: "none",
-    value: "bare",
+    // Strings as they are, but with control characters escaped and continuation lines
+    // indented: a value (a name, a path, a message) cannot start a forged log line.
+    value: (value, inspect) => typeof value === "string" ? consoleSafe(value) : inspect(value),
     sanitize: { newlines: "preserve" },
     format: ({ level, message }) => `${level.padEnd(5)} ${message}`,
     level: (level) => (level === "warning" ? "WARN" : level.toUpperCase()),

@@ -35,6 +35,7 @@
 import * as nodePath from "node:path";
 import type { TopLevelSpec } from "vega-lite";
 import { checkEvaluationPoint, type EvaluationPoint } from "../run/artifacts.ts";
+import { mkdirNoFollow } from "../internal/safe_path.ts";
 import { writeFileAtomic, writeTextFileAtomic } from "../internal/atomic_write.ts";
 import type { ExtractorRunRecord } from "../run/models.ts";
 import { normalizeName } from "../run/paths.ts";
@@ -390,6 +391,8 @@ function _metricPanels(shown: readonly _Shown[], notes: string[]): BarPanel[] {
     label: string;
     statistics: { name: string; get: (item: _Shown) => number | undefined }[];
     domain?: [number, number];
+    /** Left out without a note when no extractor has it (runs from before it existed). */
+    optional?: boolean;
   }[] = [
     {
       id: "reward",
@@ -427,6 +430,23 @@ function _metricPanels(shown: readonly _Shown[], notes: string[]): BarPanel[] {
       domain: [0, 1],
     },
     {
+      id: "snqi",
+      title: "Social Navigation Quality Index (SNQI)",
+      axisTitle: "SNQI (higher is better; robot_sf weights, docs/evaluation.md)",
+      label: "SNQI",
+      statistics: [{ name: "", get: (item) => value(item, "snqi", () => undefined) }],
+      optional: true,
+    },
+    {
+      id: "collision_rate",
+      title: "Collision rate",
+      axisTitle: "Collision rate (fraction of episodes)",
+      label: "collision rate",
+      statistics: [{ name: "", get: (item) => value(item, "collision_rate", () => undefined) }],
+      domain: [0, 1],
+      optional: true,
+    },
+    {
       id: "wall_time",
       title: "Wall time",
       axisTitle: "Wall time (s)",
@@ -459,7 +479,7 @@ function _metricPanels(shown: readonly _Shown[], notes: string[]): BarPanel[] {
       }
     }
     if (bars.length === 0) {
-      notes.push(`No ${spec.label} recorded; panel left out`);
+      if (!spec.optional) notes.push(`No ${spec.label} recorded; panel left out`);
       continue;
     }
     if (missing.size > 0) notes.push(`No ${spec.label} for: ${_list([...missing])}`);
@@ -565,7 +585,7 @@ export async function writeComparisonFigures(
   }));
 
   const directory = nodePath.resolve(outDir, FIGURES_DIR_NAME);
-  await Deno.mkdir(directory, { recursive: true });
+  await mkdirNoFollow(directory);
   const files: FigureFile[] = [];
   const notes: string[] = [];
   const warnings: string[] = [];

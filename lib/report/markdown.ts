@@ -5,9 +5,11 @@
  *
  * @module
  */
+import { escapeControlCharactersButNewlines } from "../internal/control_chars.ts";
 import type { Comparison } from "./comparison.ts";
 import type { ExtractorRunRecord, TrainingRunSummary } from "../run/models.ts";
 import { METRIC_UNITS } from "./analysis.ts";
+import type { NavigationSection } from "./navigation.ts";
 
 /** File name of the JSON summary. */
 export const SUMMARY_JSON_FILE_NAME = "summary.json";
@@ -27,6 +29,9 @@ export const SUMMARY_SECTIONS = [
   "## Figures",
   "## Reproducibility",
 ] as const;
+
+/** The optional section written after "## Extractor Results" when there is navigation data. */
+export const BASELINE_SECTION = "## Baseline Controllers";
 
 /** One figure linked from summary.md. */
 export interface FigureLink {
@@ -63,6 +68,11 @@ export interface RenderMarkdownOptions {
    * @default none: the section reads "- None written"
    */
   figures?: SummaryFigures;
+  /**
+   * The optional "## Baseline Controllers" section after the extractor table
+   * (lib/report/navigation.ts). @default none
+   */
+  navigation?: NavigationSection | null;
 }
 
 /** Escape a table cell: pipes, backslashes and line breaks. */
@@ -220,6 +230,7 @@ export function renderSummaryMarkdown(
     );
   }
   out.push("");
+  if (options.navigation) out.push(...options.navigation.lines);
 
   out.push(SUMMARY_SECTIONS[4], "");
   const problems = summary.extractor_results.filter((record) => record.status !== "success");
@@ -277,5 +288,6 @@ export function renderSummaryMarkdown(
     out.push("- Extractor artifact directories (relative to the output directory):");
     for (const [name, dir] of directories) out.push(`  - ${name}: \`${dir}\``);
   }
-  return `${out.join("\n")}\n`;
+  // Control characters of user strings (names, reasons, paths) become visible escapes.
+  return `${escapeControlCharactersButNewlines(out.join("\n"))}\n`;
 }

@@ -27,6 +27,7 @@ export {
 } from "./analysis.ts";
 export type { BaselineFigures, ComparisonAnalysis, ComparisonInput } from "./analysis.ts";
 export {
+  BASELINE_SECTION,
   formatMetricValue,
   LEGACY_RESULTS_FILE_NAME,
   renderSummaryMarkdown,
@@ -35,6 +36,15 @@ export {
   SUMMARY_SECTIONS,
 } from "./markdown.ts";
 export type { FigureLink, RenderMarkdownOptions, SummaryFigures } from "./markdown.ts";
+export {
+  BASELINES_FILE,
+  beats,
+  HELD_OUT_EPISODE_FILE,
+  heldOutEpisodeLinks,
+  navigationSection,
+  readBaselines,
+} from "./navigation.ts";
+export type { BaselinesFile, NavigationRow, NavigationSection } from "./navigation.ts";
 export {
   DEFAULT_FONT_CANDIDATES,
   FIGURE_ARTIFACT_KEYS,
@@ -76,18 +86,17 @@ export {
   ANALYSIS_METRIC_KEYS,
   CUT_SHORT_REASON,
   IN_PROGRESS_REASON,
-  mergeRuns,
   readRunDirectory,
   RunDirectoryError,
-  summarizeRun,
-} from "./rebuild.ts";
+} from "./run_directory.ts";
+export type { RunContents } from "./run_directory.ts";
+export { mergeRuns, summarizeRun } from "./summarize_run.ts";
 export type {
   MergeRunsOptions,
-  RunContents,
   SummarizeResult,
   SummarizeRunOptions,
   SummaryFigureOptions,
-} from "./rebuild.ts";
+} from "./summarize_run.ts";
 export { buildComparison, COMPARISON_FILE_NAME, COMPARISON_METRICS } from "./comparison.ts";
 export type {
   Comparison,

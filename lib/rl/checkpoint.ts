@@ -22,6 +22,7 @@ import {
   encodeFramedFile,
   readFloat32Arrays,
 } from "../nn/mod.ts";
+import { readInputFile } from "../internal/input_file.ts";
 import type { SeededRngState } from "../rng/mod.ts";
 import { writeFileAtomic } from "../internal/atomic_write.ts";
 
@@ -219,7 +220,8 @@ export async function saveTrainerCheckpoint(
  * @throws {Deno.errors.NotFound} When the file does not exist.
  */
 export async function loadTrainerCheckpoint(path: string): Promise<TrainerCheckpoint> {
-  return decodeTrainerCheckpoint(await Deno.readFile(path), path);
+  const bytes = await readInputFile(path, { kind: "checkpoint", nativeNotFound: true });
+  return decodeTrainerCheckpoint(bytes, path);
 }
 
 /**

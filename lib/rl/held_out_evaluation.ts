@@ -15,9 +15,10 @@
  * @module
  */
 import * as nodePath from "node:path";
+import { readInputFile } from "../internal/input_file.ts";
 import { readOnnxInitializers } from "../nn/mod.ts";
 import { writeJsonFileAtomic } from "../run/mod.ts";
-import type { RobotEnv } from "../sim/mod.ts";
+import { aggregateNavMetrics, type RobotEnv } from "../sim/mod.ts";
 import { type EpisodeOutcome, evaluatePolicy } from "./evaluation.ts";
 import type { PpoPolicy } from "./policy.ts";
 
@@ -41,6 +42,11 @@ export interface HeldOutAggregates {
   mean_ep_length: number;
   /** Episodes. */
   episodes: number;
+  /**
+   * The other social-navigation aggregates (snqi, near_miss_rate, ...; lib/sim
+   * `NavAggregate`), those that are defined for these episodes.
+   */
+  [navigationMetric: string]: number;
 }
 
 /** One policy's held-out evaluation. */
@@ -89,7 +95,13 @@ export interface EvaluateHeldOutOptions {
 export function heldOutAggregates(episodes: readonly EpisodeOutcome[]): HeldOutAggregates {
   const n = episodes.length;
   const rate = (f: (e: EpisodeOutcome) => boolean) => episodes.filter(f).length / n;
+  // The social-navigation aggregates (lib/sim NavAggregate keys) that are defined.
+  const navigation: Record<string, number> = {};
+  for (const [key, value] of Object.entries(aggregateNavMetrics(episodes))) {
+    if (Number.isFinite(value)) navigation[key] = value;
+  }
   return {
+    ...navigation,
     success_rate: rate((e) => e.success),
     collision_rate: rate((e) => e.collision),
     timeout_rate: rate((e) => e.timeout),
@@ -133,7 +145,8 @@ async function _episodes(
 
 /** Put best_model.onnx's parameters and buffers into the policy. */
 async function _loadBest(policy: PpoPolicy, path: string): Promise<void> {
-  const values = readOnnxInitializers(await Deno.readFile(path));
+  const bytes = await readInputFile(path, { kind: "checkpoint", nativeNotFound: true });
+  const values = readOnnxInitializers(bytes);
   const state = policy.trainingState();
   const parameters = state.parameters.slice();
   const buffers = state.buffers.slice();

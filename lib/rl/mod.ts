@@ -46,11 +46,19 @@ export {
   type PpoPolicyOptions,
 } from "./policy.ts";
 export {
+  type ActionMeanModel,
+  checkDeterministicStillness,
+  controllerActor,
   type EpisodeOutcome,
+  evaluateActor,
   evaluatePolicy,
   type EvaluatePolicyOptions,
+  type EvaluationActor,
   type EvaluationResult,
   evaluationSeeds,
+  policyActor,
+  STILL_PATH_LENGTH,
+  type StillnessCheck,
 } from "./evaluation.ts";
 export { DEFAULT_HELD_OUT_SEED_START, heldOutOverlap, heldOutSeeds } from "./held_out.ts";
 export {
@@ -81,6 +89,7 @@ export {
   type TrainingProgress,
   TrainLogCallback,
   truncateLines,
+  type TruncateLinesOptions,
   type UpdateRecord,
 } from "./callbacks.ts";
 export {

@@ -9,6 +9,8 @@
  * @module
  */
 import * as nodePath from "node:path";
+import { readInputFile } from "../internal/input_file.ts";
+import { assertNoSymlinks } from "../internal/safe_path.ts";
 import { writeJsonFileAtomic } from "../internal/atomic_write.ts";
 
 /** File names inside an extractor directory (`<run_dir>/extractors/<name>/`). */
@@ -104,7 +106,8 @@ export async function writeMetricsFile(
  * @throws {TypeError} When a value is not a finite number.
  */
 export async function readMetricsFile(path: string): Promise<Record<string, number>> {
-  return checkMetrics(JSON.parse(await Deno.readTextFile(path)), path);
+  const bytes = await readInputFile(path, { kind: "json", nativeNotFound: true });
+  return checkMetrics(JSON.parse(new TextDecoder().decode(bytes)), path);
 }
 
 /**
@@ -146,6 +149,7 @@ export function checkEvaluationPoint(value: unknown, source: string): Evaluation
  */
 export async function appendEvaluation(path: string, point: EvaluationPoint): Promise<void> {
   checkEvaluationPoint(point, path);
+  await assertNoSymlinks(path);
   const file = await Deno.open(path, { append: true, create: true });
   try {
     const bytes = new TextEncoder().encode(`${JSON.stringify(point)}\n`);
@@ -175,7 +179,8 @@ export interface EvalHistoryContents {
  * @throws {TypeError} When a complete line is invalid (message names file and line).
  */
 export async function readEvalHistory(path: string): Promise<EvalHistoryContents> {
-  const lines = (await Deno.readTextFile(path)).split("\n");
+  const bytes = await readInputFile(path, { kind: "jsonl", nativeNotFound: true });
+  const lines = new TextDecoder().decode(bytes).split("\n");
   const last = lines.pop() as string;
   const points: EvaluationPoint[] = [];
   const parse = (text: string, line: number) => {

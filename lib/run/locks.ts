@@ -19,6 +19,8 @@
  * @module
  */
 
+import { assertNoSymlinks } from "../internal/safe_path.ts";
+
 /** File name of the run-level lock inside a run directory. */
 export const RUN_LOCK_FILE_NAME = "run.lock";
 /** File name of the training lock inside an extractor directory. */
@@ -97,6 +99,7 @@ export async function acquireFileLock(
   options: AcquireFileLockOptions = {},
 ): Promise<FileLock> {
   const exclusive = options.exclusive ?? true;
+  await assertNoSymlinks(path);
   const file = await _lockCurrentFile(path, exclusive, options);
   let released = false;
   return {
@@ -170,6 +173,7 @@ async function _sameFile(file: Deno.FsFile, path: string): Promise<boolean> {
 export async function isExclusivelyLocked(path: string): Promise<boolean> {
   let file: Deno.FsFile;
   try {
+    await assertNoSymlinks(path);
     file = await Deno.open(path, { read: true, write: true });
   } catch {
     return false;

@@ -16,6 +16,8 @@
  *
  * @module
  */
+import { checkInputFile, readInputFile } from "../internal/input_file.ts";
+import { assertNoSymlinks } from "../internal/safe_path.ts";
 import type { ExtractorRunRecord, HardwareProfile } from "./models.ts";
 import { formatSchemaIssues, validateManifestEvent } from "./schemas.ts";
 
@@ -296,7 +298,8 @@ export function parseManifest(text: string, path = MANIFEST_FILE_NAME): Manifest
  * @throws {ManifestError} When a complete line is invalid.
  */
 export async function readManifest(path: string): Promise<ManifestContents> {
-  return parseManifest(await Deno.readTextFile(path), path);
+  const bytes = await readInputFile(path, { kind: "manifest", nativeNotFound: true });
+  return parseManifest(_decoder.decode(bytes), path);
 }
 
 /** What {@linkcode ManifestWriter.open} did with an unterminated last line. */
@@ -325,6 +328,7 @@ async function _writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
 }
 
 async function _repairTail(path: string): Promise<TailRepair | null> {
+  await checkInputFile(path, { kind: "manifest", nativeNotFound: true });
   const file = await Deno.open(path, { read: true, write: true });
   try {
     await file.lock(true);
@@ -406,6 +410,7 @@ export class ManifestWriter implements ManifestSink {
    */
   static async open(path: string, options: ManifestWriterOptions = {}): Promise<ManifestWriter> {
     const create = options.create ?? true;
+    await assertNoSymlinks(path);
     const file = await Deno.open(path, { append: true, create });
     let repair: TailRepair | null = null;
     try {
@@ -456,8 +461,16 @@ export class ManifestWriter implements ManifestSink {
     const write = this.#queue.then(async () => {
       await this.#file.lock(true);
       try {
-        await _writeAll(this.#file, bytes);
-        await this.#file.sync();
+        const before = (await this.#file.stat()).size;
+        try {
+          await _writeAll(this.#file, bytes);
+          await this.#file.sync();
+        } catch (error) {
+          // A write cut short (a full disk, an I/O error) must not leave part of a line
+          // for the next append to continue: cut the file back to where it was.
+          await this.#file.truncate(before).catch(() => {});
+          throw error;
+        }
       } finally {
         await this.#file.unlock();
       }

@@ -8,6 +8,9 @@
  * @module
  */
 import * as nodePath from "node:path";
+import { escapeControlCharacters, firstControlCharacter } from "../internal/control_chars.ts";
+import { readInputFile } from "../internal/input_file.ts";
+import { mkdirNoFollow } from "../internal/safe_path.ts";
 import { MANIFEST_FILE_NAME } from "./manifest.ts";
 import { readEnv } from "../internal/env.ts";
 
@@ -31,10 +34,18 @@ export const MAX_NAME_LENGTH = 128;
  *
  * @param name Extractor name or run id.
  * @returns The normalised name.
- * @throws {RangeError} When nothing alphanumeric is left, or the result is longer than
- * {@linkcode MAX_NAME_LENGTH}.
+ * @throws {RangeError} When the name holds a control character (U+0000-U+001F,
+ * U+007F-U+009F, U+2028, U+2029), nothing alphanumeric is left, or the result is longer
+ * than {@linkcode MAX_NAME_LENGTH}.
  */
 export function normalizeName(name: string): string {
+  const control = firstControlCharacter(name);
+  if (control !== null) {
+    throw new RangeError(
+      `Name "${escapeControlCharacters(name)}" holds the control character ${control}; ` +
+        "names may not hold control characters",
+    );
+  }
   const normalized = name.trim().replace(/[^A-Za-z0-9._-]+/g, "_").replace(/^[._-]+|[._-]+$/g, "");
   if (!/[A-Za-z0-9]/.test(normalized)) {
     throw new RangeError(
@@ -413,6 +424,8 @@ export function extractorDirectory(
  * @param seed Trial seed of a multi-seed run (`extractors/<name>/seed_<seed>/`), or null.
  * @returns Absolute path of the directory.
  * @throws {RangeError} When the name cannot be normalised.
+ * @throws {UnsafePathError} When `extractors/` or the extractor's directory is a
+ * symlink in a guarded run directory.
  */
 export async function createExtractorDirectory(
   runDir: string,
@@ -420,7 +433,7 @@ export async function createExtractorDirectory(
   seed: number | null = null,
 ): Promise<string> {
   const path = extractorDirectory(runDir, name, seed);
-  await Deno.mkdir(path, { recursive: true });
+  await mkdirNoFollow(path);
   return path;
 }
 
@@ -478,7 +491,8 @@ export async function findLatestRun(root: string): Promise<string | null> {
   const tied = candidates.filter((c) => c.stamp === newest);
   const firstTime = async (name: string): Promise<string> => {
     try {
-      const text = await Deno.readTextFile(nodePath.join(base, name, MANIFEST_FILE_NAME));
+      const path = nodePath.join(base, name, MANIFEST_FILE_NAME);
+      const text = new TextDecoder().decode(await readInputFile(path, { kind: "manifest" }));
       const end = text.indexOf("\n");
       const time =
         (JSON.parse(text.slice(0, end < 0 ? undefined : end)) as { time?: unknown }).time;

@@ -326,6 +326,11 @@ export class RobotEnv {
     return new RobotEnv(await loadMap(settings.map), settings, options);
   }
 
+  /** Index of this env's random stream (see {@linkcode RobotEnvOptions.streamIndex}). */
+  get streamIndex(): number {
+    return this.#streamIndex;
+  }
+
   /** Current waypoint x, y (m). */
   get goal(): [number, number] {
     return [this.#navX[this.#navId], this.#navY[this.#navId]];

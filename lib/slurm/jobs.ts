@@ -8,6 +8,7 @@
  * @module
  */
 import * as nodePath from "node:path";
+import { readInputFile } from "../internal/input_file.ts";
 import { writeJsonFileAtomic } from "../internal/atomic_write.ts";
 import type { ArrayTask } from "./scripts.ts";
 import { SLURM_DIR_NAME } from "./scripts.ts";
@@ -138,7 +139,8 @@ export function parseJobsFile(text: string, path = JOBS_FILE_NAME): SlurmJobsFil
  */
 export async function readJobsFile(runDir: string): Promise<SlurmJobsFile> {
   const path = jobsFilePath(runDir);
-  return parseJobsFile(await Deno.readTextFile(path), path);
+  const bytes = await readInputFile(path, { kind: "json", nativeNotFound: true });
+  return parseJobsFile(new TextDecoder().decode(bytes), path);
 }
 
 /**

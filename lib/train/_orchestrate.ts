@@ -9,7 +9,8 @@
  */
 import * as nodePath from "node:path";
 import { getSuiteLogger } from "../log/logging.ts";
-import { type SummarizeResult, summarizeRun } from "../report/rebuild.ts";
+import { writeRunNavigation } from "./_navigation_step.ts";
+import { type SummarizeResult, summarizeRun } from "../report/summarize_run.ts";
 import { EXTRACTOR_FILES } from "../run/artifacts.ts";
 import { removeStaleTempFiles } from "../internal/atomic_write.ts";
 import {
@@ -418,6 +419,9 @@ async function _runTrainer(
     if (options.signal?.aborted) {
       return { record: await interruptedRecord(null), interrupted: true };
     }
+    // A symlink inside the run directory is invalid input, not this extractor's
+    // failure: the run stops (exit 2) and the extractor stays resumable.
+    if ((error as Error | null)?.name === "UnsafePathError") throw error;
     const failure = describeFailure(error, { extractor: name });
     logExtractorFailed(logger, name, failure);
     logger.debug("Extractor {extractor} failure details: {stack}", {
@@ -582,6 +586,7 @@ export async function writeFinalSummary(
   resumeCommand: string | null,
 ): Promise<SummarizeResult> {
   collectGarbage();
+  if (resumeCommand === null) await writeRunNavigation(context);
   return await summarizeRun(context.run.path, {
     figures: context.options.figures,
     notes: resumeCommand === null ? [] : [`Run interrupted; resume with: ${resumeCommand}`],

@@ -8,6 +8,8 @@
  */
 import * as nodePath from "node:path";
 import { resolvedConfig } from "../config/plan.ts";
+import { readInputFile } from "../internal/input_file.ts";
+import { guardDirectory } from "../internal/safe_path.ts";
 import { writeFileAtomic } from "../internal/atomic_write.ts";
 import { sha256Hex } from "../run/hash.ts";
 import { acquireFileLock, type FileLock, RUN_LOCK_FILE_NAME } from "../run/locks.ts";
@@ -64,7 +66,7 @@ export async function createRun(
   options: CreateRunOptions = {},
 ): Promise<CreatedRun> {
   const { scenario, plan } = prepared;
-  const bytes = await Deno.readFile(scenario.file);
+  const bytes = await readInputFile(scenario.file, { kind: "scenario" });
   if (await sha256Hex(bytes) !== scenario.sha256) {
     throw new Error(`Scenario file ${scenario.file} changed after it was validated; start again`);
   }
@@ -73,6 +75,7 @@ export async function createRun(
     scenario.settings.run.run_id,
     { now: prepared.startedAt },
   );
+  guardDirectory(run.path);
   await writeFileAtomic(nodePath.join(run.path, SCENARIO_COPY_FILE_NAME), bytes);
   const lock: FileLock = await acquireFileLock(nodePath.join(run.path, RUN_LOCK_FILE_NAME));
   let manifest: ManifestWriter | null = null;

@@ -7,12 +7,14 @@
  *   whose SHA-256 differs from run_started's, and a scenario this version resolves
  *   differently from the recorded one ({@linkcode ResumeRefusedError});
  * - per extractor (all, or the `--only` ones): keep a finished record (success,
- *   skipped, or failed for a reason other than an interruption, unless
- *   `retryFailed`); continue an interrupted or cut-short one from its newest good
- *   checkpoint (its file's SHA-256 must match its checkpoint_written event and the
+ *   skipped, or failed for a reason other than an interruption or a transient fault,
+ *   unless `retryFailed`); continue an interrupted or cut-short one, or one stopped by
+ *   a transient fault (full disk, I/O error, out of memory, a killed worker:
+ *   lib/train/failures.ts), from its newest good checkpoint (its file's SHA-256 must match its checkpoint_written event and the
  *   file must pass its own checksum; else the previous one is tried, with a warning;
  *   none good: it restarts from scratch, with a warning); start the ones never
- *   started;
+ *   started; with `retryFailed`, continue a failed one from its newest good
+ *   checkpoint too, except a divergence (NaN/Inf), which is trained again from scratch;
  * - whether the run is finished (every extractor kept and a summary written after
  *   the last record): then nothing is to be done.
  *
@@ -33,8 +35,10 @@ import * as nodePath from "node:path";
 import { closestName } from "../config/presets.ts";
 import { ConfigError, parseScenario } from "../config/mod.ts";
 import { resolvedConfig } from "../config/plan.ts";
+import { readInputFile } from "../internal/input_file.ts";
+import { assertNoSymlinksBelow, guardDirectory, UnsafePathError } from "../internal/safe_path.ts";
 import { getSuiteLogger } from "../log/logging.ts";
-import type { SummarizeResult } from "../report/rebuild.ts";
+import type { SummarizeResult } from "../report/summarize_run.ts";
 import { sha256Hex } from "../run/hash.ts";
 import {
   acquireFileLock,
@@ -60,6 +64,7 @@ import { type ExtractorState, type RunState, runState } from "../run/run_state.t
 import { type Trial, trialKey } from "../run/trial.ts";
 import { decodeTrainerCheckpoint } from "../rl/checkpoint.ts";
 import { stableJson } from "../internal/stable_json.ts";
+import { isDivergence, isTransientFailure } from "./failures.ts";
 import { _resumeCommand } from "./_resume_command.ts";
 import {
   type ContinueFrom,
@@ -129,8 +134,9 @@ export interface PrepareResumeOptions {
    */
   seeds?: readonly number[] | null;
   /**
-   * `--retry-failed`: train again, from scratch, extractors that failed for a reason
-   * other than an interruption.
+   * `--retry-failed`: train again extractors that failed for a reason other than an
+   * interruption or a transient fault: from their newest good checkpoint, or from
+   * scratch after a divergence (NaN/Inf) or when no good checkpoint is left.
    * @default false
    */
   retryFailed?: boolean;
@@ -154,7 +160,8 @@ export interface ResumeEntry {
   trial: Trial;
   /**
    * keep: finished, left as it is; continue: from `from`; restart: from scratch (no
-   * usable checkpoint); retry: a failed one again from scratch; start: never
+   * usable checkpoint); retry: a failed one again from scratch (a divergence, or no
+   * good checkpoint); start: never
    * started; skip: never started and skipped on this host.
    */
   action: ResumeAction;
@@ -252,7 +259,7 @@ async function _rebuildComparison(
   const copy = nodePath.join(runDir, SCENARIO_COPY_FILE_NAME);
   let bytes: Uint8Array;
   try {
-    bytes = await Deno.readFile(copy);
+    bytes = await readInputFile(copy, { kind: "scenario", nativeNotFound: true });
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
     throw new ResumeRefusedError(
@@ -333,9 +340,10 @@ async function _checkpointProblem(
   }
   let bytes: Uint8Array;
   try {
-    bytes = await Deno.readFile(path);
+    bytes = await readInputFile(path, { kind: "checkpoint", nativeNotFound: true });
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return "is missing";
+    if (error instanceof UnsafePathError) throw error;
     return `cannot be read (${(error as Error).message})`;
   }
   const digest = await sha256Hex(bytes);
@@ -401,15 +409,22 @@ async function _planEntries(
     const key = trialKey(trial);
     const s = state.extractors.get(key);
     const base = { name: key, trial, record: null, from: null, earlier: null };
+    let retry = false;
     if (s?.phase === "finished" && s.record !== null) {
       const { record } = s;
-      const interrupted = record.status === "failed" && record.reason === INTERRUPTED_REASON;
-      if (!interrupted && (record.status !== "failed" || !options.retryFailed)) {
+      const reason = record.reason ?? "";
+      const failed = record.status === "failed";
+      // Interrupted, or stopped by a transient fault (full disk, I/O error, out of
+      // memory, a killed worker): continued from the newest good checkpoint.
+      const resumable = failed && (reason === INTERRUPTED_REASON || isTransientFailure(reason));
+      retry = failed && !resumable && options.retryFailed;
+      if (!resumable && !retry) {
         entries.push({ ...base, action: "keep", record });
         lastRecordIndex = Math.max(lastRecordIndex, s.finishedIndex);
         continue;
       }
-      if (!interrupted) {
+      if (retry && (planned.action === "skip" || isDivergence(reason))) {
+        // A divergence's checkpoints lead back to it: train again from scratch.
         entries.push({ ...base, action: planned.action === "skip" ? "skip" : "retry" });
         continue;
       }
@@ -435,7 +450,12 @@ async function _planEntries(
           { refusal: "busy", runDir },
         );
       }
-      entries.push({ ...base, ...(await _continueOrRestart(runDir, s, options.warnings)) });
+      const plan = await _continueOrRestart(runDir, s, options.warnings);
+      entries.push({
+        ...base,
+        ...plan,
+        action: retry && plan.action === "restart" ? "retry" : plan.action,
+      });
     }
   }
   const finished = !leftOut && entries.every((entry) => entry.action === "keep") &&
@@ -508,7 +528,9 @@ export async function prepareResume(
   options: PrepareResumeOptions = {},
 ): Promise<PreparedResume> {
   const dir = nodePath.resolve(runDir);
+  guardDirectory(dir);
   const manifest = await _readManifest(dir);
+  await assertNoSymlinksBelow(dir);
   const warnings: string[] = [];
   if (manifest.torn !== null) {
     warnings.push(

@@ -13,6 +13,8 @@ import * as ort from "onnxruntime-node";
 import denoJson from "../../deno.json" with { type: "json" };
 import type { ExtractorConfigurationProfile, ScenarioSettings } from "../config/mod.ts";
 import { resolvedSettings } from "../config/mod.ts";
+import { InputFileError } from "../internal/input_file.ts";
+import { guardDirectory, mkdirNoFollow } from "../internal/safe_path.ts";
 import { CheckpointError, ExecutionProviderError, writeOnnx } from "../nn/mod.ts";
 import {
   EXTRACTOR_FILES,
@@ -31,6 +33,7 @@ import {
   VecEnv,
 } from "../sim/mod.ts";
 import {
+  checkDeterministicStillness,
   CheckpointCallback,
   EvalCallback,
   evaluateHeldOut,
@@ -122,6 +125,7 @@ function _envSettings(settings: ScenarioSettings): EnvSettings {
     ped_density_by_difficulty: env.ped_density_by_difficulty,
     episode_seconds: env.episode_seconds,
     robot: env.robot,
+    time_limit: env.time_limit,
   });
 }
 
@@ -181,7 +185,10 @@ export async function trainExtractor(
   const { profile, settings } = options;
   const numEnvs = _numEnvs(settings);
   const files = _artifactPaths(options.extractorDir, options.runDir);
-  await Deno.mkdir(files.checkpoints, { recursive: true });
+  // Also in an extractor worker: nothing below the extractor directory is reached
+  // through a link (the way to it is checked before training begins).
+  guardDirectory(options.extractorDir);
+  await mkdirNoFollow(files.checkpoints);
   const { envSettings, map } = await _loadEnvironment(settings);
   const rng = trainingGenerators(settings.run.seed);
   const policy = await _buildPolicy(profile, settings, rng);
@@ -257,7 +264,10 @@ async function _loadEnvironment(
     const envSettings = _envSettings(settings);
     return { envSettings, map: await loadMap(envSettings.map) };
   } catch (error) {
-    if (error instanceof MapError || error instanceof Deno.errors.NotFound) {
+    if (
+      error instanceof MapError || error instanceof InputFileError ||
+      error instanceof Deno.errors.NotFound
+    ) {
       throw new ExtractorRunError(
         `Cannot load map '${settings.env.map}': ${(error as Error).message}`,
         "check env.map in the scenario (a built-in name or a .json/.svg path)",
@@ -414,6 +424,8 @@ function _buildCallbacks(
     historyPath: files.evalHistory,
     bestModelPath: files.of(EXTRACTOR_FILES.bestModel),
     modelMetadata: description.modelMetadata("best"),
+    deterministic: settings.evaluation?.deterministic,
+    comfortDistance: settings.evaluation?.comfort_distance,
     onEvaluation: async (r) => {
       await options.manifest?.append({
         event: "evaluation_done",
@@ -569,9 +581,10 @@ async function _writeArtifacts(
   const bytes = policy.exportOnnx(description.modelMetadata("final")(outcome.numTimesteps));
   await writeOnnx(finalPath, bytes);
   artifacts.final_model = relative(finalPath);
+  const { evaluation } = options.settings;
+  const stillness = await _stillness(callbacks, policy, outcome.evaluationEnv, options.settings);
   // Held-out final evaluation (lib/rl/held_out_evaluation.ts): final and best policy.
   const trained = policy.trainingState();
-  const { evaluation } = options.settings;
   const heldOut = await evaluateHeldOut({
     policy,
     env: outcome.evaluationEnv,
@@ -590,6 +603,7 @@ async function _writeArtifacts(
   const metrics = {
     ..._metrics(trainer, callbacks.evaluation, policy, options.profile),
     ...heldOutMetrics(heldOut),
+    ...stillness,
   };
   await writeMetricsFile(options.extractorDir, metrics);
   artifacts.metrics = relative(files.of(EXTRACTOR_FILES.metrics));
@@ -601,6 +615,26 @@ async function _writeArtifacts(
     interrupted: false,
     lastCheckpoint: callbacks.lastCheckpoint(),
     envRestored: outcome.envRestored,
+  };
+}
+
+/**
+ * The deterministic-evaluation pitfall: when the last periodic evaluation's action
+ * means never moved the robot, whether sampled actions do (metrics.json flags).
+ */
+async function _stillness(
+  callbacks: _Callbacks,
+  policy: PpoPolicy,
+  env: RobotEnv,
+  settings: ScenarioSettings,
+): Promise<Record<string, number>> {
+  const pathLength = callbacks.evaluation.lastRecord?.navigation?.mean_path_length;
+  if (typeof pathLength !== "number" || settings.evaluation.deterministic === false) return {};
+  const seeds = evaluationSeeds(settings.run.seed, settings.run.n_eval_episodes);
+  const still = await checkDeterministicStillness(policy, pathLength, { env, seeds });
+  return {
+    deterministic_policy_still: still.deterministicStill ? 1 : 0,
+    sampled_policy_moves: still.stochasticMoves ? 1 : 0,
   };
 }
 
@@ -668,6 +702,9 @@ function _metrics(
     metrics.success_rate = last.success_rate;
     metrics.collision_rate = last.collision_rate;
     metrics.mean_ep_length = last.mean_ep_length;
+    for (const [key, value] of Object.entries(last.navigation ?? {})) {
+      if (value !== null && !(key in metrics)) metrics[key] = value;
+    }
   }
   const ep = trainer.episodeStats();
   if (ep.count > 0) {

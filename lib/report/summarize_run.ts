@@ -319,10 +319,11 @@ async function _summarizeLocked(
     aggregateMetrics: analysed.aggregate,
     notes: [...run.notes, ...(options.notes ?? []), ...analysed.notes],
   });
+  const trialRecords = _trialNamed(records);
   const navigation = navigationSection(
-    records,
+    trialRecords,
     await readBaselines(run.directory),
-    await heldOutEpisodeLinks(run.directory, outDir, records),
+    await heldOutEpisodeLinks(run.directory, outDir, trialRecords),
   );
   // One verdict list (comparison.json and summary.md): extractors that do not beat goal_seeking.
   if (navigation !== null) comparison.verdict.push(...navigation.verdict);
@@ -351,6 +352,21 @@ async function _summarizeLocked(
     }
   }
   return { summary, comparison, files, figures };
+}
+
+/**
+ * Records named for tables and sentences that list trials: `<name> (seed <k>)` when an
+ * extractor has several records (a multi-seed run), else as they are.
+ */
+function _trialNamed(records: readonly ExtractorRunRecord[]): ExtractorRunRecord[] {
+  const names = records.map((record) => record.config_name);
+  if (new Set(names).size === names.length) return [...records];
+  return records.map((record) => {
+    const seed = record.metrics?.seed;
+    return typeof seed === "number"
+      ? { ...record, config_name: `${record.config_name} (seed ${seed})` }
+      : record;
+  });
 }
 
 /** A record's trial seed: metrics.seed, else the given one. */
@@ -513,6 +529,11 @@ export async function mergeRuns(
     aggregateMetrics: analysed.aggregate,
     notes: [...notes, ...analysed.notes],
   });
+  // Baseline controllers ran the same held-out episodes in every run: the first run's.
+  let baselines = null;
+  for (const run of runs) baselines ??= await readBaselines(run.directory);
+  const navigation = navigationSection(_trialNamed(drawn.records), baselines, {});
+  if (navigation !== null) comparison.verdict.push(...navigation.verdict);
   const files = await writeSummaryFiles(out, summary, {
     legacy: {
       settings: settingsKeys.size === 1 ? first.legacySettings : null,
@@ -521,6 +542,7 @@ export async function mergeRuns(
     },
     figures: drawn.figures,
     comparison,
+    navigation,
   });
   return { summary, comparison, files, figures: drawn.figures };
 }

@@ -1,5 +1,7 @@
 // An interruption that arrives once every env step is collected lets the last PPO
-// update finish: the extractor ends with all its steps as a success, not "interrupted".
+// update finish: the extractor keeps all its steps and its final model. The abort then
+// stops the held-out evaluation that follows training, so the extractor is recorded as
+// interrupted with a checkpoint after the last update; resuming only evaluates.
 import assert from "node:assert/strict";
 import * as nodePath from "node:path";
 import { trainExtractor } from "../../../lib/train/mod.ts";
@@ -29,11 +31,14 @@ Deno.test("an abort during the last update finishes training instead of interrup
       },
     });
     assert.equal(controller.signal.aborted, true);
-    assert.equal(result.interrupted, false);
     assert.equal(result.trainingSteps, 64);
     // Two updates of 2 epochs each ran: the last one was not cut short.
     assert.equal(result.metrics.n_updates, 4);
     assert.ok((await Deno.stat(nodePath.join(dir, "extractors/x/final_model.onnx"))).isFile);
+    // The held-out evaluation did not start; the checkpoint holds the trained state.
+    assert.equal(result.interrupted, true);
+    assert.match(result.lastCheckpoint ?? "", /checkpoint_64_steps\.ckpt$/);
+    await assert.rejects(() => Deno.stat(nodePath.join(dir, "extractors/x/held_out.json")));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -513,6 +513,12 @@ export async function mergeRuns(
     aggregateMetrics: analysed.aggregate,
     notes: [...notes, ...analysed.notes],
   });
+  // Baseline controllers of the first run that has them (runs of one comparison share the
+  // held-out episodes); their verdicts join the comparison's, as for a single run.
+  let baselines = null;
+  for (const run of runs) if ((baselines = await readBaselines(run.directory)) !== null) break;
+  const navigation = navigationSection(drawn.records, baselines, {});
+  if (navigation !== null) comparison.verdict.push(...navigation.verdict);
   const files = await writeSummaryFiles(out, summary, {
     legacy: {
       settings: settingsKeys.size === 1 ? first.legacySettings : null,
@@ -521,6 +527,7 @@ export async function mergeRuns(
     },
     figures: drawn.figures,
     comparison,
+    navigation,
   });
   return { summary, comparison, files, figures: drawn.figures };
 }

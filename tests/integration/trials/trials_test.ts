@@ -142,6 +142,18 @@ Deno.test("a 2 extractor x 3 seed comparison: trials, held-out scores, compariso
     });
 
     await t.step(
+      "resume --seeds names the run's seeds; a finished run stays as it is",
+      async () => {
+        const wrong = await resume([reference, "--seeds", "9"]);
+        assert.equal(wrong.code, 2);
+        assert.match(wrong.stderr, /--seeds: 9 is no trial seed of this run \(seeds: 1, 2, 3\)/);
+        const done = await resume([reference, "--seeds", "2"]);
+        assert.equal(done.code, 0, done.stderr);
+        assert.deepEqual(await readJson(nodePath.join(reference, "comparison.json")), comparison);
+      },
+    );
+
+    await t.step(
       "killed with SIGKILL during the second trial, resumed: the same comparison.json",
       async () => {
         const root = nodePath.join(tmp, "killed");

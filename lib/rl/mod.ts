@@ -89,6 +89,7 @@ export {
   type TrainingProgress,
   TrainLogCallback,
   truncateLines,
+  type TruncateLinesOptions,
   type UpdateRecord,
 } from "./callbacks.ts";
 export {

@@ -8,7 +8,7 @@
  */
 import * as nodePath from "node:path";
 import { guardDirectory } from "../internal/safe_path.ts";
-import { RunDirectoryError } from "../report/rebuild.ts";
+import { RunDirectoryError } from "../report/run_directory.ts";
 import { isMultiSeed, trialSeeds } from "../config/trials.ts";
 import { MANIFEST_FILE_NAME, type ManifestEvent, readManifest } from "../run/manifest.ts";
 import { eventTrial, trialKey } from "../run/trial.ts";

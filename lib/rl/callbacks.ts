@@ -112,8 +112,11 @@ export interface EvalCallbackOptions {
    * still get metrics and a best model). @default true
    */
   evaluateAtEndIfNone?: boolean;
-  /** Called after each evaluation is recorded (e.g. to append a manifest event). @default none */
-  onEvaluation?: (record: EvaluationRecord) => void | Promise<void>;
+  /**
+   * Called after each evaluation is recorded (e.g. to append a manifest event), with the
+   * record and the evaluation's episodes. @default none
+   */
+  onEvaluation?: (record: EvaluationRecord, result: EvaluationResult) => void | Promise<void>;
 }
 
 /** Checkpointed state of an {@linkcode EvalCallback}. */
@@ -222,7 +225,7 @@ export class EvalCallback implements TrainingCallback {
     await appendEvaluation(this.#o.historyPath, record);
     this.#count++;
     this.#lastRecord = record;
-    await this.#o.onEvaluation?.(record);
+    await this.#o.onEvaluation?.(record, result);
     return result;
   }
 

@@ -44,6 +44,7 @@ import { ExtractorRunError } from "./errors.ts";
 import { evaluationSeeds } from "./evaluation.ts";
 import { PpoPolicy } from "./policy.ts";
 import { PpoTrainer, type TrainingVecEnv } from "./ppo.ts";
+import { SB3_LOG_FILES, Sb3LogCallback } from "./sb3_logs.ts";
 
 /** File names inside an extractor directory. */
 export const EXTRACTOR_FILES = {
@@ -334,6 +335,7 @@ export async function trainExtractor(
 
   const historyPath = path(EXTRACTOR_FILES.evalHistory);
   const trainLogPath = path(EXTRACTOR_FILES.trainLog);
+  const sb3Logs = new Sb3LogCallback(extractorDir);
   const evalCallback = new EvalCallback({
     policy,
     env: evalEnv,
@@ -342,7 +344,8 @@ export async function trainExtractor(
     historyPath,
     bestModelPath: path(EXTRACTOR_FILES.bestModel),
     modelMetadata: modelMetadata("best"),
-    onEvaluation: async (r) => {
+    onEvaluation: async (r, result) => {
+      await sb3Logs.recordEvaluation(r, result);
       await options.manifest?.append({
         event: "evaluation_done",
         extractor: profile.name,
@@ -376,6 +379,7 @@ export async function trainExtractor(
   const callbacks: TrainingCallback[] = [
     evalCallback,
     new TrainLogCallback(trainLogPath),
+    sb3Logs,
     checkpointCallback,
   ];
   if (options.onProgress) {
@@ -414,6 +418,9 @@ export async function trainExtractor(
     } else {
       // A fresh start owns the append-only logs.
       for (const file of [historyPath, trainLogPath]) await Deno.remove(file).catch(() => {});
+      for (const sub of Object.values(SB3_LOG_FILES)) {
+        await Deno.remove(path(sub), { recursive: true }).catch(() => {});
+      }
     }
     await writeJsonFileAtomic(path(EXTRACTOR_FILES.resolvedSettings), {
       ...resolved,
@@ -437,10 +444,13 @@ export async function trainExtractor(
       checkpoints: relative(checkpointDir),
       eval_history: relative(historyPath),
       train_log: relative(trainLogPath),
+      tensorboard: relative(sb3Logs.paths.tensorboard),
+      progress_csv: relative(sb3Logs.paths.progress),
       resolved_settings: relative(path(EXTRACTOR_FILES.resolvedSettings)),
     };
     if (evalCallback.evaluations > 0) {
       artifacts.best_model = relative(path(EXTRACTOR_FILES.bestModel));
+      artifacts.evaluations_npz = relative(sb3Logs.paths.evaluations);
     }
     if (result.interrupted) {
       await checkpointCallback.save(trainer.context());

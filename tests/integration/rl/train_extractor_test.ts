@@ -55,9 +55,12 @@ for (const preset of ["mlp_small", "dynamics_original"]) {
       "best_model",
       "checkpoints",
       "eval_history",
+      "evaluations_npz",
       "final_model",
       "metrics",
+      "progress_csv",
       "resolved_settings",
+      "tensorboard",
       "train_log",
     ]);
     for (const rel of Object.values(result.artifacts)) {

@@ -21,5 +21,38 @@ export * from "./lib/train/mod.ts";
  * collide with other modules' helpers).
  */
 export * as nn from "./lib/nn/mod.ts";
+/** Tensor-engine types that the other modules' public API refers to (also under `nn`). */
+export type {
+  Attr,
+  Checkpoint,
+  CheckpointEntry,
+  CheckpointError,
+  Dim,
+  DropoutMaskSpec,
+  DType,
+  EmittedModel,
+  Emitter,
+  ExecutionProvider,
+  ExecutionProviderProbe,
+  FloatArray,
+  FloatType,
+  Graph,
+  Initializer,
+  LayerInit,
+  Leaf,
+  LeafKind,
+  Node,
+  OpDef,
+  ParameterInfo,
+  ParameterOptions,
+  ParameterStore,
+  Shape,
+  Tensor,
+  TrainingGraphSpec,
+  TrainingState,
+  TrainingStepResult,
+  ValueSpec,
+  VjpRule,
+} from "./lib/nn/mod.ts";
 export * from "./lib/workers/mod.ts";
 export * from "./lib/slurm/mod.ts";

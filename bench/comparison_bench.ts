@@ -54,8 +54,15 @@ async function once(config: string, root: string): Promise<RunFigures> {
   const [runDir] = [...Deno.readDirSync(root)].map((entry) => nodePath.join(root, entry.name));
   const summary = JSON.parse(await Deno.readTextFile(nodePath.join(runDir, "summary.json")));
   const extractors: RunFigures["extractors"] = {};
+  const names = summary.extractor_results.map((r: { config_name: string }) => r.config_name);
+  const multiSeed = new Set(names).size < names.length;
   for (const record of summary.extractor_results) {
-    extractors[record.config_name] = {
+    // Trials of a multi-seed run share their extractor's name.
+    const seed = record.metrics?.seed;
+    const key = extractors[record.config_name] === undefined && !multiSeed
+      ? record.config_name
+      : `${record.config_name} (seed ${seed})`;
+    extractors[key] = {
       status: record.status,
       fps: record.metrics?.fps ?? NaN,
       wall_time_seconds: record.metrics?.wall_time_seconds ?? NaN,

@@ -11,7 +11,8 @@
 import { parseArgs } from "node:util";
 import * as nodePath from "node:path";
 import { loadScenario } from "../lib/config/mod.ts";
-import { type EvaluationRecord, trainExtractor } from "../lib/rl/mod.ts";
+import type { EvaluationRecord } from "../lib/rl/mod.ts";
+import { trainExtractor } from "../lib/train/mod.ts";
 
 const { values } = parseArgs({
   options: {

@@ -39,11 +39,10 @@ import { stringify } from "yaml";
 import { parseScenario } from "../lib/config/mod.ts";
 import { probeExecutionProviders, runtimeVersions } from "../lib/hardware/mod.ts";
 import type { HardwareReport } from "../lib/hardware/mod.ts";
-import { trainExtractor } from "../lib/rl/mod.ts";
 import { SeededRng } from "../lib/rng/mod.ts";
 import { createHardwareProfile } from "../lib/run/mod.ts";
 import { loadMap, makeEnvSettings, VecEnv, type VectorEnv } from "../lib/sim/mod.ts";
-import { prepareComparison, runComparison } from "../lib/train/mod.ts";
+import { prepareComparison, runComparison, trainExtractor } from "../lib/train/mod.ts";
 import { WorkerVecEnv } from "../lib/workers/mod.ts";
 
 /** Output folder of the training parts (runs are removed after measuring). */

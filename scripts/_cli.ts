@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { consoleSafe } from "../lib/internal/control_chars.ts";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 
 /** Exit code of a successful command. */
@@ -96,6 +97,20 @@ export function writeStderr(text: string): void {
 }
 
 /**
+ * Whether `error` is invalid input found while reading or writing files: a symlink
+ * inside a run directory (UnsafePathError, also as it crosses from an extractor
+ * worker) or an input file refused by its type or size (InputFileError). Both map to
+ * {@linkcode EXIT_INVALID}; their messages name the path.
+ *
+ * @param error What was thrown.
+ * @returns True for those errors.
+ */
+export function isInvalidFileInput(error: unknown): error is Error {
+  return error instanceof Error &&
+    (error.name === "UnsafePathError" || error.name === "InputFileError");
+}
+
+/**
  * Report a usage error with a pointer to --help.
  *
  * @param script Script name for the message.
@@ -103,7 +118,7 @@ export function writeStderr(text: string): void {
  * @returns {@linkcode EXIT_INVALID}.
  */
 export function reportUsageError(script: string, error: UsageError): number {
-  writeStderr(`${script}: ${error.message}\nRun with --help for usage.\n`);
+  writeStderr(`${script}: ${consoleSafe(error.message)}\nRun with --help for usage.\n`);
   return EXIT_INVALID;
 }
 
@@ -121,4 +136,26 @@ export function parseOnlyFlag(value: unknown): string[] | null {
     .filter((s) => s !== "");
   if (names.length === 0) throw new UsageError("--only needs at least one extractor name");
   return names;
+}
+
+/**
+ * The trial seeds of repeatable, comma-separated `--seeds` values (`--seeds 1,2
+ * --seeds 3` gives 1, 2, 3), or null when the flag is absent.
+ *
+ * @param value The parsed flag (a string list, or undefined).
+ * @returns The seeds, or null.
+ * @throws {UsageError} When the flag names no seed or a value is not an integer in [0, 2^32).
+ */
+export function parseSeedsFlag(value: unknown): number[] | null {
+  if (value === undefined) return null;
+  const words = (value as string[]).flatMap((item) => item.split(",")).map((s) => s.trim())
+    .filter((s) => s !== "");
+  if (words.length === 0) throw new UsageError("--seeds needs at least one seed");
+  return words.map((word) => {
+    const seed = /^\d+$/.test(word) ? Number(word) : NaN;
+    if (!Number.isSafeInteger(seed) || seed > 4294967295) {
+      throw new UsageError(`--seeds: "${word}" is not a seed (an integer in 0 .. 4294967295)`);
+    }
+    return seed;
+  });
 }

@@ -16,7 +16,8 @@ import {
   setupLogging,
   type Verbosity,
 } from "../lib/log/mod.ts";
-import type { ExtractorConfigurationProfile, ExtractorRunRecord } from "../lib/run/mod.ts";
+import type { ExtractorConfigurationProfile } from "../lib/config/mod.ts";
+import type { ExtractorRunRecord } from "../lib/run/mod.ts";
 import {
   formatProgress,
   ProgressThrottle,
@@ -24,6 +25,7 @@ import {
   type TrainingProgress,
 } from "../lib/train/mod.ts";
 import { EXIT_FAILURE, EXIT_OK, writeStderr } from "./_cli.ts";
+import { readEnv } from "../lib/internal/env.ts";
 
 /** Exit code of a run stopped by SIGINT or SIGTERM (128 + SIGINT). */
 export const EXIT_INTERRUPTED = 130;
@@ -208,11 +210,7 @@ export interface RunOutcomeReport {
 
 /** Whether this process is a SLURM array task (SLURM_ARRAY_JOB_ID is set and readable). */
 function _inSlurmArrayTask(): boolean {
-  try {
-    return (Deno.env.get("SLURM_ARRAY_JOB_ID") ?? "") !== "";
-  } catch {
-    return false; // no env permission
-  }
+  return (readEnv("SLURM_ARRAY_JOB_ID") ?? "") !== "";
 }
 
 /**

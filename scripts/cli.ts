@@ -8,6 +8,7 @@ import denoConfig from "../deno.json" with { type: "json" };
 import { main as probe } from "./probe.ts";
 import { main as summarize } from "./summarize.ts";
 import { main as validate } from "./validate.ts";
+import { escapeControlCharacters } from "../lib/internal/control_chars.ts";
 import { EXIT_INVALID, EXIT_OK, writeStderr, writeStdout } from "./_cli.ts";
 
 /** Subcommands of the binary. */
@@ -16,6 +17,7 @@ export const COMMANDS: Readonly<Record<string, (args: string[]) => Promise<numbe
     // Loaded on first use: training pulls in ONNX Runtime, which needs --allow-ffi.
     train: async (args: string[]) => (await import("./train.ts")).main(args),
     resume: async (args: string[]) => (await import("./resume.ts")).main(args),
+    eval: async (args: string[]) => (await import("./eval.ts")).main(args),
     probe,
     validate,
     summarize,
@@ -33,6 +35,7 @@ Commands:
   probe       Print this host's hardware profile
   validate    Check a scenario config and print the run plan
   summarize   Rebuild or merge run summaries
+  eval        Evaluate an exported policy or a baseline controller (navigation metrics)
 
 Run "multi-extractor <command> --help" for a command's options.
 `;
@@ -55,7 +58,10 @@ export async function main(args: string[]): Promise<number> {
   }
   const run = COMMANDS[command];
   if (run === undefined) {
-    writeStderr(`multi-extractor: unknown command "${command}"\nRun with --help for usage.\n`);
+    writeStderr(
+      `multi-extractor: unknown command "${escapeControlCharacters(command)}"\n` +
+        "Run with --help for usage.\n",
+    );
     return EXIT_INVALID;
   }
   return await run(rest);

@@ -4,32 +4,44 @@
  * Usage:
  *   deno task render -- --map <name|path> --out map.svg
  *   deno task render -- --map default --episode --seed 3 --steps 500 --out episode.png
+ *   deno task render -- --policy final_model.onnx --map default --seed 3 --out episode.svg
+ *   deno task render -- --policy goal_seeking --map open_field --rays --out episode.svg
  *
- * The episode uses a random policy (uniform actions); a trained policy plugs in
- * through `recordEpisode(env, actionProvider)` in lib/sim.
+ * `--episode` alone drives the robot with uniform random actions and draws the
+ * trajectories. `--policy` (an exported .onnx policy or a controller: zero,
+ * random, constant_forward, goal_seeking) writes an animated SVG with one frame
+ * per step (plays in a browser) and, where `ffmpeg` is on the PATH, an MP4 beside
+ * it; `--animate` animates the random episode too.
  *
- * Exit codes: 0 done, 1 the file could not be written, 2 bad arguments or a map that
- * cannot be loaded.
+ * Exit codes: 0 done, 1 the file could not be written, 2 bad arguments, a map that
+ * cannot be loaded, or a file that is not one of our policies.
  *
  * @module
  */
 import { parseArgs } from "node:util";
+import { ExportedPolicy, PolicyFileError } from "../lib/rl/exported_policy.ts";
 import { Resvg } from "@resvg/resvg-js";
 import { SeededRng } from "../lib/rng/mod.ts";
 import { writeFileAtomic, writeTextFileAtomic } from "../lib/run/mod.ts";
 import {
   type ActionProvider,
+  CONTROLLER_NAMES,
+  createController,
+  type EpisodeRecording,
+  isControllerName,
   loadMap,
   makeEnvSettings,
   MapError,
   recordEpisode,
+  renderEpisodeAnimation,
+  renderEpisodeFrame,
   renderEpisodeSvg,
   renderMapSvg,
   RobotEnv,
 } from "../lib/sim/mod.ts";
 
 const USAGE =
-  "Usage: deno task render -- --map <name|path> [--episode] [--seed N] [--steps K] [--difficulty D] --out file.svg|file.png";
+  "Usage: deno task render -- --map <name|path> [--episode | --policy <file.onnx|controller>] [--animate] [--rays] [--stochastic] [--seed N] [--steps K] [--difficulty D] --out file.svg|file.png";
 
 /** Uniform random actions in the env's action space, from a seeded stream. */
 function randomPolicy(env: RobotEnv, seed: number): ActionProvider {
@@ -49,6 +61,10 @@ async function main(): Promise<number> {
       options: {
         map: { type: "string", default: "default" },
         episode: { type: "boolean", default: false },
+        policy: { type: "string" },
+        animate: { type: "boolean", default: false },
+        rays: { type: "boolean", default: false },
+        stochastic: { type: "boolean", default: false },
         seed: { type: "string", default: "0" },
         steps: { type: "string" },
         difficulty: { type: "string", default: "0" },
@@ -93,15 +109,35 @@ async function main(): Promise<number> {
   }
   for (const w of map.warnings) console.error(`warning: ${w}`);
   let svg: string;
-  if (values.episode) {
+  let recording: EpisodeRecording | null = null;
+  const animate = values.animate || values.policy !== undefined;
+  if (values.episode || values.policy !== undefined) {
     const env = new RobotEnv(map, makeEnvSettings({ difficulty }), { seed });
-    const rec = await recordEpisode(env, randomPolicy(env, seed + 1), { maxSteps: steps });
+    let act: ActionProvider;
+    let release = () => Promise.resolve();
+    try {
+      ({ act, release } = await _actionProvider(values.policy, env, seed, values.stochastic));
+    } catch (err) {
+      if (err instanceof PolicyFileError || err instanceof RangeError) {
+        console.error(`${(err as Error).message}\n${USAGE}`);
+        return 2;
+      }
+      throw err;
+    }
+    try {
+      recording = await recordEpisode(env, act, { seed, maxSteps: steps, rays: values.rays });
+    } finally {
+      await release();
+    }
+    const rec = recording;
     console.log(
       `${map.name}: ${rec.steps} steps, ${rec.outcome}, return ${
         rec.totalReward.toFixed(3)
       }, ${rec.pedestrianCount} pedestrians`,
     );
-    svg = renderEpisodeSvg(rec);
+    svg = animate && !values.out.toLowerCase().endsWith(".png")
+      ? renderEpisodeAnimation(rec)
+      : renderEpisodeSvg(rec);
   } else {
     svg = renderMapSvg(map);
   }
@@ -116,7 +152,100 @@ async function main(): Promise<number> {
     return 1;
   }
   console.log(`wrote ${values.out}`);
+  if (recording !== null && animate) {
+    const mp4 = values.out.replace(/\.(svg|png)$/i, ".mp4");
+    const written = await _writeMp4(recording, mp4);
+    console.log(
+      written ? `wrote ${mp4}` : "ffmpeg not found: no MP4 written (the SVG plays in a browser)",
+    );
+  }
   return 0;
+}
+
+/** Actions from a controller, an exported policy, or (none) uniform random actions. */
+async function _actionProvider(
+  policy: string | undefined,
+  env: RobotEnv,
+  seed: number,
+  stochastic: boolean,
+): Promise<{ act: ActionProvider; release: () => Promise<void> }> {
+  if (policy === undefined) return { act: randomPolicy(env, seed + 1), release: async () => {} };
+  if (isControllerName(policy)) {
+    const controller = createController(policy);
+    controller.reset(env, seed);
+    return { act: (_obs, action) => controller.act(env, action), release: async () => {} };
+  }
+  if (!/\.onnx$/i.test(policy)) {
+    throw new RangeError(
+      `--policy must be an .onnx policy file or a controller (${
+        CONTROLLER_NAMES.join(", ")
+      }), got "${policy}"`,
+    );
+  }
+  const model = await ExportedPolicy.load(policy);
+  model.checkEnv(env);
+  const rng = new SeededRng(seed).fork(5);
+  const lo = env.actionSpace.low, hi = env.actionSpace.high;
+  return {
+    act: async (obs, action) => {
+      const { actionMean, logStd } = await model.forward({
+        rays: obs.rays,
+        driveState: obs.drive_state,
+        n: 1,
+      });
+      for (let d = 0; d < 2; d++) {
+        const a = stochastic ? actionMean[d] + Math.exp(logStd[d]) * rng.normal() : actionMean[d];
+        action[d] = Math.min(hi[d], Math.max(lo[d], a));
+      }
+    },
+    release: () => model.release(),
+  };
+}
+
+/** Encode the episode's frames as an MP4 with ffmpeg; false when ffmpeg is not installed. */
+async function _writeMp4(rec: EpisodeRecording, path: string): Promise<boolean> {
+  let child: Deno.ChildProcess;
+  const tmp = `${path}.partial.mp4`;
+  try {
+    child = new Deno.Command("ffmpeg", {
+      args: [
+        "-y",
+        "-loglevel",
+        "error",
+        "-f",
+        "image2pipe",
+        "-framerate",
+        String(1 / rec.timeStep),
+        "-i",
+        "-",
+        "-c:v",
+        "libx264",
+        "-pix_fmt",
+        "yuv420p",
+        "-vf",
+        "pad=ceil(iw/2)*2:ceil(ih/2)*2",
+        tmp,
+      ],
+      stdin: "piped",
+      stdout: "null",
+      stderr: "inherit",
+    }).spawn();
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotCapable) return false;
+    throw err;
+  }
+  const writer = child.stdin.getWriter();
+  for (let t = 0; t <= rec.steps; t++) {
+    await writer.write(new Resvg(renderEpisodeFrame(rec, t)).render().asPng());
+  }
+  await writer.close();
+  const status = await child.status;
+  if (!status.success) {
+    await Deno.remove(tmp).catch(() => {});
+    throw new Error(`ffmpeg failed with exit code ${status.code}`);
+  }
+  await Deno.rename(tmp, path);
+  return true;
 }
 
 if (import.meta.main) Deno.exit(await main());

@@ -4,7 +4,7 @@
  * ones never started, and rewrite the summaries.
  *
  * Usage: deno task resume <run_dir> | --latest [--output-root DIR]
- *   [--only NAME,...] [--retry-failed] [--verbose | --quiet]
+ *   [--only NAME,...] [--seeds K,...] [--retry-failed] [--verbose | --quiet]
  *
  * Exit codes: 0 finished (or already finished: nothing changed); 1 an extractor this
  * resume trained failed (or the run could not be written); 2 invalid command line, or
@@ -25,8 +25,10 @@ import {
   EXIT_FAILURE,
   EXIT_INVALID,
   EXIT_OK,
+  isInvalidFileInput,
   parseCommandLine,
   parseOnlyFlag,
+  parseSeedsFlag,
   reportUsageError,
   UsageError,
   writeStdout,
@@ -51,9 +53,12 @@ Options:
   --output-root DIR    Output root searched by --latest (default: MULTI_EXTRACTOR_TMP,
                        ROBOT_SF_MULTI_EXTRACTOR_TMP, then tmp/multi_extractor_training)
   --only NAME,...      Resume only these extractors; the others are left untouched
+  --seeds K,...        Resume only the trials of these seeds (a multi-seed run)
                        (several such processes may share one run directory)
-  --retry-failed       Also train again, from scratch, extractors that failed for a
-                       reason other than an interruption
+  --retry-failed       Also train again extractors that failed (an interrupted one, or
+                       one stopped by a full disk, an I/O error, lack of memory or a
+                       killed worker, is continued anyway): from the newest good
+                       checkpoint, or from scratch after a divergence (NaN/Inf)
   -v, --verbose        More log output
   -q, --quiet          Only warnings and errors; no progress bars
   -h, --help           Show this help
@@ -76,11 +81,13 @@ export async function main(args: string[]): Promise<number> {
   let values: Record<string, unknown>;
   let positionals: string[];
   let only: string[] | null = null;
+  let seeds: number[] | null = null;
   try {
     const parsed = parseCommandLine(args, {
       latest: { type: "boolean", default: false },
       "output-root": { type: "string" },
       only: { type: "string", multiple: true },
+      seeds: { type: "string", multiple: true },
       "retry-failed": { type: "boolean", default: false },
       verbose: { type: "boolean", short: "v", default: false },
       quiet: { type: "boolean", short: "q", default: false },
@@ -106,6 +113,7 @@ export async function main(args: string[]): Promise<number> {
       throw new UsageError("--output-root only goes with --latest");
     }
     only = parseOnlyFlag(values.only);
+    seeds = parseSeedsFlag(values.seeds);
     verbosityFromFlags(values);
   } catch (error) {
     if (error instanceof UsageError || error instanceof RangeError) {
@@ -133,6 +141,7 @@ export async function main(args: string[]): Promise<number> {
     }
     const resume = await prepareResume(runDir, {
       only,
+      seeds,
       retryFailed: values["retry-failed"] as boolean,
     });
     const kept = resume.entries.filter((e) => e.action === "keep" && e.record?.status === "failed");
@@ -171,7 +180,10 @@ export async function main(args: string[]): Promise<number> {
     });
   } catch (error) {
     display.stop();
-    if (error instanceof ResumeRefusedError || error instanceof InvocationError) {
+    if (
+      error instanceof ResumeRefusedError || error instanceof InvocationError ||
+      isInvalidFileInput(error)
+    ) {
       logger.error("{message}", { message: error.message });
       return EXIT_INVALID;
     }

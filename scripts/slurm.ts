@@ -42,6 +42,7 @@ import {
   UsageError,
   writeStdout,
 } from "./_cli.ts";
+import { readEnv } from "../lib/internal/env.ts";
 
 /** Help text of the slurm command. */
 export const SLURM_HELP = `Run a comparison on a SLURM cluster: one array task per extractor.
@@ -96,14 +97,6 @@ run directory.
 
 /** The project directory: the folder holding deno.json, one above scripts/. */
 const _PROJECT_DIR = nodePath.dirname(nodePath.dirname(fileURLToPath(import.meta.url)));
-
-function _readEnv(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined;
-  }
-}
 
 function _count(flag: string, value: unknown): number | undefined {
   if (value === undefined) return undefined;
@@ -179,7 +172,7 @@ async function _submit(
 ): Promise<number> {
   const logger = getSuiteLogger("slurm");
   const overrides = _overrides(values);
-  const testMode = testModeFromEnv(_readEnv);
+  const testMode = testModeFromEnv(readEnv);
   const prepared = await prepareComparison(config, {
     runId: (values["run-id"] as string | undefined) ?? null,
     outputRoot: (values["output-root"] as string | undefined) ?? null,
@@ -204,7 +197,7 @@ async function _submit(
   for (const task of slurmRun.jobs.tasks) {
     logger.info("Array task {index}: {extractor} ({resources})", {
       index: task.index,
-      extractor: task.extractor,
+      extractor: task.seed === undefined ? task.extractor : `${task.extractor}/seed_${task.seed}`,
       resources: task.gpu ? `GPU, --gres=${slurmRun.jobs.settings.gres}` : "CPU",
     });
   }

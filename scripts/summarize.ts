@@ -19,6 +19,7 @@ import {
   EXIT_FAILURE,
   EXIT_INVALID,
   EXIT_OK,
+  isInvalidFileInput,
   parseCommandLine,
   reportUsageError,
   UsageError,
@@ -126,7 +127,10 @@ export async function main(args: string[]): Promise<number> {
     writeStdout(`${result.files.json}\n${result.files.markdown}\n${result.files.legacy}\n`);
     return EXIT_OK;
   } catch (error) {
-    if (error instanceof RunDirectoryError || error instanceof RangeError) {
+    if (
+      error instanceof RunDirectoryError || error instanceof RangeError ||
+      isInvalidFileInput(error)
+    ) {
       logger.error("{message}", { message: (error as Error).message });
       return EXIT_INVALID;
     }

@@ -4,7 +4,7 @@
  * complete_results.json, figures) into a new run directory.
  *
  * Usage: deno task train [--config FILE] [--run-id ID] [--output-root DIR]
- *   [--only NAME,...] [--verbose | --quiet]
+ *   [--only NAME,...] [--seeds K,...] [--verbose | --quiet]
  *
  * Exit codes: 0 every extractor succeeded or was skipped for an expected reason;
  * 1 an extractor failed (or the run could not be written); 2 invalid command line or
@@ -24,8 +24,10 @@ import {
   EXIT_FAILURE,
   EXIT_INVALID,
   EXIT_OK,
+  isInvalidFileInput,
   parseCommandLine,
   parseOnlyFlag,
+  parseSeedsFlag,
   reportUsageError,
   UsageError,
   writeStdout,
@@ -36,6 +38,7 @@ import {
   reportOutcome,
   setupTrainingConsole,
 } from "./_training.ts";
+import { readEnv } from "../lib/internal/env.ts";
 
 export { EXIT_INTERRUPTED };
 
@@ -54,6 +57,8 @@ Options:
   --output-root DIR    Directory receiving the run directory (overrides run.output_root
                        and MULTI_EXTRACTOR_TMP / ROBOT_SF_MULTI_EXTRACTOR_TMP)
   --only NAME,...      Train only these extractor entries (comma-separated, repeatable)
+  --seeds K,...        Train one trial per extractor and seed, with these seeds instead of the
+                       scenario's (run.seeds / run.num_seeds / run.seed)
   -v, --verbose        More log output
   -q, --quiet          Only warnings and errors; no progress bars
   -h, --help           Show this help
@@ -66,14 +71,6 @@ Exit codes: 0 every extractor succeeded or was skipped for an expected reason,
 1 an extractor failed, 2 invalid command line or config, 130 interrupted.
 `;
 
-function _readEnv(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Run the train command.
  *
@@ -83,12 +80,14 @@ function _readEnv(name: string): string | undefined {
 export async function main(args: string[]): Promise<number> {
   let values: Record<string, unknown>;
   let only: string[] | null = null;
+  let seeds: number[] | null = null;
   try {
     const parsed = parseCommandLine(args, {
       config: { type: "string" },
       "run-id": { type: "string" },
       "output-root": { type: "string" },
       only: { type: "string", multiple: true },
+      seeds: { type: "string", multiple: true },
       verbose: { type: "boolean", short: "v", default: false },
       quiet: { type: "boolean", short: "q", default: false },
       help: { type: "boolean", short: "h", default: false },
@@ -104,6 +103,7 @@ export async function main(args: string[]): Promise<number> {
       );
     }
     only = parseOnlyFlag(values.only);
+    seeds = parseSeedsFlag(values.seeds);
     verbosityFromFlags(values);
   } catch (error) {
     if (error instanceof UsageError || error instanceof RangeError) {
@@ -118,11 +118,12 @@ export async function main(args: string[]): Promise<number> {
   );
   try {
     const config = (values.config as string | undefined) ?? DEFAULT_CONFIG;
-    const testMode = testModeFromEnv(_readEnv);
+    const testMode = testModeFromEnv(readEnv);
     const prepared = await prepareComparison(config, {
       runId: (values["run-id"] as string | undefined) ?? null,
       outputRoot: (values["output-root"] as string | undefined) ?? null,
       only,
+      seeds,
       testMode,
     });
     for (const warning of prepared.plan.warnings) logger.warn("{warning}", { warning });
@@ -156,7 +157,7 @@ export async function main(args: string[]): Promise<number> {
       logger.error("Invalid scenario config:\n{message}", { message: error.message });
       return EXIT_INVALID;
     }
-    if (error instanceof InvocationError) {
+    if (error instanceof InvocationError || isInvalidFileInput(error)) {
       logger.error("{message}", { message: error.message });
       return EXIT_INVALID;
     }

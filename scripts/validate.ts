@@ -10,17 +10,14 @@
 import { ConfigError, formatRunPlan, loadScenario, planRun } from "../lib/config/mod.ts";
 import * as nodePath from "node:path";
 import { hostCapabilities } from "../lib/hardware/mod.ts";
-import {
-  getSuiteLogger,
-  logExtractorSkipped,
-  setupLogging,
-  verbosityFromFlags,
-} from "../lib/log/mod.ts";
+import { getSuiteLogger, setupLogging, verbosityFromFlags } from "../lib/log/mod.ts";
 import { outputRootProblem } from "../lib/run/mod.ts";
+import { logExtractorSkipped } from "../lib/train/failures.ts";
 import {
   EXIT_FAILURE,
   EXIT_INVALID,
   EXIT_OK,
+  isInvalidFileInput,
   parseCommandLine,
   reportUsageError,
   UsageError,
@@ -115,6 +112,10 @@ export async function main(args: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof ConfigError) {
       logger.error("Invalid scenario config:\n{message}", { message: error.message });
+      return EXIT_INVALID;
+    }
+    if (isInvalidFileInput(error)) {
+      logger.error("{message}", { message: error.message });
       return EXIT_INVALID;
     }
     logger.error("validate failed: {message}", { message: (error as Error).message });

@@ -23,9 +23,12 @@ export type {
   SkippedExtractor,
   YamlPathSegment,
 } from "./scenario.ts";
+export type { ExpectedResources, ExtractorConfigurationProfile } from "./profile.ts";
 export { ENV_DEFAULTS, PPO_DEFAULTS, RUN_DEFAULTS } from "./settings.ts";
 export type {
+  BaselineSettings,
   Device,
+  EvaluationSettings,
   LearningRateSchedule,
   PpoSettings,
   RobotKind,

@@ -7,7 +7,7 @@
  * @module
  */
 import * as nodePath from "node:path";
-import type { ExtractorConfigurationProfile } from "../run/models.ts";
+import type { ExtractorConfigurationProfile } from "./profile.ts";
 import { resolveOutputRoot, runDirectoryName } from "../run/paths.ts";
 import { formatConfigIssue } from "./config_error.ts";
 import type {
@@ -39,7 +39,7 @@ export interface HostCapabilities {
  * ONNXRUNTIME_NODE_INSTALL=cuda12; Deno runs it only when allowed, and only once
  * (the `.scripts-run` marker, written even when the download failed).
  */
-export const CUDA_PROVIDER_INSTALL =
+export const CUDA_PROVIDER_INSTALL: string =
   "to install onnxruntime-node's CUDA execution provider (Linux x64, NVIDIA driver, CUDA 12.x " +
   "and cuDNN 9.x libraries on LD_LIBRARY_PATH), run in the project folder: " +
   "rm -f node_modules/.deno/onnxruntime-node@*/.scripts-run && " +

@@ -22,12 +22,18 @@ import {
   parseDocument,
   visit,
 } from "yaml";
-import { Ajv, type ErrorObject } from "ajv";
-import addFormatsModule from "ajv-formats";
+import { type Ajv, createAjv, type ErrorObject } from "../internal/ajv.ts";
 import scenarioSchema from "../../contracts/scenario.schema.json" with { type: "json" };
-import type { ExpectedResources, ExtractorConfigurationProfile } from "../run/models.ts";
-import { findNameCollisions, normalizeName } from "../run/paths.ts";
+import type { ExpectedResources, ExtractorConfigurationProfile } from "./profile.ts";
+import { findNameCollisions, normalizeName, normalizeRunId } from "../run/paths.ts";
 import { sha256Hex } from "../run/hash.ts";
+import { escapeControlCharacters, firstControlCharacter } from "../internal/control_chars.ts";
+import {
+  checkInputFile,
+  decodeInputText,
+  InputFileError,
+  readInputFile,
+} from "../internal/input_file.ts";
 import { loadMap } from "../sim/load_map.ts";
 import { type MapDefinition, MapError } from "../sim/map_definition.ts";
 import { ConfigError, type ConfigIssue } from "./config_error.ts";
@@ -39,7 +45,13 @@ import {
   isPresetName,
   resolvePresetParameters,
 } from "./presets.ts";
-import type { PpoSettings, RunSettings, ScenarioEnvSettings, SlurmSettings } from "./settings.ts";
+import type {
+  EvaluationSettings,
+  PpoSettings,
+  RunSettings,
+  ScenarioEnvSettings,
+  SlurmSettings,
+} from "./settings.ts";
 
 /** The settings blocks with defaults filled in. */
 export interface ScenarioSettings {
@@ -51,6 +63,8 @@ export interface ScenarioSettings {
   env: ScenarioEnvSettings;
   /** `slurm:` block, or null when absent. */
   slurm: SlurmSettings | null;
+  /** `evaluation:` block (held-out final evaluation, navigation evaluation). */
+  evaluation: EvaluationSettings;
 }
 
 /** An extractor entry that will not run because the entry itself is invalid. */
@@ -108,20 +122,11 @@ export interface ParseScenarioOptions {
 /** One step of a YAML path: a mapping key or a list index. */
 export type YamlPathSegment = string | number;
 
-const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 let _validate: ReturnType<Ajv["compile"]> | null = null;
 
 function _validator() {
   if (_validate === null) {
-    const ajv = new Ajv({
-      allErrors: true,
-      useDefaults: true,
-      strict: true,
-      allowUnionTypes: true,
-      verbose: true,
-    });
-    addFormats(ajv);
-    _validate = ajv.compile(scenarioSchema);
+    _validate = createAjv({ useDefaults: true, verbose: true }).compile(scenarioSchema);
   }
   return _validate;
 }
@@ -426,6 +431,9 @@ function _isMapping(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
+/** Hint of a map entry that names no usable file. */
+const _MAP_HINT = "name a .svg or .json map file (relative to the scenario) or a built-in map";
+
 function _isMapFile(map: string): boolean {
   return /\.(json|svg)$/i.test(map);
 }
@@ -458,13 +466,18 @@ export async function parseScenario(
  */
 export async function loadScenario(path: string): Promise<Scenario> {
   let bytes: Uint8Array;
+  let text: string;
   try {
-    bytes = await Deno.readFile(path);
+    bytes = await readInputFile(path, { kind: "scenario" });
+    text = decodeInputText(bytes, path, "scenario");
   } catch (error) {
+    if (!(error instanceof InputFileError)) throw error;
     const absolute = nodePath.resolve(path);
-    const reason = error instanceof Deno.errors.NotFound
+    const reason = error.problem === "not_found"
       ? absolute === path ? "file not found" : `file not found (resolved to ${absolute})`
-      : `cannot read the file (${(error as Error).message})`;
+      : error.problem === "not_text"
+      ? "file is not valid UTF-8"
+      : error.message;
     throw new ConfigError([{
       file: path,
       path: "",
@@ -473,21 +486,6 @@ export async function loadScenario(path: string): Promise<Scenario> {
       message: reason,
       hint: null,
     }]);
-  }
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    throw new ConfigError([
-      {
-        file: path,
-        path: "",
-        line: null,
-        column: null,
-        message: "file is not valid UTF-8",
-        hint: null,
-      },
-    ]);
   }
   const scenario = _parse(text, path, await sha256Hex(bytes));
   const mapPath = scenario.settings.env.map_path;
@@ -500,25 +498,42 @@ export async function loadScenario(path: string): Promise<Scenario> {
   const mapProblem = (message: string, hint: string | null) =>
     new ConfigError([mapIssue(message, hint)]);
   if (mapPath !== null) {
-    let stat: Deno.FileInfo | null = null;
     try {
-      stat = await Deno.stat(mapPath);
+      await checkInputFile(mapPath, { kind: "map" });
     } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      if (!(error instanceof InputFileError)) throw error;
+      if (error.problem === "not_found") {
+        throw mapProblem(
+          `map file not found: ${mapPath}`,
+          "paths are relative to the scenario file",
+        );
+      }
+      const directory = await Deno.stat(mapPath).then((i) => i.isDirectory, () => false);
+      if (directory) throw mapProblem(`${mapPath} is not a file but a directory`, _MAP_HINT);
+      throw mapProblem(error.message, null);
     }
-    if (stat === null) {
-      throw mapProblem(
-        `map file not found: ${mapPath}`,
-        "paths are relative to the scenario file",
-      );
-    }
-    if (!stat.isFile) throw mapProblem(`${mapPath} is not a file`, null);
   }
   // Load the map now, so a map that cannot be used stops the run before anything is written.
   let map: MapDefinition;
   try {
     map = await loadMap(mapPath ?? scenario.settings.env.map);
   } catch (error) {
+    const map = scenario.settings.env.map;
+    if (error instanceof InputFileError) {
+      const directory = await Deno.stat(error.path).then((i) => i.isDirectory, () => false);
+      if (directory) throw mapProblem(`${map} is not a file but a directory`, _MAP_HINT);
+      if (error.problem === "not_found") throw mapProblem(`map file not found: ${map}`, _MAP_HINT);
+      throw mapProblem(error.message, null);
+    }
+    if (error instanceof Deno.errors.IsADirectory) {
+      throw mapProblem(`${map} is not a file but a directory`, _MAP_HINT);
+    }
+    if (error instanceof Deno.errors.NotFound) {
+      throw mapProblem(`map file not found: ${map}`, _MAP_HINT);
+    }
+    if (error instanceof Deno.errors.PermissionDenied) {
+      throw mapProblem(`cannot read the map file ${map}: permission denied`, null);
+    }
     if (!(error instanceof MapError)) throw error;
     throw mapProblem(
       `cannot load the map: ${error.message}`,
@@ -597,7 +612,7 @@ function _parse(text: string, file: string, sha256: string): Scenario {
     }]);
   }
   // A block with every key commented out (`run:`, `run.ppo:`) takes the defaults.
-  for (const block of ["run", "env", "slurm"]) {
+  for (const block of ["run", "env", "slurm", "evaluation"]) {
     if (data[block] === null) delete data[block];
   }
   if (_isMapping(data.run) && data.run.ppo === null) delete data.run.ppo;
@@ -619,6 +634,7 @@ function _parse(text: string, file: string, sha256: string): Scenario {
       fatal.push(problem);
     }
   }
+  fatal.push(..._controlCharacterProblems(data));
   if (fatal.length > 0) {
     throw new ConfigError(_sortIssues(_dedupe(fatal).map((p) => _issue(file, source, p))));
   }
@@ -698,6 +714,33 @@ function _parse(text: string, file: string, sha256: string): Scenario {
   };
 }
 
+/**
+ * Run id and extractor names holding control characters: refused outright (not
+ * skipped), since they would reach the console, logs and summary.md.
+ */
+function _controlCharacterProblems(data: Record<string, unknown>): _Problem[] {
+  const problems: _Problem[] = [];
+  const check = (value: unknown, segments: YamlPathSegment[]) => {
+    if (typeof value !== "string") return;
+    const control = firstControlCharacter(value);
+    if (control === null) return;
+    problems.push({
+      segments,
+      pointAtKey: null,
+      message: `"${escapeControlCharacters(value)}" holds the control character ${control}`,
+      hint: "names and run ids may not hold control characters such as newlines, escapes or NUL",
+    });
+  };
+  check((data.run as Record<string, unknown> | undefined)?.run_id, ["run", "run_id"]);
+  const entries = Array.isArray(data.extractors) ? data.extractors : [];
+  entries.forEach((entry, index) => {
+    if (entry !== null && typeof entry === "object") {
+      check((entry as Record<string, unknown>).name, ["extractors", index, "name"]);
+    }
+  });
+  return problems;
+}
+
 function _settings(data: Record<string, unknown>, file: string): ScenarioSettings {
   const { ppo, ...run } = data.run as RunSettings & { ppo: PpoSettings };
   const envBlock = data.env as Omit<ScenarioEnvSettings, "map_path">;
@@ -705,8 +748,14 @@ function _settings(data: Record<string, unknown>, file: string): ScenarioSetting
     ? nodePath.resolve(nodePath.dirname(nodePath.resolve(file)), envBlock.map)
     : null;
   const env: ScenarioEnvSettings = { ...envBlock, map_path: mapPath };
+  const evalBlock = data.evaluation as Omit<EvaluationSettings, "map_paths">;
+  const base = nodePath.dirname(nodePath.resolve(file));
+  const evaluation: EvaluationSettings = {
+    ...evalBlock,
+    map_paths: evalBlock.maps.map((m) => _isMapFile(m) ? nodePath.resolve(base, m) : m),
+  };
   const slurm = data.slurm === undefined ? null : data.slurm as SlurmSettings;
-  return { run, ppo, env, slurm };
+  return { run, ppo, env, slurm, evaluation };
 }
 
 function _semanticChecks(settings: ScenarioSettings): { errors: _Problem[]; warnings: _Problem[] } {
@@ -724,9 +773,22 @@ function _semanticChecks(settings: ScenarioSettings): { errors: _Problem[]; warn
     hint,
   });
   try {
-    normalizeName(run.run_id);
+    normalizeRunId(run.run_id);
   } catch (error) {
     errors.push(at(["run", "run_id"], (error as Error).message));
+  }
+  if (run.seeds !== undefined && run.num_seeds !== undefined) {
+    errors.push(at(
+      ["run", "num_seeds"],
+      "run.seeds and run.num_seeds both choose the trial seeds; give one of them",
+      "list the seeds in run.seeds, or derive them from run.seed with run.num_seeds",
+    ));
+  }
+  if (run.num_seeds !== undefined && run.seed + run.num_seeds - 1 > 4294967295) {
+    errors.push(at(
+      ["run", "num_seeds"],
+      `seeds ${run.seed} .. ${run.seed + run.num_seeds - 1} leave the seed range 0 .. 2^32 - 1`,
+    ));
   }
   if (ppo.normalize_advantage && ppo.batch_size < 2) {
     errors.push(at(
@@ -777,8 +839,9 @@ function _semanticChecks(settings: ScenarioSettings): { errors: _Problem[]; warn
   if (Math.max(1, Math.floor(run.eval_freq / envs)) * envs > trainedSteps) {
     warnings.push(at(
       ["run", "eval_freq"],
-      `eval_freq ${run.eval_freq} exceeds ${trained}, so no evaluation runs`,
-      "convergence and best-reward metrics need at least one evaluation",
+      `eval_freq ${run.eval_freq} exceeds ${trained}, so no evaluation runs during ` +
+        "training; the policy is evaluated once, after the last step",
+      "convergence metrics need evaluations during training: lower eval_freq",
     ));
   }
   if (Math.max(1, Math.floor(run.save_freq / envs)) * envs > trainedSteps) {

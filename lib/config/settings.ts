@@ -34,8 +34,12 @@ export interface RunSettings {
   n_eval_episodes: number;
   /** Training device. */
   device: Device;
-  /** Seed of every random generator (0 .. 2^32 - 1). */
+  /** Seed of every random generator (0 .. 2^32 - 1); the first trial seed with `num_seeds`. */
   seed: number;
+  /** Trial seeds (each extractor trains once per seed), or undefined for a single-seed run. */
+  seeds?: number[];
+  /** Trial seeds `seed .. seed + num_seeds - 1` (when `seeds` is not given), or undefined. */
+  num_seeds?: number;
   /** Directory receiving run directories, or null (see resolveOutputRoot). */
   output_root: string | null;
   /** Extractor that sample efficiency is measured against, or null (first in run order). */
@@ -98,6 +102,39 @@ export interface ScenarioEnvSettings {
   episode_seconds: number;
   /** Robot kinematics. */
   robot: RobotKind;
+  /** How the time limit ends an episode: `truncation` (default) or `termination` (robot_sf). */
+  time_limit: "truncation" | "termination";
+}
+
+/** Baseline controllers evaluated beside the trained extractors (`evaluation.baselines`). */
+export interface BaselineSettings {
+  /** Evaluate them. */
+  enabled: boolean;
+  /** Controllers (zero, random, constant_forward, goal_seeking). */
+  controllers: string[];
+  /** Held-out episodes per controller. */
+  episodes: number;
+}
+
+/**
+ * The `evaluation:` block: held-out final evaluation (docs/comparison.md) and
+ * navigation evaluation (docs/evaluation.md).
+ */
+export interface EvaluationSettings {
+  /** Held-out episodes per policy (final and best) after training. */
+  final_episodes: number;
+  /** Env seed of held-out episode 0 (episode k: start + k). */
+  held_out_seed_start: number;
+  /** Evaluate action means (true) or sampled actions. */
+  deterministic: boolean;
+  /** Suite maps as written (built-in names or paths relative to the scenario file). */
+  maps: string[];
+  /** The suite maps resolved: absolute paths for files, names for built-in maps. */
+  map_paths: string[];
+  /** Near-miss clearance, m. */
+  comfort_distance: number;
+  /** Baseline controllers. */
+  baselines: BaselineSettings;
 }
 
 /** The `slurm:` block (types checked now; used by the SLURM script). */
@@ -137,9 +174,22 @@ function _defaults<T>(properties: _Props, omit: readonly string[] = []): Readonl
 const _run = scenarioSchema.properties.run.properties;
 
 /** Defaults of the `run:` block (the reference workflow's default config), without `ppo`. */
-export const RUN_DEFAULTS: Readonly<RunSettings> = _defaults<RunSettings>(_run, ["ppo"]);
+export const RUN_DEFAULTS: Readonly<RunSettings> = _defaults<RunSettings>(
+  _run as unknown as _Props,
+  ["ppo"],
+);
 /** Defaults of the `run.ppo:` mapping (Stable-Baselines3 PPO defaults). */
 export const PPO_DEFAULTS: Readonly<PpoSettings> = _defaults<PpoSettings>(_run.ppo.properties);
+/** Defaults of the `evaluation:` block, without the derived map_paths. */
+export const EVALUATION_DEFAULTS: Readonly<Omit<EvaluationSettings, "map_paths">> = Object.freeze({
+  ..._defaults<Omit<EvaluationSettings, "map_paths" | "baselines">>(
+    scenarioSchema.properties.evaluation.properties as unknown as _Props,
+    ["baselines"],
+  ),
+  baselines: _defaults<BaselineSettings>(
+    scenarioSchema.properties.evaluation.properties.baselines.properties as unknown as _Props,
+  ),
+});
 /** Defaults of the `env:` block, without the derived map_path. */
 export const ENV_DEFAULTS: Readonly<Omit<ScenarioEnvSettings, "map_path">> = _defaults<
   Omit<ScenarioEnvSettings, "map_path">

@@ -5,7 +5,7 @@
  *
  * systeminformation's own GPU query shells out to `lspci` and only then to
  * nvidia-smi, which needs shell access and misses GPUs in containers without pciutils,
- * so the GPU is queried with nvidia-smi directly (`--allow-run=nvidia-smi`).
+ * so the GPU is queried with nvidia-smi directly (the tasks grant its absolute path when the host has it, see scripts/allow_run.sh).
  *
  * @module
  */

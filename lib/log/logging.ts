@@ -6,20 +6,35 @@
  *
  * @module
  */
+import { consoleSafe } from "../internal/control_chars.ts";
+import { assertNoSymlinksSync } from "../internal/safe_path.ts";
 import {
   configure,
   dispose,
   getJsonLinesFormatter,
   getLogger,
   getTextFormatter,
-  type Logger,
+  type Logger as LogtapeLogger,
   type LogLevel,
   type LogRecord,
   type Sink,
   withFilter,
 } from "@logtape/logtape";
 
-export type { Logger, Sink };
+/**
+ * The suite's logger: a message template with `{name}` placeholders and the values to
+ * fill in (logtape's structured logging; the run log keeps the values as JSON).
+ */
+export interface Logger {
+  /** Details for --verbose and the run log. */
+  debug(message: string, properties?: Record<string, unknown>): void;
+  /** Progress and results. */
+  info(message: string, properties?: Record<string, unknown>): void;
+  /** Something the user should know about (e.g. a skipped extractor). */
+  warn(message: string, properties?: Record<string, unknown>): void;
+  /** Something failed (e.g. an extractor). */
+  error(message: string, properties?: Record<string, unknown>): void;
+}
 
 /** Root logger category of the suite. */
 export const LOG_CATEGORY = "multi-extractor";
@@ -55,7 +70,8 @@ function _consoleLevel(verbosity: Verbosity): LogLevel {
  * @param path Log file (created when missing, appended to otherwise).
  * @returns The sink; dispose it to close the file.
  */
-export function createJsonLinesFileSink(path: string): Sink & Disposable {
+function _jsonLinesFileSink(path: string): Sink & Disposable {
+  assertNoSymlinksSync(path);
   const file = Deno.openSync(path, { append: true, create: true });
   const format = getJsonLinesFormatter();
   const encoder = new TextEncoder();
@@ -123,7 +139,9 @@ export async function setupLogging(options: LoggingOptions = {}): Promise<Loggin
   const writer = options.consoleWriter ?? _stderr;
   const formatter = getTextFormatter({
     timestamp: "none",
-    value: "bare",
+    // Strings as they are, but with control characters escaped and continuation lines
+    // indented: a value (a name, a path, a message) cannot start a forged log line.
+    value: (value, inspect) => typeof value === "string" ? consoleSafe(value) : inspect(value),
     sanitize: { newlines: "preserve" },
     format: ({ level, message }) => `${level.padEnd(5)} ${message}`,
     level: (level) => (level === "warning" ? "WARN" : level.toUpperCase()),
@@ -134,7 +152,7 @@ export async function setupLogging(options: LoggingOptions = {}): Promise<Loggin
 
   const apply = async () => {
     const sinks: Record<string, Sink> = { console: withFilter(consoleSink, level) };
-    if (runLog !== null) sinks.file = createJsonLinesFileSink(runLog);
+    if (runLog !== null) sinks.file = _jsonLinesFileSink(runLog);
     await configure({
       reset: true,
       sinks,
@@ -164,51 +182,6 @@ export async function setupLogging(options: LoggingOptions = {}): Promise<Loggin
  * @returns A logtape logger (silent until a script configures logging).
  */
 export function getSuiteLogger(...category: string[]): Logger {
-  return getLogger([LOG_CATEGORY, ...category]);
-}
-
-/** What to tell the user about a skipped or failed extractor. */
-export interface ExtractorProblem {
-  /** Why it was skipped or failed. */
-  reason: string;
-  /** What the user can do about it. */
-  hint: string;
-}
-
-/**
- * Log a skipped extractor as a warning with its name, reason and hint.
- *
- * @param logger Logger to use.
- * @param extractor Extractor name.
- * @param problem Reason and hint.
- */
-export function logExtractorSkipped(
-  logger: Logger,
-  extractor: string,
-  problem: ExtractorProblem,
-): void {
-  logger.warn("Extractor {extractor} skipped: {reason} (hint: {hint})", {
-    extractor,
-    reason: problem.reason,
-    hint: problem.hint,
-  });
-}
-
-/**
- * Log a failed extractor as an error with its name, reason and hint.
- *
- * @param logger Logger to use.
- * @param extractor Extractor name.
- * @param problem Reason and hint.
- */
-export function logExtractorFailed(
-  logger: Logger,
-  extractor: string,
-  problem: ExtractorProblem,
-): void {
-  logger.error("Extractor {extractor} failed: {reason} (hint: {hint})", {
-    extractor,
-    reason: problem.reason,
-    hint: problem.hint,
-  });
+  const logger: LogtapeLogger = getLogger([LOG_CATEGORY, ...category]);
+  return logger;
 }

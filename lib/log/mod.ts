@@ -1,31 +1,26 @@
 /**
  * Logging (@logtape/logtape): console on stderr with --quiet / --verbose, a
- * JSON-lines run log, and helpers that log skips as warnings and failures as errors,
- * each with the extractor name and a hint; training progress bars.
+ * JSON-lines run log; training progress (what the trainer reports, progress bars,
+ * throttled progress lines for logs).
  *
  * @module
  */
 export {
-  createJsonLinesFileSink,
   getSuiteLogger,
   LOG_CATEGORY,
-  logExtractorFailed,
-  logExtractorSkipped,
   RUN_LOG_FILE_NAME,
   setupLogging,
   verbosityFromFlags,
 } from "./logging.ts";
+export type { Logger, LoggingOptions, LoggingSession, Verbosity } from "./logging.ts";
+export { createProgressDisplay, formatEta, formatProgress, ProgressThrottle } from "./progress.ts";
 export type {
-  ExtractorProblem,
-  Logger,
-  LoggingOptions,
-  LoggingSession,
-  Sink,
-  Verbosity,
-} from "./logging.ts";
-export { createProgressDisplay, formatEta } from "./progress.ts";
-export type { ProgressDisplay, ProgressDisplayOptions, ProgressStream } from "./progress.ts";
-export type { TrainingProgress } from "../rl/callbacks.ts";
+  ProgressDisplay,
+  ProgressDisplayOptions,
+  ProgressStream,
+  ProgressThrottleOptions,
+  TrainingProgress,
+} from "./progress.ts";
 export {
   encodeEvent,
   EVENT_FILE_VERSION,

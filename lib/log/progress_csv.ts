@@ -7,7 +7,8 @@
  *
  * @module
  */
-import { writeTextFileAtomic } from "../run/atomic.ts";
+import { writeTextFileAtomic } from "../internal/atomic_write.ts";
+import { assertNoSymlinks } from "../internal/safe_path.ts";
 
 /** One logger dump: SB3 keys to numbers (null: NaN). */
 export type CsvRow = Record<string, number | null>;
@@ -64,6 +65,7 @@ export class ProgressCsvWriter {
       await writeTextFileAtomic(path, "");
       return writer;
     }
+    await assertNoSymlinks(path);
     const lines = (await Deno.readTextFile(path)).split("\n");
     lines.pop(); // after the last newline: empty, or a torn row
     if (lines.length - 1 < state.rows) {
@@ -93,6 +95,7 @@ export class ProgressCsvWriter {
     const line = (keys: string[]) =>
       keys.map((k) => (k in row ? pythonNumber(row[k]) : "")).join(",");
     if (extra.length > 0) {
+      await assertNoSymlinks(this.path);
       const old = this.#rows === 0 ? [] : (await Deno.readTextFile(this.path)).split("\n").slice(
         1,
         1 + this.#rows,
@@ -103,6 +106,7 @@ export class ProgressCsvWriter {
         .map((l) => `${l}\n`).join("");
       await writeTextFileAtomic(this.path, text);
     } else {
+      await assertNoSymlinks(this.path);
       const file = await Deno.open(this.path, { append: true, create: true });
       try {
         const bytes = new TextEncoder().encode(`${line(this.#keys)}\n`);

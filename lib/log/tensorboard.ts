@@ -9,6 +9,7 @@
  */
 import protobuf from "protobufjs";
 import CRC32C from "crc-32/crc32c.js";
+import { assertNoSymlinks } from "../internal/safe_path.ts";
 
 /** The subset of event.proto / summary.proto used here, with TensorFlow's field numbers. */
 const EVENT_PROTO = `
@@ -130,6 +131,7 @@ export class EventFileWriter {
     options: { keepBytes?: number; wallTime?: number } = {},
   ): Promise<EventFileWriter> {
     const keep = options.keepBytes ?? 0;
+    await assertNoSymlinks(path);
     if (keep > 0) {
       const size = (await Deno.stat(path)).size;
       if (size < keep) {
@@ -179,6 +181,7 @@ export class EventFileWriter {
       bytes.set(f, offset);
       offset += f.length;
     }
+    await assertNoSymlinks(this.path);
     const file = await Deno.open(this.path, { append: true, create: true });
     try {
       let written = 0;

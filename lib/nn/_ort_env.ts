@@ -10,14 +10,13 @@
  *
  * @module
  */
+import { readEnv } from "../internal/env.ts";
 
 /** The environment variable ONNX Runtime reads to switch its telemetry off. */
 export const ORT_TELEMETRY_VARIABLE = "ORT_DISABLE_TELEMETRY";
 
 try {
-  if (Deno.env.get(ORT_TELEMETRY_VARIABLE) === undefined) {
-    Deno.env.set(ORT_TELEMETRY_VARIABLE, "1");
-  }
+  if (readEnv(ORT_TELEMETRY_VARIABLE) === undefined) Deno.env.set(ORT_TELEMETRY_VARIABLE, "1");
 } catch {
   // No env permission here; see the module comment.
 }

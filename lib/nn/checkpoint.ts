@@ -10,7 +10,8 @@
  * @module
  */
 import type { SeededRngState } from "../rng/mod.ts";
-import { writeFileAtomic } from "./_atomic.ts";
+import { readInputFile } from "../internal/input_file.ts";
+import { writeFileAtomic } from "../internal/atomic_write.ts";
 import { decodeFramedFile, encodeFramedFile, readFloat32Arrays } from "./framed_file.ts";
 import type { ParameterStore } from "./parameters.ts";
 import type { TrainingStep } from "./training.ts";
@@ -231,5 +232,6 @@ export async function saveCheckpoint(path: string, ckpt: Checkpoint): Promise<vo
  * @throws {Deno.errors.NotFound} When the file does not exist.
  */
 export async function loadCheckpoint(path: string): Promise<Checkpoint> {
-  return decodeCheckpoint(await Deno.readFile(path), path);
+  const bytes = await readInputFile(path, { kind: "checkpoint", nativeNotFound: true });
+  return decodeCheckpoint(bytes, path);
 }

@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { writeFileAtomic } from "./_atomic.ts";
+import onnxProto from "onnx-proto";
+import { writeFileAtomic } from "../internal/atomic_write.ts";
 import { emitModel, type EmittedModel } from "./emit.ts";
 import { Graph, type Tensor } from "./graph.ts";
 import type { ParameterStore } from "./parameters.ts";
@@ -60,4 +61,26 @@ export function exportModel(
  */
 export async function writeOnnx(path: string, model: EmittedModel | Uint8Array): Promise<void> {
   await writeFileAtomic(path, model instanceof Uint8Array ? model : model.bytes);
+}
+
+/**
+ * The float32 initializers of an ONNX model by name (e.g. the parameters an
+ * {@linkcode exportModel} file baked in), read from `raw_data` or `float_data`.
+ * @param bytes The `.onnx` file's bytes.
+ * @returns Initializer values by name; tensors of other element types are left out.
+ * @throws {Error} When the bytes are no ONNX model (protobuf decoding fails).
+ */
+export function readOnnxInitializers(bytes: Uint8Array): Map<string, Float32Array> {
+  const model = onnxProto.onnx.ModelProto.decode(bytes);
+  const out = new Map<string, Float32Array>();
+  for (const tensor of model.graph?.initializer ?? []) {
+    if (tensor.dataType !== onnxProto.onnx.TensorProto.DataType.FLOAT || !tensor.name) continue;
+    if (tensor.rawData && tensor.rawData.length > 0) {
+      const copy = new Uint8Array(tensor.rawData); // an aligned copy of its own
+      out.set(tensor.name, new Float32Array(copy.buffer, 0, copy.byteLength / 4));
+    } else {
+      out.set(tensor.name, Float32Array.from(tensor.floatData ?? []));
+    }
+  }
+  return out;
 }

@@ -194,6 +194,6 @@ export {
   restoreTraining,
   saveCheckpoint,
 } from "./checkpoint.ts";
-export { exportModel, type ExportOptions, writeOnnx } from "./export.ts";
+export { exportModel, type ExportOptions, readOnnxInitializers, writeOnnx } from "./export.ts";
 export { decodeFramedFile, encodeFramedFile, readFloat32Arrays } from "./framed_file.ts";
 export type { FrameSpec } from "./framed_file.ts";

@@ -191,6 +191,27 @@ export function learningCurveSpec(
   } as TopLevelSpec;
 }
 
+/**
+ * The text layer writing each bar's value past its end (right of a value >= 0, left of
+ * a negative one), marks `values_<panel>_marks`.
+ */
+function _valueLabels(id: string, encoding: Record<string, unknown>): Record<string, unknown> {
+  return {
+    name: `values_${id}`,
+    mark: {
+      type: "text",
+      align: { expr: "datum.value < 0 ? 'right' : 'left'" },
+      dx: { expr: "datum.value < 0 ? -3 : 3" },
+      baseline: "middle",
+      color: "#333333",
+    },
+    encoding: { ...encoding, text: { field: "value", type: "quantitative", format: ".3~f" } },
+  };
+}
+
+/** Fill of the statistic legend's swatches (opacity per statistic, as the bars). */
+const _LEGEND_SWATCH = "#4c4c4c";
+
 /** One bar of the final-metrics figure. */
 export interface BarValue {
   /** Extractor name. */
@@ -283,20 +304,184 @@ export function finalMetricsSpec(
             domain: [...panel.statistics],
             range: panel.statistics.map((_, i) => 1 - 0.55 * i / (panel.statistics.length - 1)),
           },
-          legend: { orient: "top", direction: "horizontal", offset: 4 },
+          // Swatches drawn like the bars: filled squares, no outline.
+          legend: {
+            orient: "top",
+            direction: "horizontal",
+            offset: 4,
+            symbolType: "square",
+            symbolFillColor: _LEGEND_SWATCH,
+            symbolStrokeWidth: 0,
+          },
         };
       }
+      // The value beside each bar, so a bar of length zero still shows (as "0").
+      const { color: _color, opacity: _opacity, ...labelEncoding } = encoding;
       return {
         title: { text: panel.title, anchor: "start" },
-        name: `bars_${panel.id}`,
         width: layout.width,
         height: { step: layout.height },
         data: { values: panel.bars.map((bar) => ({ ...bar })) },
-        mark: { type: "bar" },
-        encoding,
+        layer: [
+          { name: `bars_${panel.id}`, mark: { type: "bar" }, encoding },
+          _valueLabels(panel.id, labelEncoding),
+        ],
       };
     }),
     resolve: { scale: { x: "independent", opacity: "independent" } },
     config: _config(layout.font),
   } as unknown as TopLevelSpec;
+}
+
+/** One extractor's learning curve aggregated over seeds. */
+export interface AggregateCurveSeries {
+  /** Extractor name. */
+  name: string;
+  /** Its colour. */
+  color: string;
+  /** Points by timestep: IQM over seeds and its bootstrap interval. */
+  points: readonly {
+    timestep: number;
+    iqm: number;
+    ci: readonly [number, number];
+    seeds: number;
+  }[];
+}
+
+/**
+ * Learning curves aggregated over seeds: per extractor a line through the IQM of the
+ * evaluation mean reward and a band of its bootstrap interval, one colour per extractor.
+ *
+ * @param series Curves (non-empty, each with at least one point).
+ * @param layout Size, font, title, notes.
+ * @returns A Vega-Lite spec with inline data.
+ */
+export function aggregateCurveSpec(
+  series: readonly AggregateCurveSeries[],
+  layout: SpecLayout,
+): TopLevelSpec {
+  const values = series.flatMap(({ name, points }) =>
+    points.map((p) => ({
+      extractor: name,
+      timestep: p.timestep,
+      iqm: p.iqm,
+      lower: p.ci[0],
+      upper: p.ci[1],
+      seeds: p.seeds,
+    }))
+  );
+  const lo = Math.min(...values.map((v) => v.lower));
+  const hi = Math.max(...values.map((v) => v.upper));
+  const span = hi > lo ? hi - lo : 1;
+  const pad = span * REWARD_DOMAIN_PADDING;
+  const maxT = Math.max(1, ...values.map((v) => v.timestep));
+  const x = {
+    field: "timestep",
+    type: "quantitative" as const,
+    title: "Training timesteps (env steps)",
+    scale: { domain: [0, maxT], nice: false, zero: true },
+  };
+  const y = {
+    field: "iqm",
+    type: "quantitative" as const,
+    title: "Eval reward, IQM over seeds (band: bootstrap CI)",
+    scale: {
+      domain: hi > lo ? [lo - pad, hi + pad] : [lo - 0.5, hi + 0.5],
+      nice: false,
+      zero: false,
+    },
+  };
+  const color = {
+    field: "extractor",
+    type: "nominal" as const,
+    title: "Extractor",
+    scale: { domain: series.map((s) => s.name), range: series.map((s) => s.color) },
+    sort: series.map((s) => s.name),
+    legend: { symbolType: "stroke", symbolStrokeWidth: 2.5, symbolOpacity: 1 },
+  };
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: _title(layout),
+    width: layout.width,
+    height: layout.height,
+    background: "white",
+    data: { values },
+    layer: [
+      {
+        name: "iqm_band",
+        mark: { type: "area", opacity: 0.18 },
+        encoding: { x, y: { ...y, field: "lower" }, y2: { field: "upper" }, color },
+      },
+      { name: "iqm_line", mark: { type: "line", strokeWidth: 2 }, encoding: { x, y, color } },
+      {
+        name: "iqm_point",
+        mark: { type: "point", filled: true, size: 30, opacity: 1 },
+        encoding: { x, y, color },
+      },
+    ],
+    config: _config(layout.font),
+  } as TopLevelSpec;
+}
+
+/** One extractor's performance profile. */
+export interface ProfileSeries {
+  /** Extractor name. */
+  name: string;
+  /** Its colour. */
+  color: string;
+  /** Fraction of trials scoring above each threshold. */
+  fractions: readonly number[];
+}
+
+/**
+ * Performance profile (Agarwal et al. 2021, fig. 5): for each threshold tau on the
+ * x axis, the fraction of trials whose held-out score exceeds tau, a step line per
+ * extractor.
+ *
+ * @param metric Metric name (x axis title).
+ * @param thresholds Thresholds, ascending.
+ * @param series Profiles (one fraction per threshold).
+ * @param layout Size, font, title, notes.
+ * @returns A Vega-Lite spec with inline data.
+ */
+export function performanceProfileSpec(
+  metric: string,
+  thresholds: readonly number[],
+  series: readonly ProfileSeries[],
+  layout: SpecLayout,
+): TopLevelSpec {
+  const values = series.flatMap(({ name, fractions }) =>
+    thresholds.map((tau, i) => ({ extractor: name, tau, fraction: fractions[i] }))
+  );
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: _title(layout),
+    width: layout.width,
+    height: layout.height,
+    background: "white",
+    data: { values },
+    mark: { type: "line", interpolate: "step-after", strokeWidth: 2 },
+    encoding: {
+      x: {
+        field: "tau",
+        type: "quantitative",
+        title: `Held-out ${metric} threshold τ`,
+        scale: { domain: [thresholds[0], thresholds.at(-1)], nice: false, zero: false },
+      },
+      y: {
+        field: "fraction",
+        type: "quantitative",
+        title: `Fraction of trials with ${metric} > τ`,
+        scale: { domain: [0, 1] },
+      },
+      color: {
+        field: "extractor",
+        type: "nominal",
+        title: "Extractor",
+        scale: { domain: series.map((s) => s.name), range: series.map((s) => s.color) },
+        sort: series.map((s) => s.name),
+      },
+    },
+    config: _config(layout.font),
+  } as TopLevelSpec;
 }

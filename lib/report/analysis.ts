@@ -26,6 +26,7 @@
  */
 import type { EvaluationPoint } from "../run/artifacts.ts";
 import type { ExtractorRunRecord } from "../run/models.ts";
+import { meanOrNull } from "../internal/stats.ts";
 
 /**
  * The reward that counts as "reached a fraction of best":
@@ -78,10 +79,7 @@ export function bestMeanReward(history: readonly EvaluationPoint[]): number | nu
  * @param values Finite numbers.
  * @returns The mean, or null when empty.
  */
-export function mean(values: readonly number[]): number | null {
-  if (values.length === 0) return null;
-  return values.reduce((sum, value) => sum + value, 0) / values.length;
-}
+export const mean: (values: readonly number[]) => number | null = meanOrNull;
 
 /**
  * Median (mean of the two middle values for an even count).

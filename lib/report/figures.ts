@@ -7,7 +7,13 @@
  * - `learning_curve_<name>.svg|png`: the same for each extractor alone (`<name>` is the
  *   normalised extractor name);
  * - `final_metrics.svg|png`: bars per extractor: best and last mean evaluation reward
- *   (grouped), success rate, wall time, throughput (panels without data are left out).
+ *   (grouped), success rate, wall time, throughput (panels without data are left out);
+ * - with a comparison (comparison.json): `learning_curves_iqm.svg|png`, learning curves
+ *   aggregated over seeds (IQM, bootstrap band), and `performance_profile_<metric>.svg|png`
+ *   per headline metric.
+ *
+ * In a multi-seed run each trial is drawn in its extractor's colour: one colour per
+ * extractor in every figure.
  *
  * Missing data degrades gracefully: a successful extractor without evaluations, and
  * failed or skipped extractors, are named in the figure's subtitle and in the result's
@@ -29,17 +35,21 @@
 import * as nodePath from "node:path";
 import type { TopLevelSpec } from "vega-lite";
 import { checkEvaluationPoint, type EvaluationPoint } from "../run/artifacts.ts";
-import { writeFileAtomic, writeTextFileAtomic } from "../run/atomic.ts";
+import { mkdirNoFollow } from "../internal/safe_path.ts";
+import { writeFileAtomic, writeTextFileAtomic } from "../internal/atomic_write.ts";
 import type { ExtractorRunRecord } from "../run/models.ts";
 import { normalizeName } from "../run/paths.ts";
 import {
+  aggregateCurveSpec,
   type BarPanel,
   type BarValue,
   type CurveSeries,
   EXTRACTOR_PALETTE,
   finalMetricsSpec,
   learningCurveSpec,
+  performanceProfileSpec,
 } from "./_figure_specs.ts";
+import type { Comparison } from "./comparison.ts";
 import type { FigureLink, SummaryFigures } from "./markdown.ts";
 
 /** Folder of the figures inside the output directory. */
@@ -50,6 +60,10 @@ export const LEARNING_CURVES_FIGURE_NAME = "learning_curves";
 export const LEARNING_CURVE_FIGURE_PREFIX = "learning_curve_";
 /** Base file name of the final-metrics figure. */
 export const FINAL_METRICS_FIGURE_NAME = "final_metrics";
+/** Base file name of the learning curves aggregated over seeds. */
+export const AGGREGATE_CURVES_FIGURE_NAME = "learning_curves_iqm";
+/** Prefix of the performance-profile figures (`performance_profile_<metric>`). */
+export const PERFORMANCE_PROFILE_FIGURE_PREFIX = "performance_profile_";
 /** Record artifact keys of an extractor's own learning-curve figure. */
 export const FIGURE_ARTIFACT_KEYS: Readonly<{ svg: string; png: string }> = Object.freeze({
   svg: "learning_curve_svg",
@@ -260,6 +274,18 @@ export interface ComparisonFiguresInput {
   records: readonly ExtractorRunRecord[];
   /** Evaluation history per extractor name (eval_history.jsonl records). */
   histories: ReadonlyMap<string, readonly EvaluationPoint[]>;
+  /**
+   * Extractor of each record name (a multi-seed run's records are named by trial):
+   * records of one extractor share its colour.
+   * @default each record is its own extractor
+   */
+  extractorOf?: ReadonlyMap<string, string>;
+  /**
+   * The statistical comparison: draws the aggregated learning curves and the
+   * performance profiles.
+   * @default none
+   */
+  comparison?: Comparison;
 }
 
 /** Options of {@linkcode writeComparisonFigures}. */
@@ -295,7 +321,12 @@ export interface WriteFiguresOptions {
 }
 
 /** Which figure a file shows. */
-export type FigureKind = "learning_curves" | "learning_curve" | "final_metrics";
+export type FigureKind =
+  | "learning_curves"
+  | "learning_curve"
+  | "final_metrics"
+  | "learning_curves_iqm"
+  | "performance_profile";
 
 /** One written figure. */
 export interface FigureFile {
@@ -360,6 +391,8 @@ function _metricPanels(shown: readonly _Shown[], notes: string[]): BarPanel[] {
     label: string;
     statistics: { name: string; get: (item: _Shown) => number | undefined }[];
     domain?: [number, number];
+    /** Left out without a note when no extractor has it (runs from before it existed). */
+    optional?: boolean;
   }[] = [
     {
       id: "reward",
@@ -397,6 +430,23 @@ function _metricPanels(shown: readonly _Shown[], notes: string[]): BarPanel[] {
       domain: [0, 1],
     },
     {
+      id: "snqi",
+      title: "Social Navigation Quality Index (SNQI)",
+      axisTitle: "SNQI (higher is better; robot_sf weights, docs/evaluation.md)",
+      label: "SNQI",
+      statistics: [{ name: "", get: (item) => value(item, "snqi", () => undefined) }],
+      optional: true,
+    },
+    {
+      id: "collision_rate",
+      title: "Collision rate",
+      axisTitle: "Collision rate (fraction of episodes)",
+      label: "collision rate",
+      statistics: [{ name: "", get: (item) => value(item, "collision_rate", () => undefined) }],
+      domain: [0, 1],
+      optional: true,
+    },
+    {
       id: "wall_time",
       title: "Wall time",
       axisTitle: "Wall time (s)",
@@ -429,7 +479,7 @@ function _metricPanels(shown: readonly _Shown[], notes: string[]): BarPanel[] {
       }
     }
     if (bars.length === 0) {
-      notes.push(`No ${spec.label} recorded; panel left out`);
+      if (!spec.optional) notes.push(`No ${spec.label} recorded; panel left out`);
       continue;
     }
     if (missing.size > 0) notes.push(`No ${spec.label} for: ${_list([...missing])}`);
@@ -501,9 +551,16 @@ export async function writeComparisonFigures(
     seen.add(record.config_name);
     return true;
   });
-  const shown: _Shown[] = successful.map((record, i) => ({
+  const groupOf = (name: string) => input.extractorOf?.get(name) ?? name;
+  const groups = [...new Set(successful.map((record) => groupOf(record.config_name)))];
+  for (const e of input.comparison?.extractors ?? []) {
+    if (!groups.includes(e.name)) groups.push(e.name);
+  }
+  const colorOf = (extractor: string) =>
+    EXTRACTOR_PALETTE[Math.max(0, groups.indexOf(extractor)) % EXTRACTOR_PALETTE.length];
+  const shown: _Shown[] = successful.map((record) => ({
     record,
-    color: EXTRACTOR_PALETTE[i % EXTRACTOR_PALETTE.length],
+    color: colorOf(groupOf(record.config_name)),
     points: _sortedHistory(record.config_name, input.histories.get(record.config_name) ?? []),
   }));
   const byStatus = (status: string) =>
@@ -528,7 +585,7 @@ export async function writeComparisonFigures(
   }));
 
   const directory = nodePath.resolve(outDir, FIGURES_DIR_NAME);
-  await Deno.mkdir(directory, { recursive: true });
+  await mkdirNoFollow(directory);
   const files: FigureFile[] = [];
   const notes: string[] = [];
   const warnings: string[] = [];
@@ -622,6 +679,18 @@ export async function writeComparisonFigures(
   }
   notes.push(...metricNotes);
 
+  await _comparisonFigures(
+    input.comparison,
+    colorOf,
+    {
+      ...common,
+      width,
+      height,
+    },
+    write,
+    notes,
+  );
+
   const fileNames = _uniqueFileNames(curves.map((curve) => curve.name));
   for (const curve of curves) {
     await write(
@@ -640,6 +709,68 @@ export async function writeComparisonFigures(
     );
   }
   return { directory, files, notes: [...new Set(notes)], warnings };
+}
+
+type _Write = (
+  kind: FigureKind,
+  extractor: string | null,
+  title: string,
+  baseName: string,
+  spec: TopLevelSpec,
+) => Promise<void>;
+
+/** The comparison's figures: aggregated learning curves and performance profiles. */
+async function _comparisonFigures(
+  comparison: Comparison | undefined,
+  colorOf: (extractor: string) => string,
+  layout: { font: string; width: number; height: number },
+  write: _Write,
+  notes: string[],
+): Promise<void> {
+  if (comparison === undefined || comparison.extractors.length === 0) return;
+  const curves = comparison.extractors.filter((e) => (e.learning_curve?.length ?? 0) > 0)
+    .map((e) => ({ name: e.name, color: colorOf(e.name), points: e.learning_curve! }));
+  if (curves.length > 0) {
+    await write(
+      "learning_curves_iqm",
+      null,
+      "Learning curves aggregated over seeds (IQM, bootstrap interval)",
+      AGGREGATE_CURVES_FIGURE_NAME,
+      aggregateCurveSpec(curves, {
+        ...layout,
+        title: "Learning curves over seeds: IQM of evaluation reward",
+        notes: comparison.budget_too_small
+          ? ["Budget too small: the curves show too little training to compare (see summary.md)"]
+          : [],
+      }),
+    );
+  } else {
+    notes.push("No aggregated learning curves: no timestep was evaluated in every seed");
+  }
+  for (const profile of comparison.performance_profiles ?? []) {
+    await write(
+      "performance_profile",
+      null,
+      `Performance profile, held-out ${profile.metric}`,
+      `${PERFORMANCE_PROFILE_FIGURE_PREFIX}${profile.metric}`,
+      performanceProfileSpec(
+        profile.metric,
+        profile.thresholds,
+        Object.entries(profile.fractions).map(([name, fractions]) => ({
+          name,
+          color: colorOf(name),
+          fractions,
+        })),
+        {
+          ...layout,
+          width: Math.round(layout.width * 0.75),
+          height: Math.round(layout.height * 0.75),
+          title: `Performance profile: held-out ${profile.metric}`,
+          notes: [],
+        },
+      ),
+    );
+  }
 }
 
 function _relative(from: string, path: string): string {

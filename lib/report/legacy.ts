@@ -118,6 +118,9 @@ export function buildCompleteResults(
   metadata.test_mode = false;
   if (options.mergedFrom !== undefined) metadata.merged_from = options.mergedFrom;
   const results: Record<string, LegacyResult> = {};
+  // A multi-seed run has one record per trial: keys `<name>/seed_<k>` keep them apart.
+  const names = records.map((record) => record.config_name);
+  const trials = new Set(names).size < names.length;
   for (const record of records) {
     const metrics = record.metrics ?? {};
     const entry: LegacyResult = {
@@ -136,7 +139,11 @@ export function buildCompleteResults(
       timestamp: record.end_time ?? null,
     };
     if (record.reason !== undefined && record.status !== "success") entry.error = record.reason;
-    results[record.config_name] = entry;
+    const seed = record.metrics?.seed;
+    const key = trials && typeof seed === "number"
+      ? `${record.config_name}/seed_${seed}`
+      : record.config_name;
+    results[key] = entry;
   }
   return { comparison_metadata: metadata, results };
 }

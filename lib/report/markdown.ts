@@ -5,8 +5,11 @@
  *
  * @module
  */
+import { escapeControlCharactersButNewlines } from "../internal/control_chars.ts";
+import type { Comparison } from "./comparison.ts";
 import type { ExtractorRunRecord, TrainingRunSummary } from "../run/models.ts";
 import { METRIC_UNITS } from "./analysis.ts";
+import type { NavigationSection } from "./navigation.ts";
 
 /** File name of the JSON summary. */
 export const SUMMARY_JSON_FILE_NAME = "summary.json";
@@ -18,6 +21,7 @@ export const LEGACY_RESULTS_FILE_NAME = "complete_results.json";
 /** Section headings of summary.md, in order. */
 export const SUMMARY_SECTIONS = [
   "# Multi-Extractor Training Summary",
+  "## Comparison",
   "## Hardware Overview",
   "## Extractor Results",
   "## Failures & Skips",
@@ -25,6 +29,9 @@ export const SUMMARY_SECTIONS = [
   "## Figures",
   "## Reproducibility",
 ] as const;
+
+/** The optional section written after "## Extractor Results" when there is navigation data. */
+export const BASELINE_SECTION = "## Baseline Controllers";
 
 /** One figure linked from summary.md. */
 export interface FigureLink {
@@ -52,10 +59,20 @@ export interface RenderMarkdownOptions {
    */
   bestMetricKey?: string;
   /**
+   * The statistical comparison (comparison.json) for the Comparison section.
+   * @default none: the section says no trial has held-out scores
+   */
+  comparison?: Comparison;
+  /**
    * Figures to link (see writeComparisonFigures and summaryFigures in figures.ts).
    * @default none: the section reads "- None written"
    */
   figures?: SummaryFigures;
+  /**
+   * The optional "## Baseline Controllers" section after the extractor table
+   * (lib/report/navigation.ts). @default none
+   */
+  navigation?: NavigationSection | null;
 }
 
 /** Escape a table cell: pipes, backslashes and line breaks. */
@@ -96,6 +113,73 @@ function _bestMetric(record: ExtractorRunRecord, key: string): string {
   return `${first}: ${formatMetricValue(metrics[first])}${_unit(first)}`;
 }
 
+/** Aggregate metrics that mean nothing when the best model was chosen before PPO learnt much. */
+const _BUDGET_SENSITIVE = /convergence|sample_efficiency|baseline_target/;
+
+/** Whether some extractor has several records (trials of a multi-seed run). */
+function _severalTrials(records: readonly ExtractorRunRecord[]): boolean {
+  return new Set(records.map((r) => r.config_name)).size < records.length;
+}
+
+/** A record's name in the tables: with its seed when an extractor has several trials. */
+function _trialName(record: ExtractorRunRecord, trials: boolean): string {
+  const seed = record.metrics?.seed;
+  return trials && typeof seed === "number"
+    ? `${record.config_name} (seed ${seed})`
+    : record.config_name;
+}
+
+function _interval(value: number, ci: readonly [number, number]): string {
+  return `${formatMetricValue(value)} [${formatMetricValue(ci[0])}, ${formatMetricValue(ci[1])}]`;
+}
+
+/** The Comparison section's lines (without its heading). */
+function _comparisonSection(comparison: Comparison | undefined): string[] {
+  const out: string[] = [];
+  if (comparison === undefined || comparison.extractors.length === 0) {
+    out.push("- No trial has held-out scores, so no comparison was made");
+    for (const warning of comparison?.warnings ?? []) out.push(`- Warning: ${warning}`);
+    out.push("");
+    return out;
+  }
+  const { bootstrap, metric_names: metrics } = comparison;
+  const level = Math.round(bootstrap.confidence * 100);
+  const first = metrics[0];
+  const order = comparison.ranking?.[first] ?? comparison.extractors.map((e) => e.name);
+  out.push(
+    `Held-out scores (the best model's, chosen on the periodic evaluations), one per seed; ` +
+      `IQM = interquartile mean; ${level}% stratified bootstrap intervals (${bootstrap.samples} ` +
+      `resamples, seed ${bootstrap.seed}); ranked by ${first} IQM. Baseline: ` +
+      `${comparison.baseline ?? "none"}. Details: \`comparison.json\`.`,
+    "",
+  );
+  const head = ["Rank", "Extractor", "Seeds"];
+  for (const metric of metrics) {
+    head.push(`${metric} IQM [${level}% CI]`, `${metric} mean [${level}% CI]`);
+  }
+  out.push(`| ${head.join(" | ")} |`, `| ${head.map(() => "---").join(" | ")} |`);
+  order.forEach((name, index) => {
+    const e = comparison.extractors.find((x) => x.name === name);
+    if (e === undefined) return;
+    const cells = [String(index + 1), _cell(name), String(e.seeds.length)];
+    for (const metric of metrics) {
+      const s = e.statistics[metric];
+      cells.push(_interval(s.iqm, s.iqm_ci), _interval(s.mean, s.mean_ci));
+    }
+    out.push(`| ${cells.join(" | ")} |`);
+  });
+  out.push("");
+  for (const sentence of comparison.verdict) out.push(`- ${sentence.replace(/\r?\n/g, " ")}`);
+  for (const warning of comparison.warnings) {
+    out.push(`- Warning: ${warning.replace(/\r?\n/g, " ")}`);
+  }
+  if (comparison.verdict.length === 0 && comparison.warnings.length === 0) {
+    out.push("- One extractor only: nothing to compare against");
+  }
+  out.push("");
+  return out;
+}
+
 /**
  * Render summary.md. Durations have one decimal; status values are the schema's enum;
  * metrics carry units.
@@ -116,6 +200,9 @@ export function renderSummaryMarkdown(
   out.push(`- Output directory: \`${summary.output_root}\``, "");
 
   out.push(SUMMARY_SECTIONS[1], "");
+  out.push(..._comparisonSection(options.comparison));
+
+  out.push(SUMMARY_SECTIONS[2], "");
   out.push("| Host | Platform | Arch | GPU Model | CUDA Version | Runtime | Workers |");
   out.push("| --- | --- | --- | --- | --- | --- | --- |");
   for (const host of summary.hardware_overview) {
@@ -127,7 +214,8 @@ export function renderSummaryMarkdown(
   }
   out.push("");
 
-  out.push(SUMMARY_SECTIONS[2], "");
+  out.push(SUMMARY_SECTIONS[3], "");
+  const trialsShown = _severalTrials(summary.extractor_results);
   out.push("| Extractor Name | Status | Worker Mode | Duration (s) | Best Metric | Notes |");
   out.push("| --- | --- | --- | --- | --- | --- |");
   for (const record of summary.extractor_results) {
@@ -135,18 +223,21 @@ export function renderSummaryMarkdown(
       ? "N/A"
       : record.duration_seconds.toFixed(1);
     out.push(
-      `| ${_cell(record.config_name)} | ${record.status} | ${record.worker_mode} | ${duration} | ` +
+      `| ${
+        _cell(_trialName(record, trialsShown))
+      } | ${record.status} | ${record.worker_mode} | ${duration} | ` +
         `${_cell(_bestMetric(record, bestKey))} | ${_cell(record.reason ?? "")} |`,
     );
   }
   out.push("");
+  if (options.navigation) out.push(...options.navigation.lines);
 
-  out.push(SUMMARY_SECTIONS[3], "");
+  out.push(SUMMARY_SECTIONS[4], "");
   const problems = summary.extractor_results.filter((record) => record.status !== "success");
   if (problems.length === 0) out.push("- None");
   for (const record of problems) {
     out.push(
-      `- ${record.config_name} (${record.status}): ${
+      `- ${_trialName(record, trialsShown)} (${record.status}): ${
         (record.reason ?? "no reason recorded").replace(/\r?\n/g, " ")
       }`,
     );
@@ -154,19 +245,24 @@ export function renderSummaryMarkdown(
   for (const note of summary.notes ?? []) out.push(`- Note: ${note.replace(/\r?\n/g, " ")}`);
   out.push("");
 
-  out.push(SUMMARY_SECTIONS[4], "");
+  out.push(SUMMARY_SECTIONS[5], "");
   const aggregate = Object.entries(summary.aggregate_metrics);
   if (aggregate.length === 0) {
     out.push("- None recorded");
   } else {
     out.push("| Metric | Value | Unit |", "| --- | --- | --- |");
+    const doubtful = options.comparison?.budget_too_small === true;
     for (const [key, value] of aggregate) {
-      out.push(`| ${key} | ${formatMetricValue(value)} | ${METRIC_UNITS[key] ?? ""} |`);
+      const unit = METRIC_UNITS[key] ?? "";
+      const mark = doubtful && _BUDGET_SENSITIVE.test(key)
+        ? `${unit === "" ? "" : `${unit} `}(not meaningful at this budget, see Comparison)`
+        : unit;
+      out.push(`| ${key} | ${formatMetricValue(value)} | ${mark} |`);
     }
   }
   out.push("");
 
-  out.push(SUMMARY_SECTIONS[5], "");
+  out.push(SUMMARY_SECTIONS[6], "");
   const figures = options.figures ?? { links: [], notes: [] };
   if (figures.links.length === 0) out.push("- None written");
   for (const link of figures.links) {
@@ -177,12 +273,14 @@ export function renderSummaryMarkdown(
   for (const note of figures.notes) out.push(`- Note: ${note.replace(/\r?\n/g, " ")}`);
   out.push("");
 
-  out.push(SUMMARY_SECTIONS[6], "");
+  out.push(SUMMARY_SECTIONS[7], "");
   out.push(`- JSON summary: \`${SUMMARY_JSON_FILE_NAME}\``);
   out.push(`- Markdown summary: \`${SUMMARY_MARKDOWN_FILE_NAME}\``);
   out.push(`- Legacy results: \`${LEGACY_RESULTS_FILE_NAME}\``);
   const directories = summary.extractor_results.flatMap((record) =>
-    record.artifacts?.extractor_dir ? [[record.config_name, record.artifacts.extractor_dir]] : []
+    record.artifacts?.extractor_dir
+      ? [[_trialName(record, trialsShown), record.artifacts.extractor_dir]]
+      : []
   );
   if (directories.length === 0) {
     out.push("- Extractor artifact directories: none recorded");
@@ -190,5 +288,6 @@ export function renderSummaryMarkdown(
     out.push("- Extractor artifact directories (relative to the output directory):");
     for (const [name, dir] of directories) out.push(`  - ${name}: \`${dir}\``);
   }
-  return `${out.join("\n")}\n`;
+  // Control characters of user strings (names, reasons, paths) become visible escapes.
+  return `${escapeControlCharactersButNewlines(out.join("\n"))}\n`;
 }

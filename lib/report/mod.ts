@@ -3,7 +3,8 @@
  * (validated against contracts/training_summary.schema.json before writing),
  * summary.md (contracts/summary_markdown.md), complete_results.json (legacy), the
  * comparison figures (learning curves and final metrics, SVG and PNG), and rebuilding
- * or merging them from run directories.
+ * or merging them from run directories, and the statistical comparison of trials
+ * (comparison.json: IQM, bootstrap intervals, probability of improvement, verdict).
  *
  * @example Rebuild the summary of a run directory
  * ```ts
@@ -26,6 +27,7 @@ export {
 } from "./analysis.ts";
 export type { BaselineFigures, ComparisonAnalysis, ComparisonInput } from "./analysis.ts";
 export {
+  BASELINE_SECTION,
   formatMetricValue,
   LEGACY_RESULTS_FILE_NAME,
   renderSummaryMarkdown,
@@ -34,6 +36,15 @@ export {
   SUMMARY_SECTIONS,
 } from "./markdown.ts";
 export type { FigureLink, RenderMarkdownOptions, SummaryFigures } from "./markdown.ts";
+export {
+  BASELINES_FILE,
+  beats,
+  HELD_OUT_EPISODE_FILE,
+  heldOutEpisodeLinks,
+  navigationSection,
+  readBaselines,
+} from "./navigation.ts";
+export type { BaselinesFile, NavigationRow, NavigationSection } from "./navigation.ts";
 export {
   DEFAULT_FONT_CANDIDATES,
   FIGURE_ARTIFACT_KEYS,
@@ -87,3 +98,27 @@ export type {
   SummarizeRunOptions,
   SummaryFigureOptions,
 } from "./rebuild.ts";
+export { buildComparison, COMPARISON_FILE_NAME, COMPARISON_METRICS } from "./comparison.ts";
+export type {
+  Comparison,
+  ComparisonInput as TrialsComparisonInput,
+  ComparisonTrial,
+  CurvePoint,
+  ExtractorComparison,
+  MetricStatistics,
+  PairwiseComparison,
+  PerformanceProfile,
+} from "./comparison.ts";
+export {
+  bootstrapEstimate,
+  bootstrapImprovement,
+  type BootstrapSettings,
+  DEFAULT_BOOTSTRAP,
+  type Estimate,
+  interquartileMean,
+  percentile,
+  performanceProfile,
+  probabilityOfImprovement,
+  sampleMean,
+  seedsNeeded,
+} from "./statistics.ts";

@@ -7,6 +7,7 @@
  */
 import * as nodePath from "node:path";
 import { closestName } from "../config/presets.ts";
+import { assertNoSymlinksBelow, guardDirectory } from "../internal/safe_path.ts";
 import {
   EVAL_HISTORY_FILE_NAME,
   type EvaluationPoint,
@@ -14,7 +15,8 @@ import {
   readEvalHistory,
   readMetricsFile,
 } from "../run/artifacts.ts";
-import { removeStaleTempFiles } from "../run/atomic.ts";
+import { removeStaleTempFiles } from "../internal/atomic_write.ts";
+import { stableJson } from "../internal/stable_json.ts";
 import {
   isExclusivelyLocked,
   SUMMARY_LOCK_FILE_NAME,
@@ -38,7 +40,10 @@ import {
   type WorkerMode,
 } from "../run/models.ts";
 import { EXTRACTORS_DIR_NAME, normalizeName, resolveInside } from "../run/paths.ts";
-import { analyzeComparison } from "./analysis.ts";
+import { type Trial, trialKey } from "../run/trial.ts";
+import { isMultiSeed, trialSeeds } from "../config/trials.ts";
+import { aggregateMetrics, analyzeComparison } from "./analysis.ts";
+import { buildComparison, type Comparison } from "./comparison.ts";
 import {
   summaryFigures,
   withFigureArtifacts,
@@ -48,6 +53,7 @@ import {
 import type { LegacyRunSettings } from "./legacy.ts";
 import type { SummaryFigures } from "./markdown.ts";
 import { buildTrainingSummary, type SummaryFiles, writeSummaryFiles } from "./summary.ts";
+import { heldOutEpisodeLinks, navigationSection, readBaselines } from "./navigation.ts";
 
 /** A directory that is not a readable run directory. */
 export class RunDirectoryError extends Error {
@@ -68,7 +74,7 @@ export class RunDirectoryError extends Error {
 }
 
 /** Reason of the record of an extractor another process was training when the summary was read. */
-export const IN_PROGRESS_REASON =
+export const IN_PROGRESS_REASON: string =
   "In progress: another process was training this extractor when this summary was written; " +
   "the summary is rewritten when it finishes";
 
@@ -122,10 +128,18 @@ export interface RunContents {
   name: string;
   /** The first run_started event. */
   started: RunStartedEvent;
-  /** One record per scenario entry, in run order (interrupted ones marked). */
+  /** One record per trial (scenario entry, and seed in a multi-seed run), in run order (interrupted ones marked). */
   records: ExtractorRunRecord[];
-  /** Evaluation history per extractor name. */
+  /** The trial of each record (same order). */
+  trials: Trial[];
+  /** Evaluation history per trial key (the extractor name in a single-seed run). */
   histories: Map<string, EvaluationPoint[]>;
+  /** Environment steps of one rollout (n_steps x envs), or null when the config lacks it. */
+  rolloutSteps: number | null;
+  /** run.total_timesteps. */
+  totalTimesteps: number;
+  /** run.seed (the seed of every trial of a single-seed run). */
+  seed: number;
   /** Preset per extractor name. */
   presets: Record<string, string>;
   /** Distinct host profiles of the run. */
@@ -144,6 +158,10 @@ interface _Config {
   run: {
     worker_mode: WorkerMode;
     num_envs: number;
+    seed: number;
+    seeds?: number[];
+    num_seeds?: number;
+    ppo?: { n_steps?: number };
     total_timesteps: number;
     n_eval_episodes: number;
     device: string;
@@ -157,21 +175,9 @@ interface _Config {
   notes?: string[];
 }
 
-function _stableKey(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(_stableKey).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    return `{${
-      Object.keys(value).sort().map((key) =>
-        `${JSON.stringify(key)}:${_stableKey((value as Record<string, unknown>)[key])}`
-      ).join(",")
-    }}`;
-  }
-  return JSON.stringify(value);
-}
-
 function _distinct(profiles: readonly HardwareProfile[]): HardwareProfile[] {
   const seen = new Map<string, HardwareProfile>();
-  for (const profile of profiles) seen.set(_stableKey(profile), profile);
+  for (const profile of profiles) seen.set(stableJson(profile), profile);
   return [...seen.values()];
 }
 
@@ -202,13 +208,38 @@ async function _lockedExtractorDirs(runDir: string): Promise<Set<string>> {
   const locked = new Set<string>();
   try {
     for await (const entry of Deno.readDir(nodePath.join(runDir, EXTRACTORS_DIR_NAME))) {
+      if (!entry.isDirectory) continue;
       const directory = `${EXTRACTORS_DIR_NAME}/${entry.name}`;
-      if (entry.isDirectory && await _trainingLocked(runDir, directory)) locked.add(directory);
+      if (await _trainingLocked(runDir, directory)) locked.add(directory);
+      // Trials of a multi-seed run: extractors/<name>/seed_<k>.
+      for await (const inner of Deno.readDir(nodePath.join(runDir, directory))) {
+        const trialDir = `${directory}/${inner.name}`;
+        if (
+          inner.isDirectory && /^seed_\d+$/.test(inner.name) &&
+          await _trainingLocked(runDir, trialDir)
+        ) {
+          locked.add(trialDir);
+        }
+      }
     }
   } catch {
     // no extractors/ yet
   }
   return locked;
+}
+
+function _seeds(run: _Config["run"]): number[] {
+  try {
+    return trialSeeds(run);
+  } catch {
+    return [run.seed];
+  }
+}
+
+function _rolloutSteps(config: _Config): number | null {
+  const nSteps = config.run.ppo?.n_steps;
+  if (typeof nSteps !== "number") return null;
+  return nSteps * (config.run.worker_mode === "vectorized" ? config.run.num_envs : 1);
 }
 
 /**
@@ -228,6 +259,8 @@ async function _lockedExtractorDirs(runDir: string): Promise<Set<string>> {
  */
 export async function readRunDirectory(directory: string): Promise<RunContents> {
   const runDir = nodePath.resolve(directory);
+  guardDirectory(runDir);
+  await assertNoSymlinksBelow(runDir);
   const notes: string[] = [];
   // Extractors being trained are seen through their training locks. The locks are
   // probed before the manifest is read and again after it: a process takes its lock
@@ -301,18 +334,34 @@ export async function readRunDirectory(directory: string): Promise<RunContents> 
     presets[profile.name] = profile.preset;
     directories.set(profile.name, profile.directory_name);
   }
-  const order = config.order ?? [...new Set([...startedAt.keys(), ...finished.keys()])];
-  for (const name of [...startedAt.keys(), ...finished.keys()]) {
-    if (!order.includes(name)) order.push(name);
+  const names = config.order ?? [
+    ...new Set([...state.extractors.values()].map((extractor) => extractor.extractor)),
+  ];
+  const seeds: (number | null)[] = isMultiSeed(config.run) ? _seeds(config.run) : [null];
+  const trialOf = new Map<string, Trial>();
+  for (const seed of seeds) {
+    for (const extractor of names) {
+      const trial = { extractor, seed };
+      trialOf.set(trialKey(trial), trial);
+    }
   }
+  for (const extractor of state.extractors.values()) {
+    if (!trialOf.has(extractor.name)) {
+      trialOf.set(extractor.name, { extractor: extractor.extractor, seed: extractor.seed });
+    }
+  }
+  const order = [...trialOf.keys()];
 
   const records: ExtractorRunRecord[] = [];
+  const trials: Trial[] = [];
   const histories = new Map<string, EvaluationPoint[]>();
   const lastTime = manifest.events[manifest.events.length - 1].time;
   for (const name of order) {
+    const trial = trialOf.get(name)!;
+    const extractor = trial.extractor;
     let record = finished.get(name);
     if (record === undefined && running.has(name)) {
-      record = createSkippedRecord(name, IN_PROGRESS_REASON, {
+      record = createSkippedRecord(extractor, IN_PROGRESS_REASON, {
         workerMode,
         startTime: new Date(startedAt.get(name) as string),
         hardwareProfile: started.hardware,
@@ -323,7 +372,7 @@ export async function readRunDirectory(directory: string): Promise<RunContents> 
         evaluations.get(name) ?? [],
         state.extractors.get(name)?.checkpoints.at(-1)?.step ?? 0,
       );
-      record = createFailedRecord(name, CUT_SHORT_REASON, {
+      record = createFailedRecord(extractor, CUT_SHORT_REASON, {
         workerMode,
         startTime: new Date(startedAt.get(name) as string),
         endTime: new Date(lastTime),
@@ -333,9 +382,9 @@ export async function readRunDirectory(directory: string): Promise<RunContents> 
       });
       notes.push(`${name}: started but never finished (interrupted run)`);
     }
-    const invalid = (config.skipped ?? []).find((entry) => entry.name === name);
+    const invalid = (config.skipped ?? []).find((entry) => entry.name === extractor);
     if (record === undefined && invalid !== undefined) {
-      record = createSkippedRecord(name, `Invalid config entry: ${invalid.reason}`, {
+      record = createSkippedRecord(extractor, `Invalid config entry: ${invalid.reason}`, {
         workerMode,
         startTime: new Date(started.time),
         hardwareProfile: started.hardware,
@@ -343,7 +392,7 @@ export async function readRunDirectory(directory: string): Promise<RunContents> 
     }
     if (record === undefined) {
       record = createSkippedRecord(
-        name,
+        extractor,
         "Not started: the run ended before this extractor; resume the run to train it",
         {
           workerMode,
@@ -359,7 +408,11 @@ export async function readRunDirectory(directory: string): Promise<RunContents> 
       extractorDir = resolveInside(
         runDir,
         record.artifacts?.extractor_dir ??
-          nodePath.join(EXTRACTORS_DIR_NAME, directories.get(name) ?? normalizeName(name)),
+          nodePath.join(
+            EXTRACTORS_DIR_NAME,
+            directories.get(extractor) ?? normalizeName(extractor),
+            ...(trial.seed === null ? [] : [`seed_${trial.seed}`]),
+          ),
       );
     } catch (error) {
       notes.push(`${name}: ${(error as Error).message}`);
@@ -400,6 +453,7 @@ export async function readRunDirectory(directory: string): Promise<RunContents> 
     }
     if (history.length > 0) histories.set(name, history);
     records.push(record);
+    trials.push(trial);
   }
   if (records.length === 0) {
     throw new RunDirectoryError("the manifest records no extractor", runDir);
@@ -415,7 +469,11 @@ export async function readRunDirectory(directory: string): Promise<RunContents> 
     name: nodePath.basename(runDir),
     started,
     records,
+    trials,
     histories,
+    rolloutSteps: _rolloutSteps(config),
+    totalTimesteps: config.run.total_timesteps,
+    seed: config.run.seed,
     presets,
     hardware,
     baseline: config.baseline ?? null,
@@ -437,6 +495,8 @@ export async function readRunDirectory(directory: string): Promise<RunContents> 
 export interface SummarizeResult {
   /** The summary written. */
   summary: TrainingRunSummary;
+  /** The statistical comparison written to comparison.json. */
+  comparison: Comparison;
   /** Paths of the written files. */
   files: SummaryFiles;
   /** Figures linked from summary.md (paths relative to its directory) and their notes. */
@@ -453,23 +513,92 @@ export type SummaryFigureOptions = WriteFiguresOptions | false;
 async function _figures(
   outDir: string,
   outputRoot: string,
-  records: ExtractorRunRecord[],
+  trials: _AnalysedTrials,
   histories: ReadonlyMap<string, readonly EvaluationPoint[]>,
+  comparison: Comparison,
   options: SummaryFigureOptions | undefined,
 ): Promise<{ records: ExtractorRunRecord[]; figures: SummaryFigures }> {
-  if (options === false) return { records, figures: { links: [], notes: [] } };
+  const named = (records: readonly ExtractorRunRecord[]) =>
+    records.map((record, i) => ({ ...record, config_name: trials.extractors[i] }));
+  if (options === false) {
+    return { records: named(trials.labelled), figures: { links: [], notes: [] } };
+  }
   try {
-    const result = await writeComparisonFigures(outDir, { records, histories }, options ?? {});
+    const result = await writeComparisonFigures(outDir, {
+      records: trials.labelled,
+      histories,
+      extractorOf: new Map(trials.labelled.map((r, i) => [r.config_name, trials.extractors[i]])),
+      comparison,
+    }, options ?? {});
     return {
-      records: withFigureArtifacts(records, result, outputRoot),
+      records: named(withFigureArtifacts(trials.labelled, result, outputRoot)),
       figures: summaryFigures(result, outDir),
     };
   } catch (error) {
     return {
-      records,
+      records: named(trials.labelled),
       figures: { links: [], notes: [`Figures not written: ${(error as Error).message}`] },
     };
   }
+}
+
+/** Records analysed per trial: named by trial label for the analysis and figures. */
+interface _AnalysedTrials {
+  /** Record copies named by label, with the analysis metrics. */
+  labelled: ExtractorRunRecord[];
+  /** The extractor of each record. */
+  extractors: string[];
+  /** Aggregate metrics. */
+  aggregate: Record<string, number>;
+  /** Notes of the analysis. */
+  notes: string[];
+}
+
+/**
+ * Convergence and sample-efficiency analysis of trials. Records are named by their
+ * label (histories are keyed by it); trials with a seed are analysed seed by seed,
+ * each against the baseline extractor's trial of the same seed, and the aggregates
+ * are taken over all of them (without the baseline's own figures, which differ by seed).
+ */
+function _analyzeTrials(
+  records: readonly ExtractorRunRecord[],
+  labels: readonly string[],
+  seeds: readonly (number | null)[],
+  histories: ReadonlyMap<string, readonly EvaluationPoint[]>,
+  baseline: string | null,
+  convergenceFraction: number,
+): _AnalysedTrials {
+  const extractors = records.map((record) => record.config_name);
+  const labelled = records.map((record, i) => ({ ...record, config_name: labels[i] }));
+  if (seeds.every((seed) => seed === null)) {
+    const analysis = analyzeComparison({
+      records: labelled,
+      histories,
+      baseline,
+      convergenceFraction,
+    });
+    return {
+      labelled: analysis.records,
+      extractors,
+      aggregate: analysis.aggregate,
+      notes: analysis.notes,
+    };
+  }
+  const out: ExtractorRunRecord[] = [...labelled];
+  const notes: string[] = [];
+  for (const seed of [...new Set(seeds)]) {
+    const indices = seeds.flatMap((s, i) => s === seed ? [i] : []);
+    const baselineIndex = indices.find((i) => extractors[i] === baseline);
+    const analysis = analyzeComparison({
+      records: indices.map((i) => labelled[i]),
+      histories,
+      baseline: baselineIndex === undefined ? null : labels[baselineIndex],
+      convergenceFraction,
+    });
+    indices.forEach((index, k) => out[index] = analysis.records[k]);
+    for (const note of analysis.notes) if (!notes.includes(note)) notes.push(note);
+  }
+  return { labelled: out, extractors, aggregate: aggregateMetrics(out, null), notes };
 }
 
 async function _stat(path: string): Promise<Deno.FileInfo | null> {
@@ -574,6 +703,7 @@ export interface SummarizeRunOptions {
  * @param options Output directory, baseline, figures.
  * @returns The summary, file paths and figure links.
  * @throws {RunDirectoryError} When the directory cannot be read as a run.
+ * @throws {UnsafePathError} When the run directory holds a symbolic link.
  * @throws {RangeError} When `outDir` is a file, another run directory, or inside the run,
  * or `baseline` names no extractor of the run.
  * @throws {SummaryValidationError} When the rebuilt summary breaks the schema.
@@ -586,6 +716,8 @@ export async function summarizeRun(
   if (!(await _exists(nodePath.join(runDir, MANIFEST_FILE_NAME)))) {
     throw new RunDirectoryError(`no ${MANIFEST_FILE_NAME}; not a run directory`, runDir);
   }
+  guardDirectory(runDir);
+  await assertNoSymlinksBelow(runDir);
   const outDir = nodePath.resolve(options.outDir ?? directory);
   await _checkOutputDir(outDir, [runDir], runDir);
   await Deno.mkdir(outDir, { recursive: true });
@@ -606,17 +738,32 @@ async function _summarizeLocked(
   await removeStaleTempFiles(nodePath.join(outDir, "figures"));
   const run = await readRunDirectory(directory);
   _checkBaseline(options.baseline, run.records);
-  const analysis = analyzeComparison({
-    records: run.records,
-    histories: run.histories,
-    baseline: options.baseline === undefined ? run.baseline : options.baseline,
-    convergenceFraction: run.convergenceFraction,
+  const baseline = options.baseline === undefined ? run.baseline : options.baseline;
+  const labels = run.trials.map(trialKey);
+  const analysed = _analyzeTrials(
+    run.records,
+    labels,
+    run.trials.map((t) => t.seed),
+    run.histories,
+    baseline,
+    run.convergenceFraction,
+  );
+  const comparison = buildComparison({
+    trials: run.records.map((record, i) => ({
+      record,
+      seed: _trialSeed(record, run.trials[i].seed ?? run.seed),
+      history: run.histories.get(labels[i]) ?? [],
+      rolloutSteps: run.rolloutSteps,
+      totalTimesteps: run.totalTimesteps,
+    })),
+    baseline,
   });
   const { records, figures } = await _figures(
     outDir,
     run.directory,
-    analysis.records,
+    analysed,
     run.histories,
+    comparison,
     options.figures,
   );
   const summary = buildTrainingSummary({
@@ -625,12 +772,21 @@ async function _summarizeLocked(
     outputRoot: run.directory,
     hardwareOverview: run.hardware,
     records,
-    aggregateMetrics: analysis.aggregate,
-    notes: [...run.notes, ...(options.notes ?? []), ...analysis.notes],
+    aggregateMetrics: analysed.aggregate,
+    notes: [...run.notes, ...(options.notes ?? []), ...analysed.notes],
   });
+  const navigation = navigationSection(
+    records,
+    await readBaselines(run.directory),
+    await heldOutEpisodeLinks(run.directory, outDir, records),
+  );
+  // One verdict list (comparison.json and summary.md): extractors that do not beat goal_seeking.
+  if (navigation !== null) comparison.verdict.push(...navigation.verdict);
   const files = await writeSummaryFiles(outDir, summary, {
     legacy: { settings: run.legacySettings, presets: run.presets },
     figures,
+    comparison,
+    navigation,
   });
   if (outDir === run.directory && (options.recordEvent ?? true)) {
     const manifest = await ManifestWriter.open(nodePath.join(run.directory, MANIFEST_FILE_NAME), {
@@ -650,7 +806,13 @@ async function _summarizeLocked(
       manifest.close();
     }
   }
-  return { summary, files, figures };
+  return { summary, comparison, files, figures };
+}
+
+/** A record's trial seed: metrics.seed, else the given one. */
+function _trialSeed(record: ExtractorRunRecord, fallback: number): number {
+  const seed = record.metrics?.seed;
+  return typeof seed === "number" && Number.isInteger(seed) && seed >= 0 ? seed : fallback;
 }
 
 /** Options of {@linkcode mergeRuns}. */
@@ -673,9 +835,10 @@ export interface MergeRunsOptions {
 }
 
 /**
- * Merge several runs into one comparison written to `outDir`. Records keep their
- * names unless a name occurs in more than one run; then every occurrence becomes
- * `<name>@<run directory name>`. Artifact paths are rewritten relative to `outDir`.
+ * Merge several runs into one comparison written to `outDir`. Trials of the same
+ * extractor are pooled into one statistic (e.g. seeds 1-3 from one run and 4-6 from
+ * another); records keep their names unless the same trial (extractor and seed) occurs
+ * in more than one run; then every occurrence becomes `<name>@<run directory name>`. Artifact paths are rewritten relative to `outDir`.
  * The hardware overview lists every distinct host profile. The merged comparison's
  * figures are drawn into `<outDir>/figures/`.
  *
@@ -703,36 +866,58 @@ export async function mergeRuns(
   for (const dir of dirs) runs.push(await readRunDirectory(dir));
   await _checkOutputDir(out, runs.map((run) => run.directory), null);
 
+  // Trials of one extractor are pooled across runs; a trial (extractor, seed) found in
+  // more than one run keeps each occurrence apart as `<name>@<run directory name>`.
+  const effective = (run: RunContents, i: number) =>
+    _trialSeed(run.records[i], run.trials[i].seed ?? run.seed);
   const counts = new Map<string, number>();
+  const perExtractor = new Map<string, number>();
   for (const run of runs) {
-    for (const record of run.records) {
-      counts.set(record.config_name, (counts.get(record.config_name) ?? 0) + 1);
-    }
+    run.records.forEach((record, i) => {
+      const key = `${record.config_name}\u0000${effective(run, i)}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+      perExtractor.set(record.config_name, (perExtractor.get(record.config_name) ?? 0) + 1);
+    });
   }
-  const rename = (run: RunContents, name: string) =>
-    (counts.get(name) ?? 0) > 1 ? `${name}@${run.name}` : name;
+  const rename = (run: RunContents, name: string, seed: number) =>
+    (counts.get(`${name}\u0000${seed}`) ?? 0) > 1 ? `${name}@${run.name}` : name;
 
   const records: ExtractorRunRecord[] = [];
+  const labels: string[] = [];
+  const seeds: (number | null)[] = [];
   const histories = new Map<string, EvaluationPoint[]>();
+  const budgets: { history: EvaluationPoint[]; rollout: number | null; total: number }[] = [];
   const presets: Record<string, string> = {};
   const notes: string[] = [`Merged from ${runs.map((run) => run.directory).join(", ")}`];
   for (const run of runs) {
-    for (const original of run.records) {
+    run.records.forEach((original, i) => {
+      const seed = effective(run, i);
       const record = structuredClone(original);
-      record.config_name = rename(run, original.config_name);
+      record.config_name = rename(run, original.config_name, seed);
       if (record.artifacts !== undefined) {
         for (const [key, path] of Object.entries(record.artifacts)) {
           record.artifacts[key] = nodePath.relative(out, nodePath.resolve(run.directory, path))
             .split(nodePath.sep).join("/");
         }
       }
+      // Extractors with one trial keep their plain name (as a single run names them).
+      const pooled = (perExtractor.get(original.config_name) ?? 0) > 1 &&
+        record.config_name === original.config_name;
+      const label = pooled ? trialKey({ extractor: record.config_name, seed }) : record.config_name;
       records.push(record);
-      const history = run.histories.get(original.config_name);
-      if (history !== undefined) histories.set(record.config_name, history);
+      labels.push(label);
+      seeds.push(pooled ? seed : null);
+      const history = run.histories.get(trialKey(run.trials[i]));
+      if (history !== undefined) histories.set(label, history);
+      budgets.push({
+        history: history ?? [],
+        rollout: run.rolloutSteps,
+        total: run.totalTimesteps,
+      });
       if (run.presets[original.config_name] !== undefined) {
         presets[record.config_name] = run.presets[original.config_name];
       }
-    }
+    });
     notes.push(...run.notes.map((note) => `${run.name}: ${note}`));
   }
 
@@ -744,30 +929,45 @@ export async function mergeRuns(
     );
   }
   _checkBaseline(options.baseline, records);
+  const renamedBaseline = first.baseline === null ? null : `${first.baseline}@${first.name}`;
   const baseline = options.baseline !== undefined
     ? options.baseline
-    : first.baseline === null
-    ? null
-    : rename(first, first.baseline);
-  const analysis = analyzeComparison({
+    : renamedBaseline !== null && records.some((r) => r.config_name === renamedBaseline)
+    ? renamedBaseline
+    : first.baseline;
+  const analysed = _analyzeTrials(
     records,
+    labels,
+    seeds.some((seed) => seed !== null)
+      ? seeds.map((seed, i) => seed ?? _trialSeed(records[i], 0))
+      : seeds,
     histories,
     baseline,
-    convergenceFraction: first.convergenceFraction,
+    first.convergenceFraction,
+  );
+  const comparison = buildComparison({
+    trials: records.map((record, i) => ({
+      record,
+      seed: seeds[i] ?? _trialSeed(record, 0),
+      history: budgets[i].history,
+      rolloutSteps: budgets[i].rollout,
+      totalTimesteps: budgets[i].total,
+    })),
+    baseline,
   });
-  const settingsKeys = new Set(runs.map((run) => _stableKey(run.legacySettings)));
+  const settingsKeys = new Set(runs.map((run) => stableJson(run.legacySettings)));
   if (settingsKeys.size > 1) notes.push("Runs differ in their run settings; compare with care");
   const createdAt = runs.map((run) => run.started.time).sort()[0];
   await Deno.mkdir(out, { recursive: true });
-  const drawn = await _figures(out, out, analysis.records, histories, options.figures);
+  const drawn = await _figures(out, out, analysed, histories, comparison, options.figures);
   const summary = buildTrainingSummary({
     runId: options.runId ?? `merged-${runs.length}-runs`,
     createdAt,
     outputRoot: out,
     hardwareOverview: _distinct(runs.flatMap((run) => run.hardware)),
     records: drawn.records,
-    aggregateMetrics: analysis.aggregate,
-    notes: [...notes, ...analysis.notes],
+    aggregateMetrics: analysed.aggregate,
+    notes: [...notes, ...analysed.notes],
   });
   const files = await writeSummaryFiles(out, summary, {
     legacy: {
@@ -776,6 +976,7 @@ export async function mergeRuns(
       mergedFrom: runs.map((run) => run.directory),
     },
     figures: drawn.figures,
+    comparison,
   });
-  return { summary, files, figures: drawn.figures };
+  return { summary, comparison, files, figures: drawn.figures };
 }

@@ -7,8 +7,14 @@
  */
 import * as nodePath from "node:path";
 import type { ExtractorRunRecord, HardwareProfile, TrainingRunSummary } from "../run/models.ts";
-import { writeJsonFileAtomic, writeTextFileAtomic } from "../run/atomic.ts";
-import { formatSchemaIssues, type SchemaIssue, validateTrainingSummary } from "../run/schemas.ts";
+import { writeJsonFileAtomic, writeTextFileAtomic } from "../internal/atomic_write.ts";
+import {
+  formatSchemaIssues,
+  type SchemaIssue,
+  validateComparison,
+  validateTrainingSummary,
+} from "../run/schemas.ts";
+import { COMPARISON_FILE_NAME } from "./comparison.ts";
 import { buildCompleteResults, type BuildCompleteResultsOptions } from "./legacy.ts";
 import {
   LEGACY_RESULTS_FILE_NAME,
@@ -93,6 +99,8 @@ export interface SummaryFiles {
   markdown: string;
   /** complete_results.json. */
   legacy: string;
+  /** comparison.json, when a comparison was written. */
+  comparison?: string;
 }
 
 /** Options of {@linkcode writeSummaryFiles}. */
@@ -103,13 +111,14 @@ export interface WriteSummaryOptions extends RenderMarkdownOptions {
 
 /**
  * Validate the summary, then write summary.json, summary.md and complete_results.json
- * into `directory`, each atomically. Invalid data is refused before any file changes.
+ * (and comparison.json when a comparison is given) into `directory`, each atomically. Invalid data is refused before any file changes.
  *
  * @param directory Existing output directory.
  * @param summary The summary to write.
  * @param options Legacy file inputs, Best Metric key.
  * @returns Absolute paths of the three files.
  * @throws {SummaryValidationError} When the summary breaks the schema.
+ * @throws {TypeError} When the comparison breaks contracts/comparison.schema.json.
  */
 export async function writeSummaryFiles(
   directory: string,
@@ -124,6 +133,16 @@ export async function writeSummaryFiles(
     markdown: nodePath.resolve(directory, SUMMARY_MARKDOWN_FILE_NAME),
     legacy: nodePath.resolve(directory, LEGACY_RESULTS_FILE_NAME),
   };
+  if (options.comparison !== undefined) {
+    const issues = validateComparison(options.comparison);
+    if (issues.length > 0) {
+      throw new TypeError(
+        `comparison.json does not match comparison.schema.json:\n${formatSchemaIssues(issues)}`,
+      );
+    }
+    files.comparison = nodePath.resolve(directory, COMPARISON_FILE_NAME);
+    await writeJsonFileAtomic(files.comparison, options.comparison);
+  }
   await writeJsonFileAtomic(files.json, summary);
   await writeTextFileAtomic(files.markdown, markdown);
   await writeJsonFileAtomic(files.legacy, legacy);

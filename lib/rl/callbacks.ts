@@ -15,12 +15,23 @@
  * @module
  */
 import * as nodePath from "node:path";
-import { appendEvaluation, type EvaluationPoint, writeTextFileAtomic } from "../run/mod.ts";
+import { readInputFile } from "../internal/input_file.ts";
+import { assertNoSymlinks } from "../internal/safe_path.ts";
+import { getSuiteLogger } from "../log/mod.ts";
+import type { TrainingProgress } from "../log/progress.ts";
+import {
+  appendEvaluation,
+  checkEvaluationPoint,
+  type EvaluationPoint,
+  writeTextFileAtomic,
+} from "../run/mod.ts";
 import type { RobotEnv } from "../sim/mod.ts";
 import { writeOnnx } from "../nn/mod.ts";
 import { evaluatePolicy, type EvaluationResult } from "./evaluation.ts";
 import type { PpoPolicy } from "./policy.ts";
 import { checkpointFileName } from "./checkpoint.ts";
+
+export type { TrainingProgress };
 
 /** What callbacks see of the trainer. */
 export interface CallbackContext {
@@ -89,6 +100,12 @@ export interface EvaluationRecord extends EvaluationPoint {
   collision_rate: number;
   /** Whether this evaluation set a new best mean reward (best_model.onnx written). */
   new_best: boolean;
+  /**
+   * Social-navigation aggregates (lib/sim `NavAggregate` keys, e.g. snqi,
+   * timeout_rate, near_miss_rate); undefined values are null. Absent in
+   * histories written before they existed.
+   */
+  navigation?: Record<string, number | null>;
 }
 
 /** Options of {@linkcode EvalCallback}. */
@@ -117,6 +134,10 @@ export interface EvalCallbackOptions {
    * record and the evaluation's episodes. @default none
    */
   onEvaluation?: (record: EvaluationRecord, result: EvaluationResult) => void | Promise<void>;
+  /** Evaluate the action means (SB3's default) or sampled actions. @default true */
+  deterministic?: boolean;
+  /** Near-miss clearance of the navigation metrics, m. @default 0.5 */
+  comfortDistance?: number;
 }
 
 /** Checkpointed state of an {@linkcode EvalCallback}. */
@@ -131,6 +152,11 @@ export interface EvalCallbackState {
   lastRecord: EvaluationRecord | null;
   /** Evaluations written to eval_history.jsonl. */
   count: number;
+  /**
+   * The lines written to eval_history.jsonl (without newlines), so that resume can
+   * rebuild a garbled one; absent in checkpoints of earlier versions.
+   */
+  history?: string[];
 }
 
 /**
@@ -148,6 +174,7 @@ export class EvalCallback implements TrainingCallback {
   #last = -Infinity;
   #lastRecord: EvaluationRecord | null = null;
   #count = 0;
+  #history: string[] = [];
 
   /**
    * Create the callback.
@@ -201,7 +228,12 @@ export class EvalCallback implements TrainingCallback {
    * @returns The evaluation.
    */
   async evaluate(timestep: number): Promise<EvaluationResult> {
-    const result = await evaluatePolicy(this.#o.policy, { env: this.#o.env, seeds: this.#o.seeds });
+    const result = await evaluatePolicy(this.#o.policy, {
+      env: this.#o.env,
+      seeds: this.#o.seeds,
+      deterministic: this.#o.deterministic,
+      comfortDistance: this.#o.comfortDistance,
+    });
     const improved = result.meanReward > this.#best;
     if (improved) {
       await writeOnnx(
@@ -221,8 +253,12 @@ export class EvalCallback implements TrainingCallback {
       success_rate: result.successRate,
       collision_rate: result.collisionRate,
       new_best: improved,
+      navigation: Object.fromEntries(
+        Object.entries(result.navigation).map(([k, v]) => [k, Number.isFinite(v) ? v : null]),
+      ),
     };
     await appendEvaluation(this.#o.historyPath, record);
+    this.#history.push(JSON.stringify(record));
     this.#count++;
     this.#lastRecord = record;
     await this.#o.onEvaluation?.(record, result);
@@ -237,6 +273,7 @@ export class EvalCallback implements TrainingCallback {
       last: Number.isFinite(this.#last) ? this.#last : null,
       lastRecord: this.#lastRecord,
       count: this.#count,
+      history: [...this.#history],
     };
   }
 
@@ -248,7 +285,17 @@ export class EvalCallback implements TrainingCallback {
     this.#last = s.last ?? -Infinity;
     this.#lastRecord = s.lastRecord;
     this.#count = s.count;
-    await truncateLines(this.#o.historyPath, s.count);
+    this.#history = await truncateLines(this.#o.historyPath, s.count, {
+      check: (line) => {
+        try {
+          checkEvaluationPoint(JSON.parse(line), this.#o.historyPath);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      rebuild: (index) => s.history?.[index] ?? null,
+    });
   }
 }
 
@@ -380,29 +427,18 @@ export class TrainLogCallback implements TrainingCallback {
     return { lines: this.#lines };
   }
 
-  /** Cut the file back to the lines the state knows. */
+  /**
+   * Cut the file back to the lines the state knows. A garbled kept line (not a JSON
+   * object) cannot be recomputed: it is replaced by `{"garbled_line":<n>}`, so the
+   * line count stays right, with a warning.
+   */
   async restore(state: unknown): Promise<void> {
     this.#lines = (state as { lines: number }).lines;
-    await truncateLines(this.#path, this.#lines);
+    await truncateLines(this.#path, this.#lines, {
+      check: _isJsonObjectLine,
+      rebuild: (index) => JSON.stringify({ garbled_line: index + 1 }),
+    });
   }
-}
-
-/** Progress of one extractor's training, for progress bars. */
-export interface TrainingProgress {
-  /** Env steps trained. */
-  steps: number;
-  /** Env steps the run will have trained at its end (total_timesteps in whole rollouts). */
-  totalSteps: number;
-  /** Env steps per second in this process (including updates). */
-  fps: number;
-  /** Estimated seconds left, or null before the rate is known. */
-  etaSeconds: number | null;
-  /** Mean return of the last (up to 100) training episodes, or null. */
-  lastMeanReward: number | null;
-  /** Mean reward of the last evaluation, or null. */
-  lastEvalReward: number | null;
-  /** True once training has finished. */
-  done: boolean;
 }
 
 /** Options of {@linkcode ProgressCallback}. */
@@ -469,6 +505,7 @@ export class ProgressCallback implements TrainingCallback {
  * @param line Text without the newline.
  */
 export async function appendLine(path: string, line: string): Promise<void> {
+  await assertNoSymlinks(path);
   const file = await Deno.open(path, { append: true, create: true });
   try {
     const bytes = new TextEncoder().encode(`${line}\n`);
@@ -480,17 +517,43 @@ export async function appendLine(path: string, line: string): Promise<void> {
   }
 }
 
+function _isJsonObjectLine(line: string): boolean {
+  try {
+    const value = JSON.parse(line);
+    return value !== null && typeof value === "object" && !Array.isArray(value);
+  } catch {
+    return false;
+  }
+}
+
+/** Options of {@linkcode truncateLines}. */
+export interface TruncateLinesOptions {
+  /** Whether a kept line is intact (e.g. parses as the record it should be). */
+  check?: (line: string) => boolean;
+  /** The intact text of kept line `index` (0-based), or null when it cannot be rebuilt. */
+  rebuild?: (index: number) => string | null;
+}
+
 /**
  * Keep the first `keep` complete lines of a text file (atomic rewrite); a missing
- * file stays missing when `keep` is 0.
+ * file stays missing when `keep` is 0. With `check`, a kept line that fails it is
+ * garbled: it is replaced by `rebuild(index)` (a warning names the file and line), or
+ * kept with a warning when it cannot be rebuilt.
+ * @returns The kept lines (rebuilt ones included), without newlines.
  * @throws {RangeError} When the file has fewer complete lines than `keep`.
  */
-export async function truncateLines(path: string, keep: number): Promise<void> {
+export async function truncateLines(
+  path: string,
+  keep: number,
+  options: TruncateLinesOptions = {},
+): Promise<string[]> {
   let text: string;
   try {
-    text = await Deno.readTextFile(path);
+    text = new TextDecoder().decode(
+      await readInputFile(path, { kind: "jsonl", nativeNotFound: true }),
+    );
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound && keep === 0) return;
+    if (error instanceof Deno.errors.NotFound && keep === 0) return [];
     throw error;
   }
   const lines = text.split("\n");
@@ -498,6 +561,24 @@ export async function truncateLines(path: string, keep: number): Promise<void> {
   if (lines.length < keep) {
     throw new RangeError(`${path} has ${lines.length} lines, the checkpoint expects ${keep}`);
   }
-  if (lines.length === keep && text.endsWith("\n")) return;
-  await writeTextFileAtomic(path, lines.slice(0, keep).map((l) => `${l}\n`).join(""));
+  const kept = lines.slice(0, keep);
+  let repaired = false;
+  if (options.check !== undefined) {
+    kept.forEach((line, index) => {
+      if (options.check!(line)) return;
+      const rebuilt = options.rebuild?.(index) ?? null;
+      getSuiteLogger("train").warn(
+        "{path} line {line} is garbled; " +
+          (rebuilt === null ? "it cannot be rebuilt and is kept" : "it was rebuilt"),
+        { path, line: index + 1 },
+      );
+      if (rebuilt !== null) {
+        kept[index] = rebuilt;
+        repaired = true;
+      }
+    });
+  }
+  if (!repaired && lines.length === keep && text.endsWith("\n")) return kept;
+  await writeTextFileAtomic(path, kept.map((l) => `${l}\n`).join(""));
+  return kept;
 }

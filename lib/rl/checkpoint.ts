@@ -22,7 +22,9 @@ import {
   encodeFramedFile,
   readFloat32Arrays,
 } from "../nn/mod.ts";
-import { writeFileAtomic } from "../run/mod.ts";
+import { readInputFile } from "../internal/input_file.ts";
+import type { SeededRngState } from "../rng/mod.ts";
+import { writeFileAtomic } from "../internal/atomic_write.ts";
 
 const MAGIC = "MXPPOCKP";
 const VERSION = 1;
@@ -49,10 +51,85 @@ export class TrainerCheckpointError extends CheckpointError {
   }
 }
 
-/** Contents of a trainer checkpoint. */
-export interface TrainerCheckpoint {
+/** Position and accumulators of an update in progress. */
+export interface TrainerUpdateState {
+  /** Epoch in progress (0-based). */
+  epoch: number;
+  /** Next minibatch of the epoch (0-based). */
+  minibatch: number;
+  /** Shuffle generator state at the start of the epoch (its permutation), or null. */
+  epochShuffle: SeededRngState | null;
+  /** False once target_kl stopped the update early. */
+  continueTraining: boolean;
+  /** Learning rate of this update. */
+  learningRate: number;
+  /** Policy-gradient loss of each minibatch so far. */
+  pgLosses: number[];
+  /** Value loss of each minibatch so far. */
+  valueLosses: number[];
+  /** Entropy loss of each minibatch so far. */
+  entropyLosses: number[];
+  /** Clip fraction of each minibatch so far. */
+  clipFractions: number[];
+  /** Approximate KL of each minibatch of this epoch. */
+  approxKls: number[];
+  /** Total loss of the last minibatch. */
+  lastLoss: number;
+}
+
+/** The episode window: one entry per finished training episode, oldest first. */
+export interface EpisodeWindow {
+  /** Episode returns. */
+  returns: number[];
+  /** Episode lengths, steps. */
+  lengths: number[];
+  /** 1 when the episode reached the goal, else 0. */
+  successes: number[];
+  /** 1 when the episode ended in a collision, else 0. */
+  collisions: number[];
+}
+
+/** The trainer's JSON state in a checkpoint, as PpoTrainer writes and restores it. */
+export interface TrainerState {
+  /** What the run stored with the checkpoint (e.g. settings that must match to resume). */
+  metadata: Record<string, unknown>;
+  /** Progress counters (SB3's num_timesteps, iteration, n_updates, progress remaining). */
+  counters: {
+    numTimesteps: number;
+    iteration: number;
+    nUpdates: number;
+    progressRemaining: number;
+    totalTimesteps: number;
+  };
+  /** Whether the envs had been reset (a rollout started). */
+  started: boolean;
+  /** Collecting a rollout, or inside the update that follows it. */
+  phase: "rollout" | "update";
+  /** Rollout rows collected. */
+  rolloutPos: number;
+  /** The update in progress, or null. */
+  update: TrainerUpdateState | null;
+  /** Episode start flags of the envs (1 = the next step starts an episode). */
+  lastEpisodeStarts: number[];
+  /** Action-noise and minibatch-shuffle generators. */
+  rng: { actions: SeededRngState; shuffle: SeededRngState };
+  /** The training episode window. */
+  episodes: EpisodeWindow;
+  /** The envs' snapshot, or null when the envs do not support snapshots. */
+  env: unknown;
+  /** Each callback's state by callback name. */
+  callbacks: Record<string, unknown>;
+  /** Wall-clock seconds of training before this checkpoint (all sessions). */
+  wallTimeSeconds: number;
+}
+
+/**
+ * Contents of a trainer checkpoint: `S` is the JSON state (PpoTrainer's
+ * {@linkcode TrainerState}; the file format accepts any JSON-serialisable object).
+ */
+export interface TrainerCheckpoint<S extends object = TrainerState> {
   /** JSON-serialisable trainer state. */
-  state: Record<string, unknown>;
+  state: S;
   /** The network's training state. */
   network: Checkpoint;
   /** Named float32 arrays (rollout rows). */
@@ -62,7 +139,7 @@ export interface TrainerCheckpoint {
 interface _Header {
   format: string;
   version: number;
-  state: Record<string, unknown>;
+  state: object;
   nn_bytes: number;
   arrays: { name: string; length: number }[];
 }
@@ -72,7 +149,9 @@ interface _Header {
  * @param ckpt State, network checkpoint and arrays.
  * @returns The file bytes.
  */
-export async function encodeTrainerCheckpoint(ckpt: TrainerCheckpoint): Promise<Uint8Array> {
+export async function encodeTrainerCheckpoint(
+  ckpt: TrainerCheckpoint<object>,
+): Promise<Uint8Array> {
   const nn = await encodeCheckpoint(ckpt.network);
   const arrays = Object.entries(ckpt.arrays);
   const header: _Header = {
@@ -118,7 +197,7 @@ export async function decodeTrainerCheckpoint(
   const arrays = Object.fromEntries(
     readFloat32Arrays(decoded.payload, header.nn_bytes, header.arrays, error),
   );
-  return { state: header.state, network, arrays };
+  return { state: header.state as TrainerState, network, arrays };
 }
 
 /**
@@ -128,7 +207,7 @@ export async function decodeTrainerCheckpoint(
  */
 export async function saveTrainerCheckpoint(
   path: string,
-  ckpt: TrainerCheckpoint,
+  ckpt: TrainerCheckpoint<object>,
 ): Promise<Uint8Array> {
   const bytes = await encodeTrainerCheckpoint(ckpt);
   await writeFileAtomic(path, bytes);
@@ -141,7 +220,8 @@ export async function saveTrainerCheckpoint(
  * @throws {Deno.errors.NotFound} When the file does not exist.
  */
 export async function loadTrainerCheckpoint(path: string): Promise<TrainerCheckpoint> {
-  return decodeTrainerCheckpoint(await Deno.readFile(path), path);
+  const bytes = await readInputFile(path, { kind: "checkpoint", nativeNotFound: true });
+  return decodeTrainerCheckpoint(bytes, path);
 }
 
 /**

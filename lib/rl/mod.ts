@@ -2,8 +2,8 @@
  * Reinforcement learning: Stable-Baselines3 PPO on lib/nn networks and lib/sim
  * envs — the rollout buffer and GAE, diagonal Gaussian actions, the PPO loss
  * graph, the actor-critic policy runtime, the trainer, callbacks (evaluation,
- * checkpoints, train log, progress), trainer checkpoints, and
- * {@linkcode trainExtractor}, which trains one feature extractor end to end.
+ * checkpoints, train log, progress), and trainer checkpoints. Training one feature extractor end to end from a scenario
+ * (`trainExtractor`) is lib/train's.
  *
  * See `docs/ppo.md`.
  *
@@ -46,13 +46,33 @@ export {
   type PpoPolicyOptions,
 } from "./policy.ts";
 export {
+  type ActionMeanModel,
+  checkDeterministicStillness,
+  controllerActor,
   type EpisodeOutcome,
+  evaluateActor,
   evaluatePolicy,
   type EvaluatePolicyOptions,
+  type EvaluationActor,
   type EvaluationResult,
   evaluationSeeds,
+  policyActor,
+  STILL_PATH_LENGTH,
+  type StillnessCheck,
 } from "./evaluation.ts";
 export { DEFAULT_HELD_OUT_SEED_START, heldOutOverlap, heldOutSeeds } from "./held_out.ts";
+export {
+  evaluateHeldOut,
+  HELD_OUT_FILE_NAME,
+  heldOutAggregates,
+  heldOutMetrics,
+} from "./held_out_evaluation.ts";
+export type {
+  EvaluateHeldOutOptions,
+  HeldOutAggregates,
+  HeldOutPolicyResult,
+  HeldOutResult,
+} from "./held_out_evaluation.ts";
 export {
   appendLine,
   type CallbackContext,
@@ -77,6 +97,7 @@ export {
   checkpointFileName,
   decodeTrainerCheckpoint,
   encodeTrainerCheckpoint,
+  type EpisodeWindow,
   latestCheckpoint,
   loadTrainerCheckpoint,
   saveTrainerCheckpoint,
@@ -84,6 +105,8 @@ export {
   TRAINER_CHECKPOINT_FORMAT,
   type TrainerCheckpoint,
   TrainerCheckpointError,
+  type TrainerState,
+  type TrainerUpdateState,
 } from "./checkpoint.ts";
 export {
   type EpisodeWindowStats,
@@ -92,13 +115,4 @@ export {
   type PpoTrainerOptions,
   type TrainingVecEnv,
 } from "./ppo.ts";
-export {
-  EXTRACTOR_FILES,
-  trainExtractor,
-  type TrainExtractorOptions,
-  type TrainExtractorResult,
-  type TrainingGenerators,
-  trainingGenerators,
-  type VecEnvFactory,
-  type VecEnvFactoryArgs,
-} from "./train_extractor.ts";
+export { TRAINER_ENV_STREAMS, type TrainingGenerators, trainingGenerators } from "./generators.ts";

@@ -19,15 +19,22 @@
  * @module
  */
 import type { PpoSettings } from "../config/mod.ts";
-import { SeededRng, type SeededRngState } from "../rng/mod.ts";
+import { SeededRng } from "../rng/mod.ts";
 import type { BoxSpace, VecEnvBuffers, VecEnvSnapshot } from "../sim/mod.ts";
 import type { CallbackContext, TrainingCallback, UpdateRecord } from "./callbacks.ts";
-import { saveTrainerCheckpoint, type TrainerCheckpoint } from "./checkpoint.ts";
+import {
+  type EpisodeWindow,
+  saveTrainerCheckpoint,
+  type TrainerCheckpoint,
+  type TrainerState,
+  type TrainerUpdateState,
+} from "./checkpoint.ts";
 import { DIVERGENCE_HINT, ExtractorRunError } from "./errors.ts";
 import type { ActOutputs, PpoPolicy } from "./policy.ts";
 import { RolloutBuffer } from "./rollout_buffer.ts";
 import { scheduleValue } from "./schedules.ts";
-import { explainedVariance, mean } from "./statistics.ts";
+import { mean } from "../internal/stats.ts";
+import { explainedVariance } from "./statistics.ts";
 import { sha256Hex } from "../run/mod.ts";
 
 /**
@@ -101,29 +108,6 @@ export interface EpisodeWindowStats {
   collisionRate: number | null;
 }
 
-/** Position and accumulators of an update in progress. */
-interface _UpdateState {
-  epoch: number;
-  minibatch: number;
-  epochShuffle: SeededRngState | null;
-  continueTraining: boolean;
-  learningRate: number;
-  pgLosses: number[];
-  valueLosses: number[];
-  entropyLosses: number[];
-  clipFractions: number[];
-  approxKls: number[];
-  lastLoss: number;
-}
-
-/** The episode window: one entry per finished training episode, oldest first. */
-interface _EpisodeWindow {
-  returns: number[];
-  lengths: number[];
-  successes: number[];
-  collisions: number[];
-}
-
 /** Window of SB3's `ep_info_buffer` / `ep_success_buffer` (`stats_window_size`). */
 const EPISODE_WINDOW = 100;
 
@@ -158,9 +142,9 @@ export class PpoTrainer {
   #progressRemaining = 1;
   #started = false;
   #phase: "rollout" | "update" = "rollout";
-  #update: _UpdateState | null = null;
+  #update: TrainerUpdateState | null = null;
   #lastEpisodeStarts: Float32Array;
-  #episodes: _EpisodeWindow = { returns: [], lengths: [], successes: [], collisions: [] };
+  #episodes: EpisodeWindow = { returns: [], lengths: [], successes: [], collisions: [] };
   #wallBefore = 0;
   #sessionStart = 0;
   #stepsAtStart = 0;
@@ -390,10 +374,13 @@ export class PpoTrainer {
   /**
    * 3. Update the policy on the rollout (SB3 `PPO.train`): n_epochs passes over
    * shuffled minibatches, one train-mode training step each, early stop on
-   * target_kl. Returns false when interrupted between minibatches.
+   * target_kl. Returns false when interrupted between minibatches, except in the
+   * last update: once every env step is collected, the update is finished (a few
+   * minibatches), so an extractor with all its steps is never left interrupted.
    */
   async #train(): Promise<boolean> {
     const ppo = this.#ppo;
+    const stop = () => this.#signal?.aborted === true && this.#numTimesteps < this.#total;
     const u = this.#update ??= {
       epoch: 0,
       minibatch: 0,
@@ -440,13 +427,13 @@ export class PpoTrainer {
           u.continueTraining = false;
           break;
         }
-        if (this.#signal?.aborted && u.minibatch < minibatches) return false;
+        if (stop() && u.minibatch < minibatches) return false;
       }
       this.#nUpdates++;
       u.epoch++;
       u.minibatch = 0;
       if (!u.continueTraining) break;
-      if (this.#signal?.aborted && u.epoch < ppo.n_epochs) return false;
+      if (stop() && u.epoch < ppo.n_epochs) return false;
     }
     const bad = this.#policy.firstNonFiniteParameter();
     if (bad >= 0) {
@@ -587,7 +574,7 @@ export class PpoTrainer {
     const rollout = this.#rollout.state({ targets: inUpdate });
     const callbacks: Record<string, unknown> = {};
     for (const cb of this.#callbacks) if (cb.state) callbacks[cb.name] = cb.state();
-    const state: Record<string, unknown> = {
+    const state: TrainerState = {
       metadata: this.#metadata,
       counters: {
         numTimesteps: this.#numTimesteps,
@@ -626,24 +613,7 @@ export class PpoTrainer {
    * @throws {RangeError} When the rollout rows do not fit this trainer.
    */
   async restore(ckpt: TrainerCheckpoint): Promise<{ envRestored: boolean }> {
-    const s = ckpt.state as {
-      counters: {
-        numTimesteps: number;
-        iteration: number;
-        nUpdates: number;
-        progressRemaining: number;
-      };
-      started: boolean;
-      phase: "rollout" | "update";
-      rolloutPos: number;
-      update: _UpdateState | null;
-      lastEpisodeStarts: number[];
-      rng: { actions: SeededRngState; shuffle: SeededRngState };
-      episodes: _EpisodeWindow;
-      env: unknown;
-      callbacks: Record<string, unknown>;
-      wallTimeSeconds: number;
-    };
+    const s = ckpt.state;
     if (s.lastEpisodeStarts.length !== this.#env.numEnvs) {
       throw new RangeError(
         `Checkpoint was taken with ${s.lastEpisodeStarts.length} envs, this trainer has ${this.#env.numEnvs}`,

@@ -25,7 +25,8 @@ import {
   ProgressCsvWriter,
   type ScalarValue,
 } from "../log/mod.ts";
-import { writeFileAtomic } from "../run/atomic.ts";
+import { writeFileAtomic } from "../internal/atomic_write.ts";
+import { mkdirNoFollow } from "../internal/safe_path.ts";
 import type {
   CallbackContext,
   EvaluationRecord,
@@ -100,8 +101,8 @@ export class Sb3LogCallback implements TrainingCallback {
 
   async #open(state?: Sb3LogState): Promise<void> {
     if (this.#csv !== null && state === undefined) return;
-    await Deno.mkdir(this.paths.tensorboard, { recursive: true });
-    await Deno.mkdir(nodePath.join(this.#dir, SB3_LOG_FILES.evalLogs), { recursive: true });
+    await mkdirNoFollow(this.paths.tensorboard);
+    await mkdirNoFollow(nodePath.join(this.#dir, SB3_LOG_FILES.evalLogs));
     this.#csv = await ProgressCsvWriter.open(this.paths.progress, state?.csv);
     this.#events = await EventFileWriter.open(
       nodePath.join(this.paths.tensorboard, EVENT_FILE_NAME),

@@ -37,20 +37,3 @@ export function explainedVariance(yPred: ArrayLike<number>, yTrue: ArrayLike<num
   }
   return varTrue === 0 ? NaN : 1 - varDiff / varTrue;
 }
-
-/** Mean of the values, NaN when empty. */
-export function mean(values: ArrayLike<number>): number {
-  if (values.length === 0) return NaN;
-  let sum = 0;
-  for (let i = 0; i < values.length; i++) sum += values[i];
-  return sum / values.length;
-}
-
-/** Population standard deviation of the values, NaN when empty. */
-export function std(values: ArrayLike<number>): number {
-  const m = mean(values);
-  if (Number.isNaN(m)) return NaN;
-  let sum = 0;
-  for (let i = 0; i < values.length; i++) sum += (values[i] - m) ** 2;
-  return Math.sqrt(sum / values.length);
-}

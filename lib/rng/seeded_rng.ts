@@ -52,6 +52,7 @@ export class SeededRng {
   #spareNormal: number | null = null;
 
   /**
+   * Create a SeededRng.
    * @param seed Integer seed; only the low 32 bits are used.
    * @throws {TypeError} When the seed is not a finite integer.
    */

@@ -9,12 +9,32 @@
  * @module
  */
 import * as nodePath from "node:path";
-import { writeJsonFileAtomic } from "./atomic.ts";
+import { readInputFile } from "../internal/input_file.ts";
+import { assertNoSymlinks } from "../internal/safe_path.ts";
+import { writeJsonFileAtomic } from "../internal/atomic_write.ts";
+
+/** File names inside an extractor directory (`<run_dir>/extractors/<name>/`). */
+export const EXTRACTOR_FILES = {
+  /** The policy at the end of training (standalone eval-mode ONNX). */
+  finalModel: "final_model.onnx",
+  /** The policy of the best evaluation (standalone eval-mode ONNX). */
+  bestModel: "best_model.onnx",
+  /** Folder of trainer checkpoints. */
+  checkpoints: "checkpoints",
+  /** Metrics of the finished extractor. */
+  metrics: "metrics.json",
+  /** One evaluation per line. */
+  evalHistory: "eval_history.jsonl",
+  /** One PPO update per line (SB3 logger keys). */
+  trainLog: "train_log.jsonl",
+  /** Settings and system the extractor was trained with. */
+  resolvedSettings: "resolved_settings.json",
+} as const;
 
 /** File name of an extractor's metrics. */
-export const METRICS_FILE_NAME = "metrics.json";
+export const METRICS_FILE_NAME: "metrics.json" = EXTRACTOR_FILES.metrics;
 /** File name of an extractor's evaluation history. */
-export const EVAL_HISTORY_FILE_NAME = "eval_history.jsonl";
+export const EVAL_HISTORY_FILE_NAME: "eval_history.jsonl" = EXTRACTOR_FILES.evalHistory;
 
 /** One evaluation of a policy during training. */
 export interface EvaluationPoint {
@@ -86,7 +106,8 @@ export async function writeMetricsFile(
  * @throws {TypeError} When a value is not a finite number.
  */
 export async function readMetricsFile(path: string): Promise<Record<string, number>> {
-  return checkMetrics(JSON.parse(await Deno.readTextFile(path)), path);
+  const bytes = await readInputFile(path, { kind: "json", nativeNotFound: true });
+  return checkMetrics(JSON.parse(new TextDecoder().decode(bytes)), path);
 }
 
 /**
@@ -128,6 +149,7 @@ export function checkEvaluationPoint(value: unknown, source: string): Evaluation
  */
 export async function appendEvaluation(path: string, point: EvaluationPoint): Promise<void> {
   checkEvaluationPoint(point, path);
+  await assertNoSymlinks(path);
   const file = await Deno.open(path, { append: true, create: true });
   try {
     const bytes = new TextEncoder().encode(`${JSON.stringify(point)}\n`);
@@ -157,7 +179,8 @@ export interface EvalHistoryContents {
  * @throws {TypeError} When a complete line is invalid (message names file and line).
  */
 export async function readEvalHistory(path: string): Promise<EvalHistoryContents> {
-  const lines = (await Deno.readTextFile(path)).split("\n");
+  const bytes = await readInputFile(path, { kind: "jsonl", nativeNotFound: true });
+  const lines = new TextDecoder().decode(bytes).split("\n");
   const last = lines.pop() as string;
   const points: EvaluationPoint[] = [];
   const parse = (text: string, line: number) => {

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { readInputFile } from "../internal/input_file.ts";
 
 /**
  * SHA-256 of bytes or UTF-8 text, as lowercase hex.
@@ -24,5 +25,5 @@ export async function sha256Hex(data: Uint8Array | string): Promise<string> {
  * @throws {Deno.errors.NotFound} When the file does not exist.
  */
 export async function sha256File(path: string): Promise<string> {
-  return await sha256Hex(await Deno.readFile(path));
+  return await sha256Hex(await readInputFile(path, { kind: "checkpoint", nativeNotFound: true }));
 }

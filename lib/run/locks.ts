@@ -19,6 +19,8 @@
  * @module
  */
 
+import { assertNoSymlinks } from "../internal/safe_path.ts";
+
 /** File name of the run-level lock inside a run directory. */
 export const RUN_LOCK_FILE_NAME = "run.lock";
 /** File name of the training lock inside an extractor directory. */
@@ -44,12 +46,23 @@ export class LockBusyError extends Error {
   }
 }
 
+/** Options of {@linkcode FileLock.release}. */
+export interface ReleaseFileLockOptions {
+  /**
+   * Remove the lock file as well, when no other process holds or waits for it (at the
+   * end of a clean run, so that no empty lock files are left). A process that opened
+   * the file before its removal notices and locks the new file instead.
+   * @default false
+   */
+  remove?: boolean;
+}
+
 /** A held lock; release it (or let the process end) to free it. */
 export interface FileLock {
   /** The lock file. */
   readonly path: string;
   /** Release the lock and close the file (idempotent). */
-  release(): Promise<void>;
+  release(options?: ReleaseFileLockOptions): Promise<void>;
 }
 
 /** Options of {@linkcode acquireFileLock}. */
@@ -86,30 +99,68 @@ export async function acquireFileLock(
   options: AcquireFileLockOptions = {},
 ): Promise<FileLock> {
   const exclusive = options.exclusive ?? true;
-  const file = await Deno.open(path, { read: true, write: true, create: true });
-  try {
-    if (options.wait ?? false) {
-      await file.lock(exclusive);
-    } else if (!(await file.tryLock(exclusive))) {
-      throw new LockBusyError(options.busyMessage ?? `${path} is locked by another process`, path);
-    }
-  } catch (error) {
-    file.close();
-    throw error;
-  }
+  await assertNoSymlinks(path);
+  const file = await _lockCurrentFile(path, exclusive, options);
   let released = false;
   return {
     path,
-    async release() {
+    async release(releaseOptions: ReleaseFileLockOptions = {}) {
       if (released) return;
       released = true;
       try {
+        // Removed only while held exclusively (a shared holder first tries to become
+        // the only one), so no other process holds the removed file.
+        if (releaseOptions.remove && (exclusive || await file.tryLock(true))) {
+          await Deno.remove(path).catch(() => {});
+        }
         await file.unlock();
       } finally {
         file.close();
       }
     },
   };
+}
+
+/**
+ * Open and lock `path`, making sure the file locked is the one the path names now: a
+ * holder may have removed the file (release with `remove`) while this process waited
+ * on it, and then the lock is taken again on the file now at the path.
+ */
+async function _lockCurrentFile(
+  path: string,
+  exclusive: boolean,
+  options: AcquireFileLockOptions,
+): Promise<Deno.FsFile> {
+  for (;;) {
+    const file = await Deno.open(path, { read: true, write: true, create: true });
+    try {
+      if (options.wait ?? false) {
+        await file.lock(exclusive);
+      } else if (!(await file.tryLock(exclusive))) {
+        throw new LockBusyError(
+          options.busyMessage ?? `${path} is locked by another process`,
+          path,
+        );
+      }
+      if (await _sameFile(file, path)) return file;
+      await file.unlock();
+    } catch (error) {
+      file.close();
+      throw error;
+    }
+    file.close();
+  }
+}
+
+async function _sameFile(file: Deno.FsFile, path: string): Promise<boolean> {
+  const held = await file.stat();
+  try {
+    const current = await Deno.stat(path);
+    return held.ino === current.ino && held.dev === current.dev;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
 }
 
 /**
@@ -122,6 +173,7 @@ export async function acquireFileLock(
 export async function isExclusivelyLocked(path: string): Promise<boolean> {
   let file: Deno.FsFile;
   try {
+    await assertNoSymlinks(path);
     file = await Deno.open(path, { read: true, write: true });
   } catch {
     return false;
@@ -138,7 +190,8 @@ export async function isExclusivelyLocked(path: string): Promise<boolean> {
 }
 
 /**
- * Run `fn` while holding an exclusive lock on `path`, waiting for it when needed.
+ * Run `fn` while holding an exclusive lock on `path`, waiting for it when needed; the
+ * lock file is removed afterwards unless another process holds or waits for it.
  *
  * @param path Lock file; its directory must exist.
  * @param fn The work.
@@ -150,6 +203,6 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>): Promi
   try {
     return await fn();
   } finally {
-    await lock.release();
+    await lock.release({ remove: true });
   }
 }

@@ -16,6 +16,8 @@
  *
  * @module
  */
+import { checkInputFile, readInputFile } from "../internal/input_file.ts";
+import { assertNoSymlinks } from "../internal/safe_path.ts";
 import type { ExtractorRunRecord, HardwareProfile } from "./models.ts";
 import { formatSchemaIssues, validateManifestEvent } from "./schemas.ts";
 
@@ -65,6 +67,8 @@ export interface ExtractorStartedEvent extends ManifestEventBase {
   event: "extractor_started";
   /** Extractor entry name. */
   extractor: string;
+  /** Trial seed in a multi-seed run; absent in a single-seed run. */
+  seed?: number;
   /** Its directory relative to the run directory. */
   directory: string;
   /** Preset name. */
@@ -83,6 +87,8 @@ export interface CheckpointWrittenEvent extends ManifestEventBase {
   event: "checkpoint_written";
   /** Extractor entry name. */
   extractor: string;
+  /** Trial seed in a multi-seed run; absent in a single-seed run. */
+  seed?: number;
   /** Checkpoint path relative to the run directory. */
   path: string;
   /** Environment steps trained when it was taken. */
@@ -97,6 +103,8 @@ export interface EvaluationDoneEvent extends ManifestEventBase {
   event: "evaluation_done";
   /** Extractor entry name. */
   extractor: string;
+  /** Trial seed in a multi-seed run; absent in a single-seed run. */
+  seed?: number;
   /** Environment steps trained before the evaluation. */
   timestep: number;
   /** Mean episode reward. */
@@ -117,6 +125,8 @@ export interface ExtractorFinishedEvent extends ManifestEventBase {
   event: "extractor_finished";
   /** Extractor entry name. */
   extractor: string;
+  /** Trial seed in a multi-seed run; absent in a single-seed run. */
+  seed?: number;
   /** The final record. */
   record: ExtractorRunRecord;
 }
@@ -292,7 +302,8 @@ export function parseManifest(text: string, path = MANIFEST_FILE_NAME): Manifest
  * @throws {ManifestError} When a complete line is invalid.
  */
 export async function readManifest(path: string): Promise<ManifestContents> {
-  return parseManifest(await Deno.readTextFile(path), path);
+  const bytes = await readInputFile(path, { kind: "manifest", nativeNotFound: true });
+  return parseManifest(_decoder.decode(bytes), path);
 }
 
 /** What {@linkcode ManifestWriter.open} did with an unterminated last line. */
@@ -321,6 +332,7 @@ async function _writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
 }
 
 async function _repairTail(path: string): Promise<TailRepair | null> {
+  await checkInputFile(path, { kind: "manifest", nativeNotFound: true });
   const file = await Deno.open(path, { read: true, write: true });
   try {
     await file.lock(true);
@@ -402,6 +414,7 @@ export class ManifestWriter implements ManifestSink {
    */
   static async open(path: string, options: ManifestWriterOptions = {}): Promise<ManifestWriter> {
     const create = options.create ?? true;
+    await assertNoSymlinks(path);
     const file = await Deno.open(path, { append: true, create });
     let repair: TailRepair | null = null;
     try {
@@ -452,8 +465,16 @@ export class ManifestWriter implements ManifestSink {
     const write = this.#queue.then(async () => {
       await this.#file.lock(true);
       try {
-        await _writeAll(this.#file, bytes);
-        await this.#file.sync();
+        const before = (await this.#file.stat()).size;
+        try {
+          await _writeAll(this.#file, bytes);
+          await this.#file.sync();
+        } catch (error) {
+          // A write cut short (a full disk, an I/O error) must not leave part of a line
+          // for the next append to continue: cut the file back to where it was.
+          await this.#file.truncate(before).catch(() => {});
+          throw error;
+        }
       } finally {
         await this.#file.unlock();
       }

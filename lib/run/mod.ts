@@ -1,5 +1,5 @@
 /**
- * Run layout: typed models (profile, hardware, run record, summary) with the
+ * Run layout: typed models (hardware, run record, summary) with the
  * schema's invariants, run and extractor directories, the append-only manifest,
  * per-extractor metrics and evaluation history, atomic writes, SHA-256 digests, what a
  * manifest says about each extractor (runState) and the locks that keep processes
@@ -15,8 +15,6 @@ export {
 } from "./models.ts";
 export type {
   ClosedRecordOptions,
-  ExpectedResources,
-  ExtractorConfigurationProfile,
   ExtractorRunRecord,
   HardwareProfile,
   RunStatus,
@@ -35,6 +33,7 @@ export {
   formatRunTimestamp,
   MAX_NAME_LENGTH,
   normalizeName,
+  normalizeRunId,
   OUTPUT_ROOT_ENV,
   outputRootProblem,
   REFERENCE_OUTPUT_ROOT_ENV,
@@ -57,8 +56,12 @@ export {
   writeFileAtomic,
   writeJsonFileAtomic,
   writeTextFileAtomic,
-} from "./atomic.ts";
-export type { AtomicData, AtomicJsonOptions, AtomicWriteOptions } from "./atomic.ts";
+} from "../internal/atomic_write.ts";
+export type {
+  AtomicData,
+  AtomicJsonOptions,
+  AtomicWriteOptions,
+} from "../internal/atomic_write.ts";
 export {
   MANIFEST_FILE_NAME,
   MANIFEST_FORMAT_VERSION,
@@ -93,6 +96,7 @@ export {
   checkEvaluationPoint,
   checkMetrics,
   EVAL_HISTORY_FILE_NAME,
+  EXTRACTOR_FILES,
   METRICS_FILE_NAME,
   readEvalHistory,
   readMetricsFile,
@@ -111,13 +115,16 @@ export {
   TRAINING_LOCK_FILE_NAME,
   withFileLock,
 } from "./locks.ts";
-export type { AcquireFileLockOptions, FileLock } from "./locks.ts";
+export type { AcquireFileLockOptions, FileLock, ReleaseFileLockOptions } from "./locks.ts";
 export {
   formatSchemaIssues,
   pointerToPath,
+  validateComparison,
   validateHardwareProfile,
   validateManifestEvent,
   validateRunRecord,
   validateTrainingSummary,
 } from "./schemas.ts";
 export type { SchemaIssue } from "./schemas.ts";
+export { eventTrial, trialKey } from "./trial.ts";
+export type { Trial } from "./trial.ts";

@@ -1,12 +1,10 @@
 /**
- * Typed models of a multi-extractor run: the extractor profile from the scenario,
- * the hardware profile of a host, the per-extractor run record and the run summary.
+ * Typed models of a multi-extractor run: the hardware profile of a host, the per-extractor run record and the run summary.
  * Field names are the JSON names of summary.json (contracts/training_summary.schema.json),
  * so the objects serialise as they are.
  *
  * @module
  */
-import type { ExtractorParameters, PresetName } from "../config/presets.ts";
 import { formatSchemaIssues, validateHardwareProfile, validateRunRecord } from "./schemas.ts";
 
 /** Outcome of one extractor. */
@@ -14,33 +12,6 @@ export type RunStatus = "success" | "failed" | "skipped";
 
 /** How environments are stepped: one env in-process, or several in workers. */
 export type WorkerMode = "single-thread" | "vectorized";
-
-/** Hardware an extractor expects. */
-export type ExpectedResources = "cpu" | "gpu";
-
-/** One validated extractor entry of a scenario, ready to build and train. */
-export interface ExtractorConfigurationProfile {
-  /** Name as written in the scenario (unique after normalisation). */
-  name: string;
-  /** Directory-safe form of the name (`[A-Za-z0-9._-]`), used for `extractors/<dir>/`. */
-  directory_name: string;
-  /** Reference preset the extractor starts from. */
-  preset: PresetName;
-  /** Free text from the scenario, or null. */
-  description: string | null;
-  /** Complete parameters: preset defaults merged with the overrides. */
-  parameters: ExtractorParameters;
-  /** The entry's own `parameters`, as written. */
-  overrides: Record<string, unknown>;
-  /** features_dim computed from preset and parameters. */
-  features_dim: number;
-  /** Hardware the extractor expects. */
-  expected_resources: ExpectedResources;
-  /** Sort key; lower runs first, ties keep file order. */
-  priority: number;
-  /** Position of the entry in the scenario's `extractors` list (0-based). */
-  index: number;
-}
 
 /** Snapshot of the machine that ran (part of) a comparison. */
 export interface HardwareProfile {

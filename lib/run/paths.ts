@@ -8,7 +8,11 @@
  * @module
  */
 import * as nodePath from "node:path";
+import { escapeControlCharacters, firstControlCharacter } from "../internal/control_chars.ts";
+import { readInputFile } from "../internal/input_file.ts";
+import { mkdirNoFollow } from "../internal/safe_path.ts";
 import { MANIFEST_FILE_NAME } from "./manifest.ts";
+import { readEnv } from "../internal/env.ts";
 
 /** Environment variable naming the output root (ours). */
 export const OUTPUT_ROOT_ENV = "MULTI_EXTRACTOR_TMP";
@@ -30,10 +34,18 @@ export const MAX_NAME_LENGTH = 128;
  *
  * @param name Extractor name or run id.
  * @returns The normalised name.
- * @throws {RangeError} When nothing alphanumeric is left, or the result is longer than
- * {@linkcode MAX_NAME_LENGTH}.
+ * @throws {RangeError} When the name holds a control character (U+0000-U+001F,
+ * U+007F-U+009F, U+2028, U+2029), nothing alphanumeric is left, or the result is longer
+ * than {@linkcode MAX_NAME_LENGTH}.
  */
 export function normalizeName(name: string): string {
+  const control = firstControlCharacter(name);
+  if (control !== null) {
+    throw new RangeError(
+      `Name "${escapeControlCharacters(name)}" holds the control character ${control}; ` +
+        "names may not hold control characters",
+    );
+  }
   const normalized = name.trim().replace(/[^A-Za-z0-9._-]+/g, "_").replace(/^[._-]+|[._-]+$/g, "");
   if (!/[A-Za-z0-9]/.test(normalized)) {
     throw new RangeError(
@@ -44,6 +56,38 @@ export function normalizeName(name: string): string {
     throw new RangeError(
       `Name "${name.slice(0, 40)}..." is ${normalized.length} characters after normalisation; ` +
         `the limit is ${MAX_NAME_LENGTH}`,
+    );
+  }
+  return normalized;
+}
+
+/**
+ * Make a run id directory-safe, keeping letters and digits of every script: the id is
+ * put in Unicode NFC, every run of characters other than letters (with their combining
+ * marks), digits, `.`, `_` and `-` becomes `_`, then leading and trailing `.`, `_`, `-`
+ * are removed. `Läufe über Nacht` stays `Läufe_über_Nacht`, `実験 1` becomes `実験_1`.
+ * (Extractor directories keep {@linkcode normalizeName}'s ASCII form.)
+ *
+ * @param runId run.run_id or --run-id.
+ * @returns The normalised id.
+ * @throws {RangeError} When no letter or digit is left, or the result is longer than
+ * {@linkcode MAX_NAME_LENGTH} characters.
+ */
+export function normalizeRunId(runId: string): string {
+  const normalized = runId.normalize("NFC").trim()
+    .replace(/[^\p{L}\p{M}\p{N}._-]+/gu, "_")
+    .replace(/^[._-]+|[._-]+$/g, "");
+  if (!/[\p{L}\p{N}]/u.test(normalized)) {
+    throw new RangeError(
+      `Run id "${runId}" has no ASCII letter or digit, nor a letter or digit of another ` +
+        "script, left after making it directory-safe",
+    );
+  }
+  if ([...normalized].length > MAX_NAME_LENGTH) {
+    throw new RangeError(
+      `Run id "${runId.slice(0, 40)}..." is ${
+        [...normalized].length
+      } characters after normalisation; the limit is ${MAX_NAME_LENGTH}`,
     );
   }
   return normalized;
@@ -155,17 +199,6 @@ export interface ResolveOutputRootOptions {
   cwd?: string;
 }
 
-function _readEnv(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
-      return undefined;
-    }
-    throw error;
-  }
-}
-
 function _expandHome(
   value: string,
   source: OutputRootSource,
@@ -195,7 +228,7 @@ function _expandHome(
  * (or not readable).
  */
 export function resolveOutputRoot(options: ResolveOutputRootOptions = {}): OutputRoot {
-  const env = options.env ?? _readEnv;
+  const env = options.env ?? readEnv;
   const cwd = options.cwd ?? Deno.cwd();
   const candidates: [OutputRootSource, string | null | undefined][] = [
     ["flag", options.flag],
@@ -214,13 +247,17 @@ export function resolveOutputRoot(options: ResolveOutputRootOptions = {}): Outpu
 
 /**
  * Why `root` cannot receive run directories, or null when it can be used or created:
- * the root, or its nearest existing ancestor, is not a directory. Creates nothing.
+ * the root, or its nearest existing ancestor, is not a directory, or (when this
+ * process may write there) that directory does not accept new entries (read-only,
+ * no write permission, or a system directory such as /proc). The write check makes
+ * and removes an empty temporary directory in it; nothing is left behind.
  *
  * @param root Absolute output root.
  * @returns The problem (naming the path that is in the way), or null.
  */
 export async function outputRootProblem(root: string): Promise<string | null> {
-  for (let path = nodePath.resolve(root);; path = nodePath.dirname(path)) {
+  const target = nodePath.resolve(root);
+  for (let path = target;; path = nodePath.dirname(path)) {
     let info: Deno.FileInfo;
     try {
       info = await Deno.stat(path);
@@ -228,13 +265,44 @@ export async function outputRootProblem(root: string): Promise<string | null> {
       const missing = error instanceof Deno.errors.NotFound ||
         error instanceof Deno.errors.NotADirectory; // a path below a file
       if (missing && nodePath.dirname(path) !== path) continue;
+      if (error instanceof Deno.errors.NotCapable) {
+        return `${root} is a system path that runs cannot write to`;
+      }
       return null; // nothing in the way that we can see: creating it reports the rest
     }
-    if (info.isDirectory) return null;
-    return path === nodePath.resolve(root)
-      ? `${path} is not a directory`
-      : `${root} cannot be created: ${path} is not a directory`;
+    if (!info.isDirectory) {
+      return path === target
+        ? `${path} is not a directory`
+        : `${root} cannot be created: ${path} is not a directory`;
+    }
+    const unwritable = await _notWritable(path);
+    if (unwritable === null) return null;
+    return path === target
+      ? `${path} is not writable (${unwritable})`
+      : `${root} cannot be created: ${path} is not writable (${unwritable})`;
   }
+}
+
+/**
+ * Why new entries cannot be made in the existing directory `dir`, or null when they
+ * can (or when this process has no write permission there, e.g. `validate`, so the
+ * check cannot be made).
+ */
+async function _notWritable(dir: string): Promise<string | null> {
+  const permission = await Deno.permissions.query({ name: "write", path: dir });
+  if (permission.state !== "granted") return null;
+  let probe: string;
+  try {
+    probe = await Deno.makeTempDir({ dir, prefix: ".multi-extractor-write-check-" });
+  } catch (error) {
+    if (error instanceof Deno.errors.NotCapable) return "a system directory";
+    if (error instanceof Deno.errors.PermissionDenied) return "permission denied";
+    const message = (error as Error).message;
+    if (/read-only file system/i.test(message)) return "read-only file system";
+    return message;
+  }
+  await Deno.remove(probe).catch(() => {});
+  return null;
 }
 
 /**
@@ -267,7 +335,7 @@ export function resolveInside(root: string, ...segments: string[]): string {
  * @throws {RangeError} When the run id cannot be normalised.
  */
 export function runDirectoryName(runId: string, date: Date): string {
-  return `${formatRunTimestamp(date)}-${normalizeName(runId)}`;
+  return `${formatRunTimestamp(date)}-${normalizeRunId(runId)}`;
 }
 
 /** A run directory that was just created. */
@@ -327,16 +395,24 @@ export async function createRunDirectory(
 }
 
 /**
- * Path of an extractor's directory, `<runDir>/extractors/<normalised name>`, without
- * touching the file system.
+ * Path of an extractor's directory, `<runDir>/extractors/<normalised name>`, or of a
+ * trial's in a multi-seed run, `<runDir>/extractors/<normalised name>/seed_<seed>`,
+ * without touching the file system.
  *
  * @param runDir Absolute run directory.
  * @param name Extractor name.
+ * @param seed Trial seed of a multi-seed run, or null.
  * @returns Absolute path.
  * @throws {RangeError} When the name cannot be normalised.
  */
-export function extractorDirectory(runDir: string, name: string): string {
-  return resolveInside(runDir, EXTRACTORS_DIR_NAME, normalizeName(name));
+export function extractorDirectory(
+  runDir: string,
+  name: string,
+  seed: number | null = null,
+): string {
+  return seed === null
+    ? resolveInside(runDir, EXTRACTORS_DIR_NAME, normalizeName(name))
+    : resolveInside(runDir, EXTRACTORS_DIR_NAME, normalizeName(name), `seed_${seed}`);
 }
 
 /**
@@ -345,12 +421,19 @@ export function extractorDirectory(runDir: string, name: string): string {
  *
  * @param runDir Absolute run directory.
  * @param name Extractor name.
+ * @param seed Trial seed of a multi-seed run (`extractors/<name>/seed_<seed>/`), or null.
  * @returns Absolute path of the directory.
  * @throws {RangeError} When the name cannot be normalised.
+ * @throws {UnsafePathError} When `extractors/` or the extractor's directory is a
+ * symlink in a guarded run directory.
  */
-export async function createExtractorDirectory(runDir: string, name: string): Promise<string> {
-  const path = extractorDirectory(runDir, name);
-  await Deno.mkdir(path, { recursive: true });
+export async function createExtractorDirectory(
+  runDir: string,
+  name: string,
+  seed: number | null = null,
+): Promise<string> {
+  const path = extractorDirectory(runDir, name, seed);
+  await mkdirNoFollow(path);
   return path;
 }
 
@@ -408,7 +491,8 @@ export async function findLatestRun(root: string): Promise<string | null> {
   const tied = candidates.filter((c) => c.stamp === newest);
   const firstTime = async (name: string): Promise<string> => {
     try {
-      const text = await Deno.readTextFile(nodePath.join(base, name, MANIFEST_FILE_NAME));
+      const path = nodePath.join(base, name, MANIFEST_FILE_NAME);
+      const text = new TextDecoder().decode(await readInputFile(path, { kind: "manifest" }));
       const end = text.indexOf("\n");
       const time =
         (JSON.parse(text.slice(0, end < 0 ? undefined : end)) as { time?: unknown }).time;

@@ -19,14 +19,19 @@ import type {
   RunStartedEvent,
 } from "./manifest.ts";
 import type { ExtractorRunRecord } from "./models.ts";
+import { eventTrial, trialKey } from "./trial.ts";
 
 /** Where an extractor stands in the manifest. */
 export type ExtractorPhase = "not_started" | "in_progress" | "finished";
 
-/** One extractor as the manifest records it. */
+/** One extractor (one trial of a multi-seed run) as the manifest records it. */
 export interface ExtractorState {
-  /** Entry name. */
+  /** Trial key: the entry name, or `<name>/seed_<k>` in a multi-seed run (see lib/run/trial.ts). */
   name: string;
+  /** Entry name. */
+  extractor: string;
+  /** Trial seed in a multi-seed run, else null. */
+  seed: number | null;
   /** finished: its last event is extractor_finished; in_progress: started since. */
   phase: ExtractorPhase;
   /** The final record (phase finished), else null. */
@@ -59,7 +64,7 @@ export interface RunState {
   started: RunStartedEvent | null;
   /** run_resumed events, in order. */
   resumes: RunResumedEvent[];
-  /** Every extractor named by an event, in first-event order. */
+  /** Every extractor (trial) named by an event, by trial key, in first-event order. */
   extractors: Map<string, ExtractorState>;
   /** Index of the last summary_written event, or -1. */
   lastSummaryIndex: number;
@@ -71,9 +76,11 @@ function _seconds(from: string, to: string): number {
   return Math.max(0, (Date.parse(to) - Date.parse(from)) / 1000);
 }
 
-function _fresh(name: string): ExtractorState {
+function _fresh(name: string, extractor: string, seed: number | null): ExtractorState {
   return {
     name,
+    extractor,
+    seed,
     phase: "not_started",
     record: null,
     finishedIndex: -1,
@@ -96,15 +103,19 @@ function _fresh(name: string): ExtractorState {
 export function runState(events: readonly ManifestEvent[]): RunState {
   const extractors = new Map<string, ExtractorState>();
   const open = new Map<string, { start: string; last: string }>();
-  const state = (name: string) => {
+  const state = (event: { extractor: string; seed?: number }) => {
+    const trial = eventTrial(event);
+    const name = trialKey(trial);
     let entry = extractors.get(name);
-    if (entry === undefined) extractors.set(name, entry = _fresh(name));
+    if (entry === undefined) {
+      extractors.set(name, entry = _fresh(name, trial.extractor, trial.seed));
+    }
     return entry;
   };
   const close = (name: string, end: string) => {
     const session = open.get(name);
     if (session === undefined) return;
-    state(name).sessionSeconds += _seconds(session.start, end);
+    extractors.get(name)!.sessionSeconds += _seconds(session.start, end);
     open.delete(name);
   };
   let started: RunStartedEvent | null = null;
@@ -122,9 +133,9 @@ export function runState(events: readonly ManifestEvent[]): RunState {
         lastSummaryIndex = index;
         return;
       case "extractor_started": {
-        const s = state(event.extractor);
-        const previous = open.get(event.extractor);
-        if (previous !== undefined) close(event.extractor, previous.last);
+        const s = state(event);
+        const previous = open.get(s.name);
+        if (previous !== undefined) close(s.name, previous.last);
         if (event.resumed_from === undefined || s.attemptStartedAt === null) {
           s.attemptStartedAt = event.time;
           s.sessions = 0;
@@ -142,33 +153,33 @@ export function runState(events: readonly ManifestEvent[]): RunState {
         s.directory = event.directory;
         s.lastStartIndex = index;
         s.sessions++;
-        open.set(event.extractor, { start: event.time, last: event.time });
+        open.set(s.name, { start: event.time, last: event.time });
         return;
       }
       case "checkpoint_written": {
-        const s = state(event.extractor);
+        const s = state(event);
         s.checkpoints = s.checkpoints.filter((c) => c.path !== event.path);
         s.checkpoints.push(event);
         s.checkpoints.sort((a, b) => a.step - b.step);
         break;
       }
       case "evaluation_done": {
-        const s = state(event.extractor);
+        const s = state(event);
         s.evaluations = s.evaluations.filter((e) => e.timestep !== event.timestep);
         s.evaluations.push(event);
         s.evaluations.sort((a, b) => a.timestep - b.timestep);
         break;
       }
       case "extractor_finished": {
-        const s = state(event.extractor);
-        close(event.extractor, event.time);
+        const s = state(event);
+        close(s.name, event.time);
         s.phase = "finished";
         s.record = event.record;
         s.finishedIndex = index;
         return;
       }
     }
-    const session = open.get(event.extractor);
+    const session = open.get(trialKey(eventTrial(event)));
     if (session !== undefined) session.last = event.time;
   });
   for (const [name, session] of [...open]) close(name, session.last);

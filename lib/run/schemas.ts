@@ -5,10 +5,10 @@
  *
  * @module
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
-import addFormatsModule from "ajv-formats";
+import { createAjv, type ErrorObject, type ValidateFunction } from "../internal/ajv.ts";
 import summarySchema from "../../contracts/training_summary.schema.json" with { type: "json" };
 import manifestSchema from "../../contracts/manifest_event.schema.json" with { type: "json" };
+import comparisonSchema from "../../contracts/comparison.schema.json" with { type: "json" };
 
 /** One schema violation, with a readable location. */
 export interface SchemaIssue {
@@ -20,28 +20,22 @@ export interface SchemaIssue {
   message: string;
 }
 
-const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
-
 let _validators:
   | {
     summary: ValidateFunction;
     record: ValidateFunction;
     hardware: ValidateFunction;
     manifest: ValidateFunction;
+    comparison: ValidateFunction;
   }
   | null = null;
 
 function _compiled() {
   if (_validators === null) {
-    const ajv = new Ajv({
-      allErrors: true,
-      strict: true,
-      strictRequired: false,
-      allowUnionTypes: true,
-    });
-    addFormats(ajv);
+    const ajv = createAjv({ strictRequired: false });
     ajv.addSchema(summarySchema);
     ajv.addSchema(manifestSchema);
+    ajv.addSchema(comparisonSchema);
     const get = (ref: string) => {
       const validate = ajv.getSchema(ref);
       if (validate === undefined) throw new Error(`Schema ${ref} is missing from contracts/`);
@@ -52,6 +46,7 @@ function _compiled() {
       record: get("training_summary.schema.json#/definitions/extractor_run_record"),
       hardware: get("training_summary.schema.json#/definitions/hardware_profile"),
       manifest: get("manifest_event.schema.json"),
+      comparison: get("comparison.schema.json"),
     };
   }
   return _validators;
@@ -158,6 +153,16 @@ export function validateHardwareProfile(value: unknown): SchemaIssue[] {
  */
 export function validateManifestEvent(value: unknown): SchemaIssue[] {
   return _run(_compiled().manifest, value);
+}
+
+/**
+ * Validate a comparison.json object against contracts/comparison.schema.json.
+ *
+ * @param value Parsed or about-to-be-written comparison.
+ * @returns Every violation; empty when valid.
+ */
+export function validateComparison(value: unknown): SchemaIssue[] {
+  return _run(_compiled().comparison, value);
 }
 
 /**

@@ -5,8 +5,33 @@
  *
  * @module
  */
-import type { EncodedArray, EncodedDtype } from "./snapshot.ts";
-import { SnapshotError } from "./snapshot.ts";
+/** Element type of an {@linkcode EncodedArray}. */
+export type EncodedDtype = "float64" | "float32" | "int32" | "uint8";
+
+/**
+ * A typed array in a snapshot: the little-endian bytes of its elements in
+ * base64 (standard alphabet, padded), so floats survive JSON exactly.
+ */
+export interface EncodedArray {
+  /** Element type. */
+  dtype: EncodedDtype;
+  /** Number of elements. */
+  length: number;
+  /** Base64 of `length` little-endian elements. */
+  data: string;
+}
+
+/** A snapshot that cannot be restored here: wrong format, newer version, other map or settings. */
+export class SnapshotError extends Error {
+  /**
+   * Create a SnapshotError.
+   * @param message What does not fit, and where.
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "SnapshotError";
+  }
+}
 
 type _Typed = Float64Array | Float32Array | Int32Array | Uint8Array;
 
@@ -153,18 +178,4 @@ export function _digest(text: string): string {
     h2 = Math.imul(h2 ^ c, 0x01000193) ^ (h1 >>> 15);
   }
   return (h1 >>> 0).toString(16).padStart(8, "0") + (h2 >>> 0).toString(16).padStart(8, "0");
-}
-
-/** JSON with object keys sorted and typed arrays as plain arrays (stable across key order). */
-export function _stableJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v) => {
-    if (ArrayBuffer.isView(v)) return Array.from(v as unknown as ArrayLike<number>);
-    if (v === Infinity) return "Infinity";
-    if (v !== null && typeof v === "object" && !Array.isArray(v)) {
-      const sorted: Record<string, unknown> = {};
-      for (const k of Object.keys(v).sort()) sorted[k] = (v as Record<string, unknown>)[k];
-      return sorted;
-    }
-    return v;
-  });
 }

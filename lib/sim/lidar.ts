@@ -42,6 +42,7 @@ export class LidarScanner {
   #spanCount = 0;
 
   /**
+   * Create a LidarScanner.
    * @param settings Ray count, range, noise.
    * @param map The map whose obstacle segments (and bounds) the rays hit.
    */

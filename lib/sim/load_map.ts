@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { readInputText } from "../internal/input_file.ts";
 import { _buildMap } from "./_map_build.ts";
 import { _parseOwnJson, _parseReferenceJson, OWN_MAP_FORMAT } from "./_map_json.ts";
 import { _parseSvg } from "./_map_svg.ts";
@@ -17,6 +18,7 @@ export const BUILT_IN_MAPS: readonly string[] = [
   "corridor",
   "crossing",
   "default",
+  "nav_check",
   "open_field",
   "open_square",
 ];
@@ -30,6 +32,22 @@ export interface ParseMapOptions {
   name?: string;
   /** File or name used in error messages. @default the name */
   source?: string;
+}
+
+/**
+ * Where JSON.parse stopped, without quoting the text (the file may be something else
+ * entirely, e.g. a secret, and its content must not reach a log).
+ */
+function _jsonProblem(error: Error, text: string): string {
+  const match = /position (\d+)/.exec(error.message);
+  const offset = match === null ? null : Number(match[1]);
+  if (offset === null) {
+    return /end of JSON input/i.test(error.message)
+      ? "unexpected end of the file"
+      : "not valid JSON";
+  }
+  const before = text.slice(0, offset).split("\n");
+  return `not valid JSON at line ${before.length}, column ${before[before.length - 1].length + 1}`;
 }
 
 /**
@@ -55,7 +73,7 @@ export function parseMap(
   try {
     doc = JSON.parse(text);
   } catch (err) {
-    throw new MapError(`Malformed JSON: ${(err as Error).message}`, { source });
+    throw new MapError(`Malformed JSON: ${_jsonProblem(err as Error, text)}`, { source });
   }
   if (typeof doc !== "object" || doc === null || Array.isArray(doc)) {
     throw new MapError("Map JSON must be an object", { source });
@@ -81,7 +99,8 @@ export function parseMap(
  * @param pathOrName Path, or a built-in name without extension.
  * @returns The validated map.
  * @throws {MapError} When the file is malformed or the map unusable, or the name is unknown.
- * @throws {Deno.errors.NotFound} When the file does not exist.
+ * @throws {InputFileError} When the file does not exist, is no regular file, is larger
+ * than the map limit (64 MiB; MULTI_EXTRACTOR_MAX_MAP_MB) or is not UTF-8 text.
  */
 export async function loadMap(pathOrName: string): Promise<MapDefinition> {
   const isPath = /[\\/]/.test(pathOrName) || /\.(svg|json)$/i.test(pathOrName);
@@ -96,7 +115,7 @@ export async function loadMap(pathOrName: string): Promise<MapDefinition> {
     const text = await Deno.readTextFile(url);
     return parseMap(text, "json", { name: pathOrName, source: `builtin:${pathOrName}` });
   }
-  const text = await Deno.readTextFile(pathOrName);
+  const text = await readInputText(pathOrName, { kind: "map" });
   const base = pathOrName.split(/[\\/]/).pop() ?? pathOrName;
   const name = base.replace(/\.(svg|json)$/i, "");
   const format: MapFormat = /\.svg$/i.test(pathOrName) ? "svg" : "json";

@@ -21,6 +21,7 @@ export class MapError extends Error {
   readonly source: string;
 
   /**
+   * Create a MapError.
    * @param message Sentence-case message without trailing period.
    * @param options `source` (file or map name) and `element` (id or label).
    */

@@ -61,4 +61,27 @@ export type {
   VecEnvSnapshot,
 } from "./snapshot.ts";
 export { recordEpisode, renderEpisodeSvg, renderMapSvg } from "./render.ts";
+export { renderEpisodeAnimation, renderEpisodeFrame } from "./animate.ts";
+export type { AnimationOptions } from "./animate.ts";
 export type { ActionProvider, EpisodeRecording, RenderOptions } from "./render.ts";
+export {
+  aggregateNavMetrics,
+  DEFAULT_COMFORT_DISTANCE,
+  DEFAULT_FORCE_THRESHOLD,
+  DEFAULT_SNQI_BASELINE,
+  DEFAULT_SNQI_WEIGHTS,
+  NAV_AGGREGATE_KEYS,
+  NavMetricsRecorder,
+  normalizeSnqiTerm,
+  snqi,
+} from "./nav_metrics.ts";
+export type {
+  EpisodeEnd,
+  NavAggregate,
+  NavEpisodeMetrics,
+  NavMetricsOptions,
+  SnqiBaseline,
+  SnqiWeights,
+} from "./nav_metrics.ts";
+export { CONTROLLER_NAMES, createController, isControllerName } from "./controllers.ts";
+export type { Controller, ControllerName } from "./controllers.ts";

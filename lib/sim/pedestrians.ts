@@ -95,6 +95,7 @@ export class PedestrianSimulation {
   #point: [number, number] = [0, 0];
 
   /**
+   * Create a PedestrianSimulation.
    * @param map The map (obstacles, zones, routes).
    * @param settings Pedestrian settings.
    * @param options `density` (pedestrians per m²) and `timeStep` (s); or `count`

@@ -24,6 +24,19 @@ export interface EpisodeRecording {
   map: MapDefinition;
   /** Robot positions per step (including the start), flat `[steps + 1, 2]`, m. */
   robot: Float64Array;
+  /** Robot headings per step (including the start), `[steps + 1]`, rad. */
+  headings: Float64Array;
+  /**
+   * LiDAR ranges per step as the policy sees them (latest scan, m), flat
+   * `[steps + 1, rays]`, when recorded (`rays: true`), else null.
+   */
+  rays: Float32Array | null;
+  /** Angle of ray k relative to the heading: `rayStart + k rayStep`, rad. */
+  rayStart: number;
+  /** See {@linkcode EpisodeRecording.rayStart}. */
+  rayStep: number;
+  /** Simulation step, s. */
+  timeStep: number;
   /** Robot radius, m. */
   robotRadius: number;
   /** Pedestrian positions per step, flat `[steps + 1, peds, 2]`, m. */
@@ -54,15 +67,22 @@ export interface EpisodeRecording {
 export async function recordEpisode(
   env: RobotEnv,
   act: ActionProvider,
-  options: { seed?: number; maxSteps?: number } = {},
+  options: { seed?: number; maxSteps?: number; rays?: boolean } = {},
 ): Promise<EpisodeRecording> {
   const { observation } = env.reset(options.seed);
   const limit = options.maxSteps ?? Infinity;
   const peds = env.pedestrians;
   const robot: number[] = [env.robot.x, env.robot.y];
+  const headings: number[] = [env.robot.theta];
+  const lidar = env.settings.lidar, n = lidar.rays;
+  const rays: number[] = [];
   const pedPos: number[] = [];
   const snap = () => {
     for (let i = 0; i < peds.count; i++) pedPos.push(peds.px[i], peds.py[i]);
+    if (options.rays) {
+      const last = observation.rays.length - n;
+      for (let k = 0; k < n; k++) rays.push(observation.rays[last + k] * lidar.maxRange);
+    }
   };
   snap();
   const route = env.route;
@@ -74,6 +94,7 @@ export async function recordEpisode(
     steps++;
     total += r.reward;
     robot.push(env.robot.x, env.robot.y);
+    headings.push(env.robot.theta);
     snap();
     if (r.terminated || r.truncated) {
       outcome = r.info.is_pedestrian_collision
@@ -89,6 +110,11 @@ export async function recordEpisode(
   return {
     map: env.map,
     robot: Float64Array.from(robot),
+    headings: Float64Array.from(headings),
+    rays: options.rays ? Float32Array.from(rays) : null,
+    rayStart: -Math.PI * lidar.visualAnglePortion,
+    rayStep: (2 * Math.PI * lidar.visualAnglePortion) / n,
+    timeStep: env.settings.timeStep,
     robotRadius: env.robot.radius,
     pedestrians: Float64Array.from(pedPos),
     pedestrianCount: peds.count,
@@ -117,15 +143,18 @@ const ZONE_STYLE: [keyof MapDefinition, string][] = [
   ["robotGoalZones", "#ff6c00"],
 ];
 
-function _fmt(v: number): string {
+/** Number formatting of the SVG renderers (2 decimals). */
+export function _fmt(v: number): string {
   return (Math.round(v * 100) / 100).toString();
 }
 
-function _escape(s: string): string {
+/** XML text escaping. */
+export function _escape(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
-class _Canvas {
+/** Drawing state: map, pixels per metre, title band. */
+export class _Canvas {
   parts: string[] = [];
   title = "";
   constructor(readonly map: MapDefinition, readonly scale: number, readonly top: number) {}
@@ -142,7 +171,8 @@ class _Canvas {
   }
 }
 
-function _drawMap(c: _Canvas, title: string) {
+/** Draw the map (background, zones, obstacles, routes). */
+export function _drawMap(c: _Canvas, title: string) {
   const m = c.map, s = c.scale;
   c.title = title;
   c.parts.push(
@@ -185,7 +215,8 @@ function _drawMap(c: _Canvas, title: string) {
   }
 }
 
-function _canvas(map: MapDefinition, options: RenderOptions): _Canvas {
+/** A canvas for a map. */
+export function _canvas(map: MapDefinition, options: RenderOptions): _Canvas {
   const scale = options.scale ?? Math.max(1, Math.min(40, 1200 / Math.max(map.width, map.height)));
   return new _Canvas(map, scale, 28);
 }

@@ -85,7 +85,10 @@ export class DifferentialDriveRobot implements Robot {
   #wheelL = 0;
   #wheelR = 0;
 
-  /** @param settings Limits and modes. */
+  /**
+   * Create a DifferentialDriveRobot.
+   * @param settings Limits and modes.
+   */
   constructor(settings: DifferentialDriveSettings) {
     this.#s = settings;
     this.radius = settings.radius;
@@ -186,7 +189,10 @@ export class BicycleDriveRobot implements Robot {
   #s: BicycleDriveSettings;
   #v = 0;
 
-  /** @param settings Limits. */
+  /**
+   * Create a BicycleDriveRobot.
+   * @param settings Limits.
+   */
   constructor(settings: BicycleDriveSettings) {
     this.#s = settings;
     this.radius = settings.radius;

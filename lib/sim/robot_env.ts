@@ -16,7 +16,8 @@ import { PedestrianSimulation } from "./pedestrians.ts";
 import { type RewardEvents, simpleReward } from "./reward.ts";
 import { createRobot, type Robot } from "./robot.ts";
 import { type EnvSettings, validateEnvSettings } from "./settings.ts";
-import { _decode, _decodeInto, _digest, _encode, _stableJson } from "./_codec.ts";
+import { stableJson } from "../internal/stable_json.ts";
+import { _decode, _decodeInto, _digest, _encode } from "./_codec.ts";
 import {
   checkSnapshotHeader,
   ENV_SNAPSHOT_FORMAT,
@@ -124,11 +125,11 @@ function _fingerprint(map: MapDefinition, settings: EnvSettings): string {
   let mapDigest = _mapDigests.get(map);
   if (mapDigest === undefined) {
     const { name: _n, source: _s, warnings: _w, ...geometry } = map;
-    mapDigest = _digest(_stableJson(geometry));
+    mapDigest = _digest(stableJson(geometry));
     _mapDigests.set(map, mapDigest);
   }
   const { map: _m, ...rest } = settings;
-  return `${mapDigest}-${_digest(_stableJson(rest))}`;
+  return `${mapDigest}-${_digest(stableJson(rest))}`;
 }
 
 /** The random stream of env `index` for a seed. */
@@ -197,6 +198,7 @@ export class RobotEnv {
   #rewardOptions: { maxSteps: number; weights: EnvSettings["reward"] };
 
   /**
+   * Create a RobotEnv.
    * @param map A loaded map (share one across envs).
    * @param settings Complete settings (the `map` field is not read here).
    * @param options Seed, stream index, external buffers.
@@ -322,6 +324,11 @@ export class RobotEnv {
    */
   static async create(settings: EnvSettings, options: RobotEnvOptions = {}): Promise<RobotEnv> {
     return new RobotEnv(await loadMap(settings.map), settings, options);
+  }
+
+  /** Index of this env's random stream (see {@linkcode RobotEnvOptions.streamIndex}). */
+  get streamIndex(): number {
+    return this.#streamIndex;
   }
 
   /** Current waypoint x, y (m). */

@@ -497,9 +497,17 @@ export function resolveScenarioEnv(block: unknown): EnvSettings {
       case "robot":
         o.robot = _robotBlock(value);
         break;
+      case "time_limit":
+        // robot_sf ends an episode at the time limit as terminated; the default
+        // truncation lets PPO bootstrap the value of the last state.
+        if (value !== "truncation" && value !== "termination" && value !== undefined) {
+          throw new TypeError('env.time_limit must be "truncation" or "termination"');
+        }
+        if (value !== undefined) o.timeLimitIsTruncation = value === "truncation";
+        break;
       default:
         throw new TypeError(
-          `Unknown key env.${key} (known: map, difficulty, ped_density_by_difficulty, episode_seconds, robot)`,
+          `Unknown key env.${key} (known: map, difficulty, ped_density_by_difficulty, episode_seconds, robot, time_limit)`,
         );
     }
   }

@@ -8,7 +8,9 @@
  * @module
  */
 import type { SeededRngState } from "../rng/mod.ts";
-import { _decode, _encode } from "./_codec.ts";
+import { _decode, _encode, type EncodedArray, type EncodedDtype, SnapshotError } from "./_codec.ts";
+
+export { type EncodedArray, type EncodedDtype, SnapshotError };
 
 /** `format` tag of a {@linkcode RobotEnvSnapshot}. */
 export const ENV_SNAPSHOT_FORMAT = "multi-extractor-env-snapshot";
@@ -16,31 +18,6 @@ export const ENV_SNAPSHOT_FORMAT = "multi-extractor-env-snapshot";
 export const VEC_ENV_SNAPSHOT_FORMAT = "multi-extractor-vec-env-snapshot";
 /** Snapshot format version written by this build; newer versions are refused. */
 export const SNAPSHOT_VERSION = 1;
-
-/** Element type of an {@linkcode EncodedArray}. */
-export type EncodedDtype = "float64" | "float32" | "int32" | "uint8";
-
-/**
- * A typed array in a snapshot: the little-endian bytes of its elements in
- * base64 (standard alphabet, padded), so floats survive JSON exactly.
- */
-export interface EncodedArray {
-  /** Element type. */
-  dtype: EncodedDtype;
-  /** Number of elements. */
-  length: number;
-  /** Base64 of `length` little-endian elements. */
-  data: string;
-}
-
-/** A snapshot that cannot be restored here: wrong format, newer version, other map or settings. */
-export class SnapshotError extends Error {
-  /** @param message What does not fit, and where. */
-  constructor(message: string) {
-    super(message);
-    this.name = "SnapshotError";
-  }
-}
 
 /** State of a {@linkcode PedestrianSimulation}. */
 export interface PedestrianSnapshot {

@@ -94,6 +94,7 @@ export class EnvStepError extends Error {
   readonly envIndex: number;
 
   /**
+   * Create a EnvStepError.
    * @param envIndex Index of the env in the vector env.
    * @param cause The error the env raised.
    * @param options `worker`: index of the worker that ran the env, named in the message.
@@ -176,6 +177,7 @@ export class VecEnv implements VectorEnv {
   #rowDrive: number;
 
   /**
+   * Create a VecEnv.
    * @param map A loaded map.
    * @param settings Env settings.
    * @param options Count, seed, external buffers.

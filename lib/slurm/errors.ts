@@ -19,6 +19,7 @@ export class SlurmCommandError extends Error {
   hint: string | null = null;
 
   /**
+   * Create a SlurmCommandError.
    * @param command The command line.
    * @param exitCode Exit code, or null when it could not be started.
    * @param stderr Its stderr, or the reason it could not be started.

@@ -8,7 +8,8 @@
  * @module
  */
 import * as nodePath from "node:path";
-import { writeJsonFileAtomic } from "../run/atomic.ts";
+import { readInputFile } from "../internal/input_file.ts";
+import { writeJsonFileAtomic } from "../internal/atomic_write.ts";
 import type { ArrayTask } from "./scripts.ts";
 import { SLURM_DIR_NAME } from "./scripts.ts";
 import type { ResolvedSlurmSettings } from "./settings.ts";
@@ -105,7 +106,8 @@ export function parseJobsFile(text: string, path = JOBS_FILE_NAME): SlurmJobsFil
   value.tasks.forEach((task: unknown, i: number) => {
     if (
       !_isObject(task) || !Number.isInteger(task.index) || (task.index as number) < 0 ||
-      typeof task.extractor !== "string" || typeof task.gpu !== "boolean"
+      typeof task.extractor !== "string" || typeof task.gpu !== "boolean" ||
+      (task.seed !== undefined && !Number.isInteger(task.seed))
     ) {
       _fail(path, `tasks[${i}] must have an integer index >= 0, an extractor name and gpu`);
     }
@@ -137,7 +139,8 @@ export function parseJobsFile(text: string, path = JOBS_FILE_NAME): SlurmJobsFil
  */
 export async function readJobsFile(runDir: string): Promise<SlurmJobsFile> {
   const path = jobsFilePath(runDir);
-  return parseJobsFile(await Deno.readTextFile(path), path);
+  const bytes = await readInputFile(path, { kind: "json", nativeNotFound: true });
+  return parseJobsFile(new TextDecoder().decode(bytes), path);
 }
 
 /**

@@ -35,6 +35,8 @@ export interface ArrayTask {
   index: number;
   /** Extractor entry name (passed to `--only`). */
   extractor: string;
+  /** Trial seed (passed to `--seeds`) in a multi-seed run; absent in a single-seed run. */
+  seed?: number;
   /** Whether the task requests a GPU (expected_resources gpu, or run.device cuda). */
   gpu: boolean;
 }
@@ -224,6 +226,8 @@ export function arrayScript(context: SlurmScriptContext, gpu: boolean): string {
   const { settings } = context;
   const name = arrayScriptName(gpu);
   const spec = arraySpec(tasks.map((task) => task.index), settings.max_concurrent_tasks);
+  // A multi-seed run: task i trains one trial, EXTRACTORS[i] with seed SEEDS[i].
+  const trials = tasks.some((task) => task.seed !== undefined);
   const log = `${literalFilename(_logsDir(context))}/${name.replace(/\.sbatch$/, "")}-%A_%a.out`;
   const lines = [
     "#!/bin/bash",
@@ -246,6 +250,7 @@ export function arrayScript(context: SlurmScriptContext, gpu: boolean): string {
     `EXTRACTORS=(${
       tasks.map((task) => `[${task.index}]=${shellQuote(task.extractor)}`).join(" ")
     })`,
+    ...(trials ? [`SEEDS=(${tasks.map((task) => `[${task.index}]=${task.seed}`).join(" ")})`] : []),
     'TASK="${SLURM_ARRAY_TASK_ID:-}"',
     'case "$TASK" in',
     `  ''|*[!0-9]*) echo "${name}: run it as a job array (sbatch --array=${spec})" >&2; exit 2 ;;`,
@@ -255,10 +260,13 @@ export function arrayScript(context: SlurmScriptContext, gpu: boolean): string {
     "  exit 2",
     "fi",
     'NAME="${EXTRACTORS[$TASK]}"',
+    ...(trials ? ['SEED="${SEEDS[$TASK]}"'] : []),
     ..._prologue(context),
     'echo "multi-extractor: array task $TASK of job ${SLURM_ARRAY_JOB_ID:-?} trains $NAME on' +
     ' $(hostname) into $RUN_DIR"',
-    `${settings.deno_command} task resume "$RUN_DIR" --only "$NAME"`,
+    `${settings.deno_command} task resume "$RUN_DIR" --only "$NAME"${
+      trials ? ' --seeds "$SEED"' : ""
+    }`,
     "",
   ];
   return lines.join("\n");

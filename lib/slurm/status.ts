@@ -8,7 +8,9 @@
  */
 import * as nodePath from "node:path";
 import { RunDirectoryError } from "../report/rebuild.ts";
+import { isMultiSeed, trialSeeds } from "../config/trials.ts";
 import { MANIFEST_FILE_NAME, type ManifestEvent, readManifest } from "../run/manifest.ts";
+import { eventTrial, trialKey } from "../run/trial.ts";
 import { INTERRUPTED_REASON } from "../train/failures.ts";
 import { _runCommand } from "./_command.ts";
 import { SlurmCommandError } from "./errors.ts";
@@ -31,7 +33,7 @@ export type ExtractorJobState =
 
 /** One extractor's progress from the manifest. */
 export interface ExtractorProgress {
-  /** Extractor entry name. */
+  /** Extractor entry name, or trial key `<name>/seed_<k>` in a multi-seed run. */
   extractor: string;
   /** State from its last start or finish event. */
   state: ExtractorJobState;
@@ -74,7 +76,7 @@ export function extractorProgress(
   };
   for (const event of events) {
     if (!("extractor" in event)) continue;
-    const progress = byName.get(event.extractor);
+    const progress = byName.get(trialKey(eventTrial(event)));
     if (progress === undefined) continue;
     progress.updatedAt = event.time;
     switch (event.event) {
@@ -384,7 +386,7 @@ export async function querySlurmJobs(
 export interface TaskStatus {
   /** Array index. */
   index: number;
-  /** Extractor it trains. */
+  /** Extractor it trains, or its trial key `<name>/seed_<k>` in a multi-seed run. */
   extractor: string;
   /** Whether it requests a GPU. */
   gpu: boolean;
@@ -501,8 +503,16 @@ export async function slurmRunStatus(
   const order = Array.isArray(started.config.order)
     ? (started.config.order as unknown[]).filter((name): name is string => typeof name === "string")
     : [];
-  const taskNames = jobs.tasks.map((task) => task.extractor);
-  const otherNames = order.filter((name) => !taskNames.includes(name));
+  const taskNames = jobs.tasks.map((task) =>
+    trialKey({ extractor: task.extractor, seed: task.seed ?? null })
+  );
+  const run = started.config.run as { seed?: number; seeds?: number[]; num_seeds?: number };
+  const runTrials = run !== undefined && isMultiSeed(run)
+    ? trialSeeds(run as { seed: number }).flatMap((seed) =>
+      order.map((extractor) => trialKey({ extractor, seed }))
+    )
+    : order;
+  const otherNames = runTrials.filter((name) => !taskNames.includes(name));
   const progress = extractorProgress(events, [...taskNames, ...otherNames]);
   const latest = latestTaskSubmissions(jobs);
   const summarizeSubmission = latestSummarizeSubmission(jobs);
@@ -522,7 +532,7 @@ export async function slurmRunStatus(
     const manifest = progress[i];
     return {
       index: task.index,
-      extractor: task.extractor,
+      extractor: taskNames[i],
       gpu: task.gpu,
       script: arrayScriptName(task.gpu),
       jobId,

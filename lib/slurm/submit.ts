@@ -7,9 +7,9 @@
  * @module
  */
 import * as nodePath from "node:path";
-import { writeTextFileAtomic } from "../run/atomic.ts";
+import { writeTextFileAtomic } from "../internal/atomic_write.ts";
 import type { RunDirectory } from "../run/paths.ts";
-import type { PreparedComparison } from "../train/prepare.ts";
+import { plannedTrials, type PreparedComparison } from "../train/prepare.ts";
 import { createRun } from "../train/create_run.ts";
 import { _runCommand } from "./_command.ts";
 import { SlurmCommandError } from "./errors.ts";
@@ -89,8 +89,8 @@ export function scriptContext(jobs: SlurmJobsFile): SlurmScriptContext {
 }
 
 /**
- * The array tasks of a prepared comparison: its runnable extractors in run order,
- * index 0, 1, ...; a task requests a GPU when its extractor expects one
+ * The array tasks of a prepared comparison: its runnable trials in run order (one per
+ * extractor, or per extractor and seed in a multi-seed run), index 0, 1, ...; a task requests a GPU when its extractor expects one
  * (expected_resources gpu) or run.device is cuda.
  *
  * @param prepared The comparison (plan and scenario).
@@ -101,18 +101,20 @@ export function scriptContext(jobs: SlurmJobsFile): SlurmScriptContext {
 export function arrayTasks(prepared: PreparedComparison): ArrayTask[] {
   const profiles = new Map(prepared.scenario.extractors.map((p) => [p.name, p]));
   const cuda = prepared.scenario.settings.run.device === "cuda";
-  const runnable = prepared.plan.extractors.filter((entry) => entry.action === "run");
+  const runnable = plannedTrials(prepared).filter(({ planned }) => planned.action === "run");
   if (runnable.length === 0) {
     throw new RangeError(`No extractor of ${prepared.scenario.file} can run; nothing to submit`);
   }
-  return runnable.map((entry, index) => {
-    if (entry.name.includes(",")) {
+  return runnable.map(({ planned, trial }, index) => {
+    if (planned.name.includes(",")) {
       throw new RangeError(
-        `Extractor name "${entry.name}" contains a comma, which --only would split; rename it`,
+        `Extractor name "${planned.name}" contains a comma, which --only would split; rename it`,
       );
     }
-    const gpu = cuda || profiles.get(entry.name)?.expected_resources === "gpu";
-    return { index, extractor: entry.name, gpu };
+    const gpu = cuda || profiles.get(planned.name)?.expected_resources === "gpu";
+    return trial.seed === null
+      ? { index, extractor: planned.name, gpu }
+      : { index, extractor: planned.name, seed: trial.seed, gpu };
   });
 }
 

@@ -6,7 +6,7 @@
  * @module
  */
 import { WorkerVecEnv } from "../workers/worker_vec_env.ts";
-import type { VecEnvFactory } from "./_boundary.ts";
+import type { VecEnvFactory } from "./train_extractor.ts";
 
 /**
  * A factory of WorkerVecEnvs with `envWorkers` workers (at most one per env), each

@@ -8,9 +8,10 @@
  */
 import type { ScenarioSettings } from "../config/scenario.ts";
 import type { ExecutionProviderProbe } from "../nn/session.ts";
-import type { ExtractorConfigurationProfile } from "../run/models.ts";
+import type { ExtractorConfigurationProfile } from "../config/profile.ts";
 import type { ManifestEventInput } from "../run/manifest.ts";
-import type { TrainExtractorResult, TrainingProgress } from "./_boundary.ts";
+import type { TrainingProgress } from "../log/mod.ts";
+import type { TrainExtractorResult } from "./train_extractor.ts";
 
 /** An error as it crosses the worker boundary, with ExtractorRunError's fields. */
 export interface _WireError {

@@ -10,7 +10,7 @@
 /// <reference lib="deno.worker" />
 import { primeExecutionProviderProbe } from "../nn/session.ts";
 import type { ManifestEventInput, ManifestSink } from "../run/manifest.ts";
-import { trainExtractor } from "./_boundary.ts";
+import { trainExtractor } from "./train_extractor.ts";
 import { _workerVecEnvFactory } from "./_env_factory.ts";
 import {
   type _FromExtractorWorker,

@@ -8,9 +8,11 @@
  * @module
  */
 import * as nodePath from "node:path";
-import { getSuiteLogger, logExtractorFailed, logExtractorSkipped } from "../log/logging.ts";
+import { getSuiteLogger } from "../log/logging.ts";
+import { writeRunNavigation } from "./_navigation_step.ts";
 import { type SummarizeResult, summarizeRun } from "../report/rebuild.ts";
-import { removeStaleTempFiles } from "../run/atomic.ts";
+import { EXTRACTOR_FILES } from "../run/artifacts.ts";
+import { removeStaleTempFiles } from "../internal/atomic_write.ts";
 import {
   acquireFileLock,
   type FileLock,
@@ -22,21 +24,30 @@ import {
   createFailedRecord,
   createRunRecord,
   createSkippedRecord,
-  type ExtractorConfigurationProfile,
   type ExtractorRunRecord,
   type HardwareProfile,
   type WorkerMode,
 } from "../run/models.ts";
+import type { ExtractorConfigurationProfile } from "../config/profile.ts";
 import { createExtractorDirectory, relativeToRun, type RunDirectory } from "../run/paths.ts";
 import { runState } from "../run/run_state.ts";
+import { type Trial, trialKey } from "../run/trial.ts";
+import type { ManifestEventInput, ManifestSink } from "../run/mod.ts";
 import type { PlannedExtractor } from "../config/plan.ts";
 import type { ExecutionProviderProbe } from "../nn/session.ts";
-import { trainExtractor, type TrainExtractorResult, type TrainingProgress } from "./_boundary.ts";
+import type { TrainingProgress } from "../log/mod.ts";
+import { trainExtractor, type TrainExtractorResult } from "./train_extractor.ts";
 import { _workerVecEnvFactory } from "./_env_factory.ts";
 import { trainExtractorInWorker } from "./extractor_worker.ts";
 import { collectGarbage } from "./_memory.ts";
-import type { RunComparisonOptions } from "./comparison.ts";
-import { describeFailure, type ExtractorProblem, INTERRUPTED_REASON } from "./failures.ts";
+import type { RunComparisonOptions } from "./run_options.ts";
+import {
+  describeFailure,
+  type ExtractorProblem,
+  INTERRUPTED_REASON,
+  logExtractorFailed,
+  logExtractorSkipped,
+} from "./failures.ts";
 import type { PreparedComparison } from "./prepare.ts";
 
 export { INTERRUPTED_REASON };
@@ -154,13 +165,15 @@ export interface EarlierSessions {
   seconds: number;
 }
 
-/** What to do with one extractor of the run. */
+/** What to do with one trial (extractor, seed) of the run. */
 export type WorkItem =
   | { kind: "keep"; record: ExtractorRunRecord }
-  | { kind: "skip"; planned: PlannedExtractor }
+  | { kind: "skip"; planned: PlannedExtractor; trial: Trial }
   | {
     kind: "train";
     profile: ExtractorConfigurationProfile;
+    /** The trial (profile.name and, in a multi-seed run, the seed). */
+    trial: Trial;
     /** Continue from this checkpoint; null: fresh start. */
     from: ContinueFrom | null;
     /** Earlier sessions of the attempt; null: none. */
@@ -185,13 +198,32 @@ function _finiteMetrics(metrics: Record<string, number> | undefined): Record<str
   return out;
 }
 
-async function _lastCheckpoint(runDir: string, extractor: string): Promise<string | null> {
+async function _lastCheckpoint(runDir: string, trial: Trial): Promise<string | null> {
   try {
     const { events } = await readManifest(nodePath.join(runDir, MANIFEST_FILE_NAME));
-    return runState(events).extractors.get(extractor)?.checkpoints.at(-1)?.path ?? null;
+    return runState(events).extractors.get(trialKey(trial))?.checkpoints.at(-1)?.path ?? null;
   } catch {
     return null;
   }
+}
+
+/** The `seed` field of a trial's manifest events: present in multi-seed runs only. */
+function _seedField(trial: Trial): { seed?: number } {
+  return trial.seed === null ? {} : { seed: trial.seed };
+}
+
+/** The settings a trial trains with: the scenario's, with run.seed the trial's seed. */
+function _trialSettings(context: RunContext, trial: Trial) {
+  const settings = context.prepared.scenario.settings;
+  if (trial.seed === null) return settings;
+  return { ...settings, run: { ...settings.run, seed: trial.seed } };
+}
+
+/** A manifest sink that puts the trial's seed into every event the trainer records. */
+function _trialSink(manifest: ManifestSink, trial: Trial): ManifestSink {
+  if (trial.seed === null) return manifest;
+  const seed = _seedField(trial);
+  return { append: (event: ManifestEventInput) => manifest.append({ ...event, ...seed }) };
 }
 
 /** A training that has begun: directory made, training lock held, extractor_started written. */
@@ -217,9 +249,9 @@ async function _begin(
 ): Promise<_Begun> {
   const logger = getSuiteLogger("train");
   const { run, manifest, options } = context;
-  const { profile, from } = item;
-  const name = profile.name;
-  const extractorDir = await createExtractorDirectory(run.path, name);
+  const { profile, from, trial } = item;
+  const name = trialKey(trial);
+  const extractorDir = await createExtractorDirectory(run.path, profile.name, trial.seed);
   const directory = relativeToRun(run.path, extractorDir);
   const lock = await acquireFileLock(nodePath.join(extractorDir, TRAINING_LOCK_FILE_NAME), {
     busyMessage: `Extractor ${name} is being trained by another process`,
@@ -227,10 +259,11 @@ async function _begin(
   try {
     // Only this process writes here now: drop what writes killed mid-way left behind.
     await removeStaleTempFiles(extractorDir);
-    await removeStaleTempFiles(nodePath.join(extractorDir, "checkpoints"));
+    await removeStaleTempFiles(nodePath.join(extractorDir, EXTRACTOR_FILES.checkpoints));
     await manifest.append({
       event: "extractor_started",
-      extractor: name,
+      extractor: profile.name,
+      ..._seedField(trial),
       directory,
       preset: profile.preset,
       parameters: structuredClone(profile.parameters) as Record<string, unknown>,
@@ -260,7 +293,7 @@ async function _begin(
       envWorkers: Math.max(1, Math.min(context.envWorkers, numEnvs)),
     });
   }
-  options.onExtractorStart?.(profile);
+  options.onExtractorStart?.(trial.seed === null ? profile : { ...profile, name });
   return { extractorDir, directory, lock };
 }
 
@@ -275,13 +308,14 @@ async function _train(
     await context.manifest.append({
       event: "extractor_finished",
       extractor: item.profile.name,
+      ..._seedField(item.trial),
       record: outcome.record,
     });
     return outcome;
   } finally {
     // Released after extractor_finished is in the manifest: a reader that finds the
-    // lock free also finds the record.
-    await begun.lock.release();
+    // lock free (or no lock file) also finds the record.
+    await begun.lock.release({ remove: true });
   }
 }
 
@@ -293,8 +327,9 @@ async function _runTrainer(
 ): Promise<{ record: ExtractorRunRecord; interrupted: boolean }> {
   const logger = getSuiteLogger("train");
   const { run, manifest, workerMode, hardware, options } = context;
-  const { profile, from, earlier } = item;
-  const name = profile.name;
+  const { profile, from, earlier, trial } = item;
+  const name = trialKey(trial);
+  const settings = _trialSettings(context, trial);
   const session = new Date();
   // A continued extractor's record spans its attempt: started when the attempt did,
   // lasting as long as its sessions together.
@@ -306,7 +341,7 @@ async function _runTrainer(
     fields: { artifacts: Record<string, string>; metrics?: Record<string, number>; steps: number },
   ): ExtractorRunRecord => {
     const end = new Date();
-    const record = createFailedRecord(name, reason, {
+    const record = createFailedRecord(profile.name, reason, {
       workerMode,
       startTime: start,
       endTime: end,
@@ -319,9 +354,10 @@ async function _runTrainer(
   };
   const interruptedRecord = async (result: TrainExtractorResult | null) => {
     const artifacts: Record<string, string> = { ...result?.artifacts, extractor_dir: directory };
-    const checkpoint = result?.lastCheckpoint ?? await _lastCheckpoint(run.path, name);
+    const checkpoint = result?.lastCheckpoint ?? await _lastCheckpoint(run.path, trial);
     if (checkpoint !== null) artifacts.last_checkpoint = checkpoint;
     const metrics = _finiteMetrics(result?.metrics);
+    if (Object.keys(metrics).length > 0) metrics.seed = settings.run.seed;
     const steps = result?.trainingSteps ?? from?.step ?? 0;
     logger.warn(
       "Extractor {extractor} interrupted at step {steps}; last checkpoint: {checkpoint}",
@@ -336,10 +372,10 @@ async function _runTrainer(
   try {
     const common = {
       profile,
-      settings: context.prepared.scenario.settings,
+      settings,
       extractorDir,
       runDir: run.path,
-      manifest,
+      manifest: _trialSink(manifest, trial),
       signal: options.signal,
       resumeFrom: from === null ? undefined : nodePath.join(run.path, from.checkpoint),
       onProgress: options.onProgress === undefined
@@ -362,7 +398,7 @@ async function _runTrainer(
     if (result.interrupted) return { record: await interruptedRecord(result), interrupted: true };
     const end = new Date();
     const record = createRunRecord({
-      config_name: name,
+      config_name: profile.name,
       status: "success",
       start_time: start.toISOString(),
       end_time: end.toISOString(),
@@ -370,7 +406,7 @@ async function _runTrainer(
       hardware_profile: hardware,
       worker_mode: workerMode,
       training_steps: result.trainingSteps,
-      metrics: result.metrics,
+      metrics: { ...result.metrics, seed: settings.run.seed },
       artifacts: { ...result.artifacts, extractor_dir: directory },
     });
     logger.info("Extractor {extractor} finished: {steps} steps in {seconds} s", {
@@ -383,6 +419,9 @@ async function _runTrainer(
     if (options.signal?.aborted) {
       return { record: await interruptedRecord(null), interrupted: true };
     }
+    // A symlink inside the run directory is invalid input, not this extractor's
+    // failure: the run stops (exit 2) and the extractor stays resumable.
+    if ((error as Error | null)?.name === "UnsafePathError") throw error;
     const failure = describeFailure(error, { extractor: name });
     logExtractorFailed(logger, name, failure);
     logger.debug("Extractor {extractor} failure details: {stack}", {
@@ -391,7 +430,7 @@ async function _runTrainer(
     });
     const step = (error as { step?: unknown } | null)?.step;
     const artifacts: Record<string, string> = { extractor_dir: directory };
-    const checkpoint = await _lastCheckpoint(run.path, name);
+    const checkpoint = await _lastCheckpoint(run.path, trial);
     if (checkpoint !== null) artifacts.last_checkpoint = checkpoint;
     const record = failed(recordReason(failure), {
       artifacts,
@@ -484,14 +523,19 @@ export async function runWorkItems(
         continue;
       }
       if (item.kind === "skip") {
-        const { planned } = item;
+        const { planned, trial } = item;
         const problem = { reason: planned.reason ?? "Skipped", hint: planned.hint ?? "" };
-        logExtractorSkipped(logger, planned.name, problem);
+        logExtractorSkipped(logger, trialKey(trial), problem);
         const record = createSkippedRecord(planned.name, recordReason(problem), {
           workerMode: context.workerMode,
           hardwareProfile: context.hardware,
         });
-        await manifest.append({ event: "extractor_finished", extractor: planned.name, record });
+        await manifest.append({
+          event: "extractor_finished",
+          extractor: planned.name,
+          ..._seedField(trial),
+          record,
+        });
         finish(index, record);
         continue;
       }
@@ -542,6 +586,7 @@ export async function writeFinalSummary(
   resumeCommand: string | null,
 ): Promise<SummarizeResult> {
   collectGarbage();
+  if (resumeCommand === null) await writeRunNavigation(context);
   return await summarizeRun(context.run.path, {
     figures: context.options.figures,
     notes: resumeCommand === null ? [] : [`Run interrupted; resume with: ${resumeCommand}`],

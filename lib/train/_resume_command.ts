@@ -24,9 +24,15 @@ export function _shellWord(value: string): string {
  *
  * @param runPath Run directory.
  * @param only Extractor entry names, or null for the whole run.
- * @returns e.g. `deno task resume '/runs/my run' --only mlp_small`.
+ * @param seeds Trial seeds, or null for every seed.
+ * @returns e.g. `deno task resume '/runs/my run' --only mlp_small --seeds 1,2`.
  */
-export function _resumeCommand(runPath: string, only: readonly string[] | null = null): string {
+export function _resumeCommand(
+  runPath: string,
+  only: readonly string[] | null = null,
+  seeds: readonly number[] | null = null,
+): string {
   return `deno task resume ${_shellWord(runPath)}` +
-    (only === null ? "" : ` --only ${_shellWord(only.join(","))}`);
+    (only === null ? "" : ` --only ${_shellWord(only.join(","))}`) +
+    (seeds === null ? "" : ` --seeds ${seeds.join(",")}`);
 }

@@ -20,10 +20,11 @@
  * @module
  */
 import { getSuiteLogger } from "../log/logging.ts";
-import type { SummarizeResult, SummaryFigureOptions } from "../report/rebuild.ts";
-import type { ExtractorConfigurationProfile, ExtractorRunRecord } from "../run/models.ts";
+import type { SummarizeResult } from "../report/rebuild.ts";
+import type { ExtractorRunRecord } from "../run/models.ts";
 import type { RunDirectory } from "../run/paths.ts";
-import type { TrainExtractorOptions, TrainExtractorResult, TrainingProgress } from "./_boundary.ts";
+import type { TrainingProgress } from "../log/mod.ts";
+import type { TrainExtractorOptions, TrainExtractorResult } from "./train_extractor.ts";
 import {
   INTERRUPTED_REASON,
   recordReason,
@@ -32,7 +33,8 @@ import {
   type WorkItem,
   writeFinalSummary,
 } from "./_orchestrate.ts";
-import type { PreparedComparison } from "./prepare.ts";
+import { plannedTrials, type PreparedComparison } from "./prepare.ts";
+import type { RunComparisonOptions } from "./run_options.ts";
 import { createRun } from "./create_run.ts";
 import { _resumeCommand } from "./_resume_command.ts";
 
@@ -40,65 +42,10 @@ export { INTERRUPTED_REASON, recordReason };
 export { createRun, SCENARIO_COPY_FILE_NAME } from "./create_run.ts";
 export type { CreatedRun, CreateRunOptions } from "./create_run.ts";
 export type { TrainExtractorOptions, TrainExtractorResult, TrainingProgress };
-
-/** Trains one extractor (lib/rl trainExtractor, or another with its contract). */
-export type TrainExtractorFn = (options: TrainExtractorOptions) => Promise<TrainExtractorResult>;
+export type { RunComparisonOptions, TrainExtractorFn } from "./run_options.ts";
 
 /** How a comparison ended. */
 export type ComparisonOutcome = "completed" | "failed" | "interrupted";
-
-/** Options of {@linkcode runComparison}. */
-export interface RunComparisonOptions {
-  /**
-   * Trains one extractor in the main thread (with run.parallel_extractors K > 1, up
-   * to K calls at once).
-   * @default trainExtractor of lib/rl; with K > 1, each extractor in an extractor worker
-   */
-  trainer?: TrainExtractorFn;
-  /**
-   * Entry module of the extractor workers (K > 1 without `trainer`); it must speak
-   * the extractor worker protocol (lib/train/_extractor_worker.ts).
-   * @default EXTRACTOR_WORKER_MODULE
-   */
-  extractorWorkerModule?: URL;
-  /**
-   * Interruption (SIGINT/SIGTERM): passed to every running trainer (and extractor
-   * worker), which checkpoints and returns; no further extractor starts.
-   * @default no interruption
-   */
-  signal?: AbortSignal;
-  /**
-   * Command-line arguments recorded in run_started.
-   * @default undefined
-   */
-  argv?: string[];
-  /**
-   * Called once the run directory exists, before anything else is written to it
-   * (e.g. to attach run.log.jsonl).
-   * @default undefined
-   */
-  onRunCreated?: (run: RunDirectory) => void | Promise<void>;
-  /**
-   * Called when an extractor starts training (with K > 1, several may be training).
-   * @default undefined
-   */
-  onExtractorStart?: (profile: ExtractorConfigurationProfile) => void;
-  /**
-   * Training progress of a running extractor.
-   * @default undefined
-   */
-  onProgress?: (extractor: string, progress: TrainingProgress) => void;
-  /**
-   * Called with each extractor's final record (any status).
-   * @default undefined
-   */
-  onExtractorEnd?: (record: ExtractorRunRecord) => void;
-  /**
-   * Figure options for the summaries, or false for none.
-   * @default {} (SVG and PNG)
-   */
-  figures?: SummaryFigureOptions;
-}
 
 /** What {@linkcode runComparison} did. */
 export interface ComparisonResult {
@@ -131,18 +78,19 @@ export function comparisonOutcome(
 }
 
 /**
- * The work items of a fresh run: every planned extractor, trained or skipped.
+ * The work items of a fresh run: every planned trial (extractor, seed), trained or
+ * skipped.
  *
  * @param prepared The comparison.
- * @returns One item per planned extractor, in run order.
+ * @returns One item per planned trial, in run order.
  */
 function _freshItems(prepared: PreparedComparison): WorkItem[] {
   const profiles = new Map(prepared.scenario.extractors.map((p) => [p.name, p]));
-  return prepared.plan.extractors.map((planned): WorkItem => {
+  return plannedTrials(prepared).map(({ planned, trial }): WorkItem => {
     const profile = profiles.get(planned.name);
     return planned.action === "skip" || profile === undefined
-      ? { kind: "skip", planned }
-      : { kind: "train", profile, from: null, earlier: null };
+      ? { kind: "skip", planned, trial }
+      : { kind: "train", profile, trial, from: null, earlier: null };
   });
 }
 
@@ -192,6 +140,7 @@ export async function runComparison(
       resumeCommand,
     };
   } finally {
-    await created.close();
+    // The run has ended here: no empty run.lock is left (slurm keeps it for its tasks).
+    await created.close({ removeLock: true });
   }
 }

@@ -8,7 +8,9 @@
  */
 import * as nodePath from "node:path";
 import { resolvedConfig } from "../config/plan.ts";
-import { writeFileAtomic } from "../run/atomic.ts";
+import { readInputFile } from "../internal/input_file.ts";
+import { guardDirectory } from "../internal/safe_path.ts";
+import { writeFileAtomic } from "../internal/atomic_write.ts";
 import { sha256Hex } from "../run/hash.ts";
 import { acquireFileLock, type FileLock, RUN_LOCK_FILE_NAME } from "../run/locks.ts";
 import { MANIFEST_FILE_NAME, ManifestWriter } from "../run/manifest.ts";
@@ -39,8 +41,11 @@ export interface CreatedRun {
   run: RunDirectory;
   /** The open manifest (run_started written). */
   manifest: ManifestWriter;
-  /** Release the run lock and close the manifest. */
-  close(): Promise<void>;
+  /**
+   * Release the run lock and close the manifest.
+   * @param options `removeLock`: remove the lock file too (a run that ended here).
+   */
+  close(options?: { removeLock?: boolean }): Promise<void>;
 }
 
 /**
@@ -61,7 +66,7 @@ export async function createRun(
   options: CreateRunOptions = {},
 ): Promise<CreatedRun> {
   const { scenario, plan } = prepared;
-  const bytes = await Deno.readFile(scenario.file);
+  const bytes = await readInputFile(scenario.file, { kind: "scenario" });
   if (await sha256Hex(bytes) !== scenario.sha256) {
     throw new Error(`Scenario file ${scenario.file} changed after it was validated; start again`);
   }
@@ -75,6 +80,7 @@ export async function createRun(
     scenario.settings.run.run_id,
     { now: prepared.startedAt },
   );
+  guardDirectory(run.path);
   await writeFileAtomic(nodePath.join(run.path, SCENARIO_COPY_FILE_NAME), bytes);
   const lock: FileLock = await acquireFileLock(nodePath.join(run.path, RUN_LOCK_FILE_NAME));
   let manifest: ManifestWriter | null = null;
@@ -105,9 +111,9 @@ export async function createRun(
   return {
     run,
     manifest: open,
-    async close() {
+    async close(closeOptions: { removeLock?: boolean } = {}) {
       open.close();
-      await lock.release();
+      await lock.release({ remove: closeOptions.removeLock ?? false });
     },
   };
 }

@@ -1,6 +1,6 @@
 /**
  * Train one extractor in its own Deno Worker (`run.parallel_extractors` > 1): the
- * worker runs lib/rl's trainExtractor under extractor-worker permissions (read of
+ * worker runs trainExtractor under extractor-worker permissions (read of
  * code, configs, maps and node_modules; write only its extractor directory; ffi only
  * node_modules; no net, run, sys or env), and the main thread keeps the manifest:
  * the worker's events are appended here, in the order it sends them.
@@ -9,7 +9,7 @@
  */
 import type { ExecutionProviderProbe } from "../nn/session.ts";
 import { extractorWorkerPermissions, spawnWorker } from "../workers/permissions.ts";
-import type { TrainExtractorOptions, TrainExtractorResult } from "./_boundary.ts";
+import type { TrainExtractorOptions, TrainExtractorResult } from "./train_extractor.ts";
 import {
   type _FromExtractorWorker,
   _fromWire,
@@ -30,6 +30,7 @@ export class ExtractorWorkerError extends Error {
   readonly extractor: string;
 
   /**
+   * Create a ExtractorWorkerError.
    * @param extractor Extractor name.
    * @param message What happened in the worker.
    */

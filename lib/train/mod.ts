@@ -43,7 +43,7 @@ export {
   trainExtractorInWorker,
 } from "./extractor_worker.ts";
 export type { ExtractorWorkerOptions } from "./extractor_worker.ts";
-export { describeFailure } from "./failures.ts";
+export { describeFailure, logExtractorFailed, logExtractorSkipped } from "./failures.ts";
 export type {
   DescribeFailureOptions,
   ExtractorProblem,
@@ -52,12 +52,12 @@ export type {
 } from "./failures.ts";
 export {
   InvocationError,
+  plannedTrials,
   prepareComparison,
   prepareScenario,
   selectExtractors,
 } from "./prepare.ts";
-export type { PrepareComparisonOptions, PreparedComparison } from "./prepare.ts";
-export { formatProgress, ProgressThrottle } from "./progress.ts";
+export type { PlannedTrial, PrepareComparisonOptions, PreparedComparison } from "./prepare.ts";
 export { prepareResume, resumeComparison, ResumeRefusedError } from "./resume.ts";
 export type {
   PreparedResume,
@@ -67,7 +67,8 @@ export type {
   ResumeResult,
 } from "./resume.ts";
 export type { ContinueFrom, EarlierSessions } from "./_orchestrate.ts";
-export type { ProgressThrottleOptions, TrainingProgress } from "./progress.ts";
+export { formatProgress, ProgressThrottle } from "../log/progress.ts";
+export type { ProgressThrottleOptions, TrainingProgress } from "../log/progress.ts";
 export {
   REFERENCE_TEST_MODE_ENV,
   rolloutEnvs,
@@ -78,3 +79,5 @@ export {
   testModeSettings,
 } from "./test_mode.ts";
 export { _shellWord as shellWord } from "./_resume_command.ts";
+export { trainExtractor } from "./train_extractor.ts";
+export type { VecEnvFactory, VecEnvFactoryArgs } from "./train_extractor.ts";

@@ -8,11 +8,22 @@
 import * as nodePath from "node:path";
 import { closestName } from "../config/presets.ts";
 import { planRun, type RunPlan } from "../config/plan.ts";
-import { loadScenario, type Scenario, type ScenarioEntry } from "../config/scenario.ts";
+import {
+  loadScenario,
+  type Scenario,
+  type ScenarioEntry,
+  type ScenarioSettings,
+} from "../config/scenario.ts";
 import { probeHardware } from "../hardware/probe.ts";
 import type { HardwareReport, ProbeHardwareOptions } from "../hardware/probe.ts";
-import { normalizeName, outputRootProblem } from "../run/paths.ts";
-import { TEST_MODE_NOTE, testModeSettings } from "./test_mode.ts";
+import { ConfigError } from "../config/config_error.ts";
+import type { PlannedExtractor } from "../config/plan.ts";
+import { isMultiSeed, trialSeeds } from "../config/trials.ts";
+import { heldOutOverlap, heldOutSeeds } from "../rl/held_out.ts";
+import { normalizeRunId, outputRootProblem } from "../run/paths.ts";
+import type { Trial } from "../run/trial.ts";
+import { rolloutEnvs, TEST_MODE_NOTE, testModeSettings } from "./test_mode.ts";
+import { readEnv } from "../internal/env.ts";
 
 /**
  * A command-line value that cannot be used (an `--only` name that is no entry, a
@@ -24,6 +35,7 @@ export class InvocationError extends Error {
   readonly flag: string;
 
   /**
+   * Create a InvocationError.
    * @param flag The flag.
    * @param message What is wrong with its value.
    */
@@ -51,6 +63,12 @@ export interface PrepareComparisonOptions {
    * @default null (every entry)
    */
   only?: readonly string[] | null;
+  /**
+   * `--seeds`: trial seeds to run instead of the scenario's (run.seeds, run.num_seeds,
+   * run.seed); makes the run a multi-seed comparison.
+   * @default null (the scenario's)
+   */
+  seeds?: readonly number[] | null;
   /**
    * Shorten the run (see testModeSettings).
    * @default false
@@ -99,6 +117,82 @@ export interface PreparedComparison {
   notes: string[];
   /** Start time of the run. */
   startedAt: Date;
+  /** Trial seeds of a multi-seed comparison, or null for a single-seed one (run.seed). */
+  seeds: number[] | null;
+}
+
+/** One trial of a prepared comparison with its extractor's plan line. */
+export interface PlannedTrial {
+  /** The extractor's plan line (run or skip). */
+  planned: PlannedExtractor;
+  /** The trial. */
+  trial: Trial;
+}
+
+/**
+ * The trials of a comparison in run order: seed by seed, every extractor in the plan's
+ * order for each seed (so an interrupted run has compared the extractors on the same
+ * seeds); one trial per extractor in a single-seed comparison.
+ *
+ * @param prepared The comparison.
+ * @returns Trials in run order.
+ */
+export function plannedTrials(
+  prepared: Pick<PreparedComparison, "plan" | "seeds">,
+): PlannedTrial[] {
+  const seeds: (number | null)[] = prepared.seeds ?? [null];
+  return seeds.flatMap((seed) =>
+    prepared.plan.extractors.map((planned) => ({
+      planned,
+      trial: { extractor: planned.name, seed },
+    }))
+  );
+}
+
+/**
+ * Refuse a scenario whose training or periodic-evaluation env seeds fall in its
+ * held-out range, or whose held-out range leaves [0, 2^32) (see lib/rl/held_out.ts).
+ * @throws {ConfigError} At evaluation.held_out_seed_start.
+ */
+function _checkHeldOut(scenario: Scenario): void {
+  const { run, evaluation } = scenario.settings;
+  const problem = (message: string, hint: string | null) =>
+    new ConfigError([{
+      file: scenario.file,
+      path: "evaluation.held_out_seed_start",
+      line: null,
+      column: null,
+      message,
+      hint,
+    }]);
+  let heldOut: number[];
+  try {
+    heldOut = heldOutSeeds(evaluation.final_episodes, evaluation.held_out_seed_start);
+  } catch (error) {
+    throw problem((error as Error).message, "lower held_out_seed_start or final_episodes");
+  }
+  const overlap = heldOutOverlap(trialSeeds(run), run.n_eval_episodes, heldOut);
+  if (overlap.length > 0) {
+    throw problem(
+      `held-out episode seeds ${heldOut[0]} .. ${heldOut.at(-1)} include env seeds that ` +
+        `training or periodic evaluation uses (${overlap.slice(0, 5).join(", ")})`,
+      "choose trial seeds below the held-out range, or move held_out_seed_start",
+    );
+  }
+}
+
+function _selectSeeds(scenario: Scenario, seeds: readonly number[]): Scenario {
+  const wanted = [...new Set(seeds)];
+  if (wanted.length === 0) throw new InvocationError("--seeds", "no seed given");
+  for (const seed of wanted) {
+    if (!Number.isInteger(seed) || seed < 0 || seed > 4294967295) {
+      throw new InvocationError("--seeds", `${seed} is not a seed (an integer in 0 .. 2^32 - 1)`);
+    }
+  }
+  const out = structuredClone(scenario);
+  delete out.settings.run.num_seeds;
+  out.settings.run.seeds = wanted;
+  return out;
 }
 
 /** The setting that chose the output root, by plan.output_root_source. */
@@ -159,14 +253,6 @@ export function selectExtractors(
   };
 }
 
-function _readEnv(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Load and validate a scenario, apply the command line and test mode, probe this host
  * and plan the run. Writes nothing.
@@ -192,14 +278,32 @@ export async function prepareComparison(
 }
 
 /**
+ * The note for summary.md when `run.total_timesteps` is not a whole number of rollouts:
+ * training runs whole rollouts (as Stable-Baselines3's learn loop), so more steps are
+ * trained than the scenario asks for; null when none are added.
+ */
+function _roundedTimestepsNote(settings: ScenarioSettings): string | null {
+  const envs = rolloutEnvs(settings);
+  const rollout = settings.ppo.n_steps * envs;
+  const asked = settings.run.total_timesteps;
+  const trained = Math.ceil(asked / rollout) * rollout;
+  if (trained === asked) return null;
+  return `run.total_timesteps ${asked} is not a whole number of rollouts ` +
+    `(n_steps ${settings.ppo.n_steps} x ${envs} environments = ${rollout} steps): ` +
+    `${trained} steps were trained per extractor`;
+}
+
+/**
  * {@linkcode prepareComparison} for a scenario already parsed (e.g. a run directory's
  * scenario copy, which `resume` re-reads). Writes nothing.
  *
  * @param loaded A validated scenario.
  * @param options Command-line values, test mode, clock, environment, hardware.
  * @returns The prepared comparison.
- * @throws {InvocationError} When --only or --run-id cannot be used, or the output root
- * (named by the setting that chose it) is a file or lies below one.
+ * @throws {InvocationError} When --only, --seeds or --run-id cannot be used, or the output
+ * root (named by the setting that chose it) is a file or lies below one.
+ * @throws {ConfigError} When the held-out episodes overlap the trials' training or
+ * periodic-evaluation seeds (evaluation.held_out_seed_start).
  */
 export async function prepareScenario(
   loaded: Scenario,
@@ -209,7 +313,7 @@ export async function prepareScenario(
   const notes: string[] = [];
   if (options.runId !== undefined && options.runId !== null) {
     try {
-      normalizeName(options.runId);
+      normalizeRunId(options.runId);
     } catch (error) {
       throw new InvocationError("--run-id", (error as Error).message);
     }
@@ -221,13 +325,19 @@ export async function prepareScenario(
     scenario = selected.scenario;
     notes.push(...selected.notes);
   }
+  if (options.seeds !== undefined && options.seeds !== null) {
+    scenario = _selectSeeds(scenario, options.seeds);
+    notes.push(`Trial seeds ${options.seeds.join(", ")} selected (--seeds)`);
+  }
   const testMode = options.testMode ?? false;
   if (testMode) {
     scenario = { ...scenario, settings: testModeSettings(scenario.settings) };
     notes.unshift(TEST_MODE_NOTE);
   }
+  const rounded = _roundedTimestepsNote(scenario.settings);
+  if (rounded !== null) notes.push(rounded);
   const now = options.now ?? new Date();
-  const env = options.env ?? _readEnv;
+  const env = options.env ?? readEnv;
   const logicalCores = navigator.hardwareConcurrency;
   // The worker count depends only on the settings and the core count, so a first plan
   // without CUDA tells the probe how many workers to record.
@@ -254,5 +364,7 @@ export async function prepareScenario(
       problem,
     );
   }
-  return { scenario, plan, hardware, testMode, notes, startedAt: now };
+  _checkHeldOut(scenario);
+  const seeds = isMultiSeed(scenario.settings.run) ? trialSeeds(scenario.settings.run) : null;
+  return { scenario, plan, hardware, testMode, notes, startedAt: now, seeds };
 }

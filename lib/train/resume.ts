@@ -7,12 +7,14 @@
  *   whose SHA-256 differs from run_started's, and a scenario this version resolves
  *   differently from the recorded one ({@linkcode ResumeRefusedError});
  * - per extractor (all, or the `--only` ones): keep a finished record (success,
- *   skipped, or failed for a reason other than an interruption, unless
- *   `retryFailed`); continue an interrupted or cut-short one from its newest good
- *   checkpoint (its file's SHA-256 must match its checkpoint_written event and the
+ *   skipped, or failed for a reason other than an interruption or a transient fault,
+ *   unless `retryFailed`); continue an interrupted or cut-short one, or one stopped by
+ *   a transient fault (full disk, I/O error, out of memory, a killed worker:
+ *   lib/train/failures.ts), from its newest good checkpoint (its file's SHA-256 must match its checkpoint_written event and the
  *   file must pass its own checksum; else the previous one is tried, with a warning;
  *   none good: it restarts from scratch, with a warning); start the ones never
- *   started;
+ *   started; with `retryFailed`, continue a failed one from its newest good
+ *   checkpoint too, except a divergence (NaN/Inf), which is trained again from scratch;
  * - whether the run is finished (every extractor kept and a summary written after
  *   the last record): then nothing is to be done.
  *
@@ -33,6 +35,8 @@ import * as nodePath from "node:path";
 import { closestName } from "../config/presets.ts";
 import { ConfigError, parseScenario } from "../config/mod.ts";
 import { resolvedConfig } from "../config/plan.ts";
+import { readInputFile } from "../internal/input_file.ts";
+import { assertNoSymlinksBelow, guardDirectory, UnsafePathError } from "../internal/safe_path.ts";
 import { getSuiteLogger } from "../log/logging.ts";
 import type { SummarizeResult } from "../report/rebuild.ts";
 import { sha256Hex } from "../run/hash.ts";
@@ -57,7 +61,10 @@ import {
 import type { ExtractorRunRecord } from "../run/models.ts";
 import { extractorDirectory, resolveInside, type RunDirectory } from "../run/paths.ts";
 import { type ExtractorState, type RunState, runState } from "../run/run_state.ts";
-import { decodeTrainerCheckpoint } from "./_boundary.ts";
+import { type Trial, trialKey } from "../run/trial.ts";
+import { decodeTrainerCheckpoint } from "../rl/checkpoint.ts";
+import { stableJson } from "../internal/stable_json.ts";
+import { isDivergence, isTransientFailure } from "./failures.ts";
 import { _resumeCommand } from "./_resume_command.ts";
 import {
   type ContinueFrom,
@@ -76,6 +83,7 @@ import {
 } from "./comparison.ts";
 import {
   InvocationError,
+  plannedTrials,
   type PrepareComparisonOptions,
   type PreparedComparison,
   prepareScenario,
@@ -123,8 +131,14 @@ export interface PrepareResumeOptions {
    */
   only?: readonly string[] | null;
   /**
-   * `--retry-failed`: train again, from scratch, extractors that failed for a reason
-   * other than an interruption.
+   * `--seeds`: resume only the trials of these seeds (seeds of a multi-seed run).
+   * @default null (every seed)
+   */
+  seeds?: readonly number[] | null;
+  /**
+   * `--retry-failed`: train again extractors that failed for a reason other than an
+   * interruption or a transient fault: from their newest good checkpoint, or from
+   * scratch after a divergence (NaN/Inf) or when no good checkpoint is left.
    * @default false
    */
   retryFailed?: boolean;
@@ -140,13 +154,16 @@ export interface PrepareResumeOptions {
   probe?: PrepareComparisonOptions["probe"];
 }
 
-/** What resume does with one extractor. */
+/** What resume does with one extractor (one trial of a multi-seed run). */
 export interface ResumeEntry {
-  /** Entry name. */
+  /** Trial key: the entry name, or `<name>/seed_<k>` in a multi-seed run. */
   name: string;
+  /** The trial. */
+  trial: Trial;
   /**
    * keep: finished, left as it is; continue: from `from`; restart: from scratch (no
-   * usable checkpoint); retry: a failed one again from scratch; start: never
+   * usable checkpoint); retry: a failed one again from scratch (a divergence, or no
+   * good checkpoint); start: never
    * started; skip: never started and skipped on this host.
    */
   action: ResumeAction;
@@ -166,6 +183,8 @@ export interface PreparedResume {
   prepared: PreparedComparison;
   /** The `--only` selection, or null. */
   only: string[] | null;
+  /** The `--seeds` selection, or null. */
+  seeds: number[] | null;
   /** Whether failed extractors are trained again. */
   retryFailed: boolean;
   /** The extractors covered, in run order. */
@@ -185,18 +204,6 @@ const _COMPARED_CONFIG_KEYS = [
   "skipped",
   "order",
 ] as const;
-
-function _stable(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(_stable).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    return `{${
-      Object.keys(value).sort().filter((k) => (value as Record<string, unknown>)[k] !== undefined)
-        .map((k) => `${JSON.stringify(k)}:${_stable((value as Record<string, unknown>)[k])}`)
-        .join(",")
-    }}`;
-  }
-  return JSON.stringify(value);
-}
 
 async function _readManifest(runDir: string): Promise<ManifestContents> {
   let info: Deno.FileInfo | null = null;
@@ -289,7 +296,7 @@ async function _rebuildComparison(
   const copy = nodePath.join(runDir, SCENARIO_COPY_FILE_NAME);
   let bytes: Uint8Array;
   try {
-    bytes = await Deno.readFile(copy);
+    bytes = await readInputFile(copy, { kind: "scenario", nativeNotFound: true });
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
     throw new ResumeRefusedError(
@@ -318,7 +325,7 @@ async function _rebuildComparison(
     );
   }
   const config = started.config as Record<string, unknown> & {
-    run?: { run_id?: string };
+    run?: { run_id?: string; seeds?: number[] };
     order?: string[];
     test_mode?: boolean;
     notes?: string[];
@@ -327,8 +334,9 @@ async function _rebuildComparison(
   const order = Array.isArray(config.order) ? config.order : all;
   const prepared = await prepareScenario(scenario, {
     runId: config.run?.run_id ?? null,
-    only: _stable(order) === _stable(all) ? null : order,
+    only: stableJson(order) === stableJson(all) ? null : order,
     testMode: config.test_mode === true,
+    seeds: Array.isArray(config.run?.seeds) ? config.run.seeds : null,
     now: new Date(started.time),
     outputRoot: nodePath.dirname(runDir),
     hardware: options.hardware,
@@ -336,7 +344,7 @@ async function _rebuildComparison(
   });
   const resolved = resolvedConfig(prepared.scenario);
   const differ = _COMPARED_CONFIG_KEYS.filter((key) =>
-    key in config && _stable(resolved[key]) !== _stable(config[key])
+    key in config && stableJson(resolved[key]) !== stableJson(config[key])
   );
   if (differ.length > 0) {
     throw new ResumeRefusedError(
@@ -369,9 +377,10 @@ async function _checkpointProblem(
   }
   let bytes: Uint8Array;
   try {
-    bytes = await Deno.readFile(path);
+    bytes = await readInputFile(path, { kind: "checkpoint", nativeNotFound: true });
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return "is missing";
+    if (error instanceof UnsafePathError) throw error;
     return `cannot be read (${(error as Error).message})`;
   }
   const digest = await sha256Hex(bytes);
@@ -421,24 +430,38 @@ async function _planEntries(
   runDir: string,
   state: RunState,
   prepared: PreparedComparison,
-  options: { only: readonly string[] | null; retryFailed: boolean; warnings: string[] },
+  options: {
+    only: readonly string[] | null;
+    seeds: readonly number[] | null;
+    retryFailed: boolean;
+    warnings: string[];
+  },
 ): Promise<{ entries: ResumeEntry[]; finished: boolean }> {
   const entries: ResumeEntry[] = [];
   let lastRecordIndex = -1;
   let leftOut = false;
-  for (const planned of prepared.plan.extractors) {
+  for (const { planned, trial } of plannedTrials(prepared)) {
     if (options.only !== null && !options.only.includes(planned.name)) continue;
-    const s = state.extractors.get(planned.name);
-    const base = { name: planned.name, record: null, from: null, earlier: null };
+    if (options.seeds !== null && !options.seeds.includes(trial.seed as number)) continue;
+    const key = trialKey(trial);
+    const s = state.extractors.get(key);
+    const base = { name: key, trial, record: null, from: null, earlier: null };
+    let retry = false;
     if (s?.phase === "finished" && s.record !== null) {
       const { record } = s;
-      const interrupted = record.status === "failed" && record.reason === INTERRUPTED_REASON;
-      if (!interrupted && (record.status !== "failed" || !options.retryFailed)) {
+      const reason = record.reason ?? "";
+      const failed = record.status === "failed";
+      // Interrupted, or stopped by a transient fault (full disk, I/O error, out of
+      // memory, a killed worker): continued from the newest good checkpoint.
+      const resumable = failed && (reason === INTERRUPTED_REASON || isTransientFailure(reason));
+      retry = failed && !resumable && options.retryFailed;
+      if (!resumable && !retry) {
         entries.push({ ...base, action: "keep", record });
         lastRecordIndex = Math.max(lastRecordIndex, s.finishedIndex);
         continue;
       }
-      if (!interrupted) {
+      if (retry && (planned.action === "skip" || isDivergence(reason))) {
+        // A divergence's checkpoints lead back to it: train again from scratch.
         entries.push({ ...base, action: planned.action === "skip" ? "skip" : "retry" });
         continue;
       }
@@ -449,7 +472,7 @@ async function _planEntries(
       // Started on a host that could train it (e.g. with CUDA): its progress is kept
       // for such a host rather than replaced by a skip.
       options.warnings.push(
-        `${planned.name}: left as it is: ${planned.reason ?? "it cannot run on this host"}` +
+        `${key}: left as it is: ${planned.reason ?? "it cannot run on this host"}` +
           (planned.hint ? ` (hint: ${planned.hint})` : ""),
       );
     } else if (planned.action === "skip") {
@@ -457,14 +480,19 @@ async function _planEntries(
     } else if (!begun) {
       entries.push({ ...base, action: "start" });
     } else {
-      if (await isExclusivelyLocked(_trainingLock(runDir, planned.name))) {
+      if (await isExclusivelyLocked(_trainingLock(runDir, trial))) {
         throw new ResumeRefusedError(
-          `Extractor ${planned.name} of ${runDir} is being trained by another process; ` +
+          `Extractor ${key} of ${runDir} is being trained by another process; ` +
             "wait for it to finish, or stop it, then resume",
           { refusal: "busy", runDir },
         );
       }
-      entries.push({ ...base, ...(await _continueOrRestart(runDir, s, options.warnings)) });
+      const plan = await _continueOrRestart(runDir, s, options.warnings);
+      entries.push({
+        ...base,
+        ...plan,
+        action: retry && plan.action === "restart" ? "retry" : plan.action,
+      });
     }
   }
   const finished = !leftOut && entries.every((entry) => entry.action === "keep") &&
@@ -472,8 +500,35 @@ async function _planEntries(
   return { entries, finished };
 }
 
-function _trainingLock(runDir: string, name: string): string {
-  return nodePath.join(extractorDirectory(runDir, name), TRAINING_LOCK_FILE_NAME);
+function _trainingLock(runDir: string, trial: Trial): string {
+  return nodePath.join(
+    extractorDirectory(runDir, trial.extractor, trial.seed),
+    TRAINING_LOCK_FILE_NAME,
+  );
+}
+
+function _checkSeeds(
+  seeds: readonly number[] | null,
+  runSeeds: readonly number[] | null,
+): number[] | null {
+  if (seeds === null) return null;
+  if (runSeeds === null) {
+    throw new InvocationError(
+      "--seeds",
+      "this run has a single seed (run.seed); leave --seeds out",
+    );
+  }
+  const wanted = [...new Set(seeds)];
+  if (wanted.length === 0) throw new InvocationError("--seeds", "no seed given");
+  for (const seed of wanted) {
+    if (!runSeeds.includes(seed)) {
+      throw new InvocationError(
+        "--seeds",
+        `${seed} is no trial seed of this run (seeds: ${runSeeds.join(", ")})`,
+      );
+    }
+  }
+  return runSeeds.filter((seed) => wanted.includes(seed));
 }
 
 function _checkOnly(only: readonly string[] | null, names: readonly string[]): string[] | null {
@@ -510,7 +565,9 @@ export async function prepareResume(
   options: PrepareResumeOptions = {},
 ): Promise<PreparedResume> {
   const dir = nodePath.resolve(runDir);
+  guardDirectory(dir);
   const manifest = await _readManifest(dir);
+  await assertNoSymlinksBelow(dir);
   const warnings: string[] = [];
   if (manifest.torn !== null) {
     warnings.push(
@@ -528,9 +585,11 @@ export async function prepareResume(
   const prepared = await _rebuildComparison(dir, state.started, options);
   await _checkMap(dir, state.started, prepared.scenario.settings.env.map_path);
   const only = _checkOnly(options.only ?? null, prepared.plan.extractors.map((e) => e.name));
+  const seeds = _checkSeeds(options.seeds ?? null, prepared.seeds);
   const retryFailed = options.retryFailed ?? false;
   const { entries, finished } = await _planEntries(dir, state, prepared, {
     only,
+    seeds,
     retryFailed,
     warnings,
   });
@@ -539,6 +598,7 @@ export async function prepareResume(
     run: { path: dir, name, timestamp: name.slice(0, 15) },
     prepared,
     only,
+    seeds,
     retryFailed,
     entries,
     finished,
@@ -571,12 +631,13 @@ export interface ResumeResult {
 
 function _workItem(entry: ResumeEntry, prepared: PreparedComparison): WorkItem {
   if (entry.action === "keep") return { kind: "keep", record: entry.record as ExtractorRunRecord };
-  const planned = prepared.plan.extractors.find((e) => e.name === entry.name);
-  const profile = prepared.scenario.extractors.find((p) => p.name === entry.name);
+  const { trial } = entry;
+  const planned = prepared.plan.extractors.find((e) => e.name === trial.extractor);
+  const profile = prepared.scenario.extractors.find((p) => p.name === trial.extractor);
   if (entry.action === "skip" || profile === undefined) {
-    return { kind: "skip", planned: planned! };
+    return { kind: "skip", planned: planned!, trial };
   }
-  return { kind: "train", profile, from: entry.from, earlier: entry.earlier };
+  return { kind: "train", profile, trial, from: entry.from, earlier: entry.earlier };
 }
 
 /**
@@ -599,17 +660,18 @@ export async function resumeComparison(
   options: RunComparisonOptions = {},
 ): Promise<ResumeResult> {
   const logger = getSuiteLogger("train");
-  const { run, prepared, only } = resume;
+  const { run, prepared, only, seeds } = resume;
+  const limited = only !== null || seeds !== null;
   let lock;
   try {
     lock = await acquireFileLock(nodePath.join(run.path, RUN_LOCK_FILE_NAME), {
-      exclusive: only === null,
+      exclusive: !limited,
     });
   } catch (error) {
     if (!(error instanceof LockBusyError)) throw error;
     throw new ResumeRefusedError(
       `Another process is working on ${run.path} (` +
-        (only === null
+        (!limited
           ? "train, or another resume of this run"
           : "train, or a resume of the whole run") +
         "); wait for it to finish, or stop it, then resume",
@@ -622,6 +684,7 @@ export async function resumeComparison(
     const state = runState(manifestContents.events);
     const { entries, finished } = await _planEntries(run.path, state, prepared, {
       only,
+      seeds,
       retryFailed: resume.retryFailed,
       warnings,
     });
@@ -663,7 +726,7 @@ export async function resumeComparison(
       const context = runContext(prepared, options, run, manifest);
       const items = entries.map((entry) => _workItem(entry, prepared));
       const outcome = await runWorkItems(context, items);
-      const resumeCommand = outcome.interrupted ? _resumeCommand(run.path, only) : null;
+      const resumeCommand = outcome.interrupted ? _resumeCommand(run.path, only, seeds) : null;
       const summary = await writeFinalSummary(context, resumeCommand);
       return {
         run,
@@ -679,6 +742,6 @@ export async function resumeComparison(
       manifest.close();
     }
   } finally {
-    await lock.release();
+    await lock.release({ remove: true });
   }
 }

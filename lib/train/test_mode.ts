@@ -37,6 +37,8 @@ export const TEST_MODE_LIMITS: Readonly<{
   nEvalEpisodes: number;
   /** env.episode_seconds, simulated seconds. */
   episodeSeconds: number;
+  /** evaluation.final_episodes (held-out episodes per policy). */
+  finalEpisodes: number;
 }> = Object.freeze({
   totalTimesteps: 256,
   rolloutSteps: 64,
@@ -46,10 +48,11 @@ export const TEST_MODE_LIMITS: Readonly<{
   saveFreq: 128,
   nEvalEpisodes: 2,
   episodeSeconds: 20,
+  finalEpisodes: 2,
 });
 
 /** The note a test-mode run carries in its summary. */
-export const TEST_MODE_NOTE =
+export const TEST_MODE_NOTE: string =
   `Test mode (${TEST_MODE_ENV}): runs shortened to at most ${TEST_MODE_LIMITS.totalTimesteps} ` +
   "steps per extractor with small rollouts, evaluations and checkpoints; training is real " +
   "but far too short to compare extractors";
@@ -81,7 +84,7 @@ export function rolloutEnvs(settings: Pick<ScenarioSettings, "run">): number {
 /**
  * The settings of a test-mode run: each bound of {@linkcode TEST_MODE_LIMITS} applied
  * with `min` (total_timesteps, batch_size, n_epochs, eval_freq, save_freq,
- * n_eval_episodes, episode_seconds), and run.ppo.n_steps =
+ * n_eval_episodes, episode_seconds, evaluation.final_episodes), and run.ppo.n_steps =
  * min(n_steps, max(1, floor(64 / envs))) so that one rollout is about 64 environment
  * steps. Nothing else changes.
  *
@@ -107,5 +110,6 @@ export function testModeSettings(settings: ScenarioSettings): ScenarioSettings {
   out.ppo.batch_size = Math.min(out.ppo.batch_size, limits.batchSize);
   out.ppo.n_epochs = Math.min(out.ppo.n_epochs, limits.nEpochs);
   out.env.episode_seconds = Math.min(out.env.episode_seconds, limits.episodeSeconds);
+  out.evaluation.final_episodes = Math.min(out.evaluation.final_episodes, limits.finalEpisodes);
   return out;
 }

@@ -1,6 +1,11 @@
 // Contract: summary.md follows contracts/summary_markdown.md.
 import assert from "node:assert/strict";
-import { renderSummaryMarkdown, summarizeRun, SUMMARY_SECTIONS } from "../../lib/report/mod.ts";
+import {
+  BASELINE_SECTION,
+  renderSummaryMarkdown,
+  summarizeRun,
+  SUMMARY_SECTIONS,
+} from "../../lib/report/mod.ts";
 import type { TrainingRunSummary } from "../../lib/run/mod.ts";
 import { buildRunDirectory } from "../fixtures/run_dir.ts";
 
@@ -34,7 +39,13 @@ Deno.test("the contract document lists exactly the sections the renderer writes"
     new URL("../../contracts/summary_markdown.md", import.meta.url),
   );
   const listed = [...contract.matchAll(/^\| `(#{1,2} [^`]+)`/gm)].map((m) => m[1]);
-  assert.deepEqual(listed, [...SUMMARY_SECTIONS]);
+  // The optional navigation section sits after the extractor table.
+  const after = SUMMARY_SECTIONS.indexOf("## Extractor Results") + 1;
+  assert.deepEqual(listed, [
+    ...SUMMARY_SECTIONS.slice(0, after),
+    BASELINE_SECTION,
+    ...SUMMARY_SECTIONS.slice(after),
+  ]);
 });
 
 Deno.test("summary.md has every contract section, in order", async () => {
@@ -51,7 +62,7 @@ Deno.test("the header names run, time and output directory; the hardware table h
     `- Created at: ${summary.created_at}`,
     `- Output directory: \`${summary.output_root}\``,
   ]);
-  const hardware = section(markdown, SUMMARY_SECTIONS[1]);
+  const hardware = section(markdown, SUMMARY_SECTIONS[2]);
   assert.equal(
     hardware[0],
     "| Host | Platform | Arch | GPU Model | CUDA Version | Runtime | Workers |",
@@ -69,7 +80,7 @@ Deno.test("the header names run, time and output directory; the hardware table h
 
 Deno.test("the extractor table has one decimal durations and enum statuses", async () => {
   const { summary, markdown } = await fixtureSummary();
-  const lines = section(markdown, SUMMARY_SECTIONS[2]);
+  const lines = section(markdown, SUMMARY_SECTIONS[3]);
   assert.equal(
     lines[0],
     "| Extractor Name | Status | Worker Mode | Duration (s) | Best Metric | Notes |",
@@ -91,7 +102,7 @@ Deno.test("the extractor table has one decimal durations and enum statuses", asy
 
 Deno.test("failures and skips are listed with their reasons", async () => {
   const { markdown } = await fixtureSummary();
-  const lines = section(markdown, SUMMARY_SECTIONS[3]);
+  const lines = section(markdown, SUMMARY_SECTIONS[4]);
   assert.equal(
     lines[0],
     "- attention_small (failed): ONNX Runtime session creation failed: out of memory",
@@ -101,7 +112,7 @@ Deno.test("failures and skips are listed with their reasons", async () => {
 
 Deno.test("aggregated metrics mirror aggregate_metrics with units", async () => {
   const { summary, markdown } = await fixtureSummary();
-  const rows = tableRows(section(markdown, SUMMARY_SECTIONS[4]));
+  const rows = tableRows(section(markdown, SUMMARY_SECTIONS[5]));
   assert.deepEqual(rows.map((r) => r[0]), Object.keys(summary.aggregate_metrics));
   const byKey = Object.fromEntries(rows.map((r) => [r[0], [r[1], r[2]]]));
   assert.deepEqual(byKey.total_wall_time, ["203.750", "s"]);
@@ -116,7 +127,7 @@ Deno.test("the figures section links every figure file, relative to summary.md",
   try {
     const { runDir } = await buildRunDirectory(root);
     const { files } = await summarizeRun(runDir);
-    const lines = section(await Deno.readTextFile(files.markdown), SUMMARY_SECTIONS[5]);
+    const lines = section(await Deno.readTextFile(files.markdown), SUMMARY_SECTIONS[6]);
     const figure = (title: string, name: string) =>
       `- ${title}: [SVG](figures/${name}.svg), [PNG](figures/${name}.png)`;
     assert.deepEqual(lines.filter((line) => !line.startsWith("- Note: ")), [
@@ -138,7 +149,7 @@ Deno.test("the figures section links every figure file, relative to summary.md",
 
 Deno.test("the reproducibility footer points to the JSON summary and the extractor directories", async () => {
   const { markdown } = await fixtureSummary();
-  const lines = section(markdown, SUMMARY_SECTIONS[6]);
+  const lines = section(markdown, SUMMARY_SECTIONS[7]);
   assert.equal(lines[0], "- JSON summary: `summary.json`");
   assert.ok(lines.includes("  - mlp_small: `extractors/mlp_small`"), lines.join("\n"));
 });

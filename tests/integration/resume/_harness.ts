@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import * as nodePath from "node:path";
 import { loadTrainerCheckpoint } from "../../../lib/rl/mod.ts";
 import { readManifest, validateTrainingSummary } from "../../../lib/run/mod.ts";
+import { taskRunArgs } from "../../fixtures/tasks.ts";
 
 /** Repository root. */
 export const REPO = nodePath.resolve(new URL("../../..", import.meta.url).pathname);
@@ -19,11 +20,8 @@ export const EXTRACTORS = ["dynamics_original", "mlp_small"] as const;
 const ENV = { MULTI_EXTRACTOR_TEST_MODE: "1", NO_COLOR: "1" };
 
 /** `deno run <flags> scripts/<name>.ts` of a task in deno.json, split into arguments. */
-async function taskArgs(task: string): Promise<string[]> {
-  const config = JSON.parse(await Deno.readTextFile(nodePath.join(REPO, "deno.json")));
-  const words = (config.tasks[task] as string).split(/\s+/);
-  if (words[0] !== "deno" || words[1] !== "run") throw new Error(`Unexpected ${task} task`);
-  return words.slice(1);
+function taskArgs(task: string): Promise<string[]> {
+  return taskRunArgs(task);
 }
 
 /** A finished child process. */

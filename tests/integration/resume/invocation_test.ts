@@ -4,6 +4,7 @@ import * as nodePath from "node:path";
 import { createRun, prepareComparison } from "../../../lib/train/mod.ts";
 import { hostReport } from "../../unit/train/_helpers.ts";
 import { REPO, resume, snapshotFiles } from "./_harness.ts";
+import { taskRunArgs } from "../../fixtures/tasks.ts";
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "resume-invocation-" });
@@ -15,8 +16,7 @@ async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
 }
 
 async function stdoutOf(args: string[]): Promise<{ code: number; stdout: string }> {
-  const config = JSON.parse(await Deno.readTextFile(nodePath.join(REPO, "deno.json")));
-  const words = (config.tasks.resume as string).split(/\s+/).slice(1);
+  const words = await taskRunArgs("resume");
   const output = await new Deno.Command(Deno.execPath(), {
     args: [...words, ...args],
     cwd: REPO,

@@ -13,9 +13,9 @@ import {
   type EvaluationRecord,
   evaluationSeeds,
   PpoPolicy,
-  trainExtractor,
   trainingGenerators,
 } from "../../../lib/rl/mod.ts";
+import { trainExtractor } from "../../../lib/train/mod.ts";
 import { loadMap, resolveScenarioEnv, RobotEnv } from "../../../lib/sim/mod.ts";
 
 Deno.test("mlp_small learns to reach the goal on the open_field learning check (success rate >= 0.8)", async () => {

@@ -7,13 +7,12 @@
 import assert from "node:assert/strict";
 import * as nodePath from "node:path";
 import type { Scenario } from "../../../lib/config/mod.ts";
+import { ExtractorRunError, loadTrainerCheckpoint } from "../../../lib/rl/mod.ts";
 import {
-  ExtractorRunError,
-  loadTrainerCheckpoint,
   trainExtractor,
   type TrainExtractorResult,
   type VecEnvFactory,
-} from "../../../lib/rl/mod.ts";
+} from "../../../lib/train/mod.ts";
 import { VecEnv } from "../../../lib/sim/mod.ts";
 import { HookedVecEnv, rejection, tinyScenario } from "../../unit/rl/_helpers.ts";
 import { readCsv, readEventFile } from "./_sb3_read.ts";

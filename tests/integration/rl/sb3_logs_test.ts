@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import * as nodePath from "node:path";
-import { trainExtractor } from "../../../lib/rl/mod.ts";
+import { trainExtractor } from "../../../lib/train/mod.ts";
 import { tinyScenario } from "../../unit/rl/_helpers.ts";
 import { python, pythonHas, readCsv, readEventFile } from "./_sb3_read.ts";
 

@@ -13,11 +13,11 @@ import {
   ExtractorRunError,
   loadTrainerCheckpoint,
   PpoPolicy,
-  trainExtractor,
   type UpdateRecord,
 } from "../../../lib/rl/mod.ts";
+import { trainExtractor } from "../../../lib/train/mod.ts";
 import { ManifestWriter, readManifest, sha256File } from "../../../lib/run/mod.ts";
-import { VecEnv } from "../../../lib/sim/mod.ts";
+import { loadMap, resolveScenarioEnv, RobotEnv, VecEnv } from "../../../lib/sim/mod.ts";
 import { HookedVecEnv, rejection, tinyScenario } from "../../unit/rl/_helpers.ts";
 
 async function runDir() {
@@ -57,6 +57,7 @@ for (const preset of ["mlp_small", "dynamics_original"]) {
       "eval_history",
       "evaluations_npz",
       "final_model",
+      "held_out",
       "metrics",
       "progress_csv",
       "resolved_settings",
@@ -188,6 +189,64 @@ for (const preset of ["mlp_small", "dynamics_original"]) {
     const resolved = JSON.parse(
       await Deno.readTextFile(nodePath.join(extractorDir, "resolved_settings.json")),
     );
+
+    // Held-out evaluation: the reported score is the best policy's; its first episode,
+    // replayed with best_model.onnx in a fresh ONNX Runtime session on a fresh env, gives
+    // the same length and return (a second method for loading the best parameters).
+    const heldOut = JSON.parse(
+      await Deno.readTextFile(nodePath.join(extractorDir, "held_out.json")),
+    );
+    assert.equal(heldOut.reported, "best");
+    assert.deepEqual(
+      heldOut.best.episodes.map((e: { seed: number }) => e.seed),
+      [1_000_000_000, 1_000_000_001],
+    );
+    assert.equal(metrics.heldout_mean_return, heldOut.best.aggregates.mean_return);
+    assert.equal(metrics.heldout_final_mean_return, heldOut.final.aggregates.mean_return);
+    const env = scenario.settings.env;
+    const replayEnv = new RobotEnv(
+      await loadMap(env.map),
+      resolveScenarioEnv({
+        map: env.map,
+        difficulty: env.difficulty,
+        ped_density_by_difficulty: env.ped_density_by_difficulty,
+        episode_seconds: env.episode_seconds,
+        robot: env.robot,
+      }),
+    );
+    const bestSession = await ort.InferenceSession.create(
+      await Deno.readFile(nodePath.join(extractorDir, "best_model.onnx")),
+    );
+    const { low, high } = replayEnv.actionSpace;
+    const episode = heldOut.best.episodes[0];
+    const { observation } = replayEnv.reset(episode.seed);
+    let replayReturn = 0;
+    let replayLength = 0;
+    for (;;) {
+      const step = await bestSession.run({
+        rays: new ort.Tensor("float32", Float32Array.from(observation.rays), [1, 3, 272]),
+        drive_state: new ort.Tensor(
+          "float32",
+          Float32Array.from(observation.drive_state),
+          [1, 3, 5],
+        ),
+      });
+      const mean = step.action_mean.data as Float32Array;
+      const action = Float32Array.from(mean, (v, i) => Math.min(Math.max(v, low[i]), high[i]));
+      const r = replayEnv.step(action);
+      replayReturn += r.reward;
+      if (r.terminated || r.truncated) {
+        replayLength = r.info.step;
+        break;
+      }
+    }
+    await bestSession.release();
+    assert.equal(replayLength, episode.length);
+    assert.ok(
+      Math.abs(replayReturn - episode.reward) < 1e-6,
+      `${replayReturn} vs ${episode.reward}`,
+    );
+
     assert.equal(resolved.settings.run.ppo.n_steps, 32);
     assert.equal(resolved.env_settings.map, "open_field");
     assert.equal(resolved.system.versions.deno, Deno.version.deno);

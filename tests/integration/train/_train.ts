@@ -3,6 +3,7 @@
  * with the output root in a temporary directory.
  */
 import * as nodePath from "node:path";
+import { taskRunArgs } from "../../fixtures/tasks.ts";
 
 /** Repository root. */
 export const REPO = nodePath.resolve(new URL("../../..", import.meta.url).pathname);
@@ -35,11 +36,8 @@ export interface TrainOptions {
 }
 
 /** `deno run <flags> scripts/train.ts` of the train task in deno.json, split into arguments. */
-export async function trainTaskArgs(): Promise<string[]> {
-  const config = JSON.parse(await Deno.readTextFile(nodePath.join(REPO, "deno.json")));
-  const words = (config.tasks.train as string).split(/\s+/);
-  if (words[0] !== "deno" || words[1] !== "run") throw new Error("Unexpected train task");
-  return words.slice(1);
+export function trainTaskArgs(): Promise<string[]> {
+  return taskRunArgs("train");
 }
 
 /**

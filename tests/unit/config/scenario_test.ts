@@ -57,7 +57,38 @@ Deno.test("ENV_DEFAULTS use the campus map, difficulty 0 and the reference densi
     ped_density_by_difficulty: [0.01, 0.02, 0.04, 0.08],
     episode_seconds: 200,
     robot: "differential",
+    time_limit: "truncation",
   });
+});
+
+Deno.test("the evaluation block defaults: deterministic, no suite, 0.5 m comfort, all baselines", async () => {
+  const scenario = await parseScenario("extractors:\n  - name: m\n    preset: mlp_small\n");
+  assert.deepEqual(scenario.settings.evaluation, {
+    final_episodes: 50,
+    held_out_seed_start: 1_000_000_000,
+    deterministic: true,
+    maps: [],
+    map_paths: [],
+    comfort_distance: 0.5,
+    baselines: {
+      enabled: true,
+      controllers: ["zero", "random", "constant_forward", "goal_seeking"],
+      episodes: 5,
+    },
+  });
+});
+
+Deno.test("evaluation.maps resolve against the scenario file; bad keys name their line", async () => {
+  const text =
+    "evaluation:\n  maps: [open_field, ../maps/x.svg]\n  baselines:\n    controllers: [zero]\n" +
+    "env:\n  time_limit: termination\nextractors:\n  - name: m\n    preset: mlp_small\n";
+  const scenario = await parseScenario(text, { file: "/tmp/suite/s.yaml" });
+  assert.deepEqual(scenario.settings.evaluation.map_paths, ["open_field", "/tmp/maps/x.svg"]);
+  assert.equal(scenario.settings.env.time_limit, "termination");
+  await assert.rejects(
+    parseScenario("evaluation:\n  baselines:\n    controllers: [forward]\nextractors: []\n"),
+    (e: Error) => /:3:\d+: evaluation\.baselines\.controllers\[0\]: must be one of/.test(e.message),
+  );
 });
 
 Deno.test("a scenario with only extractors gets every default", async () => {

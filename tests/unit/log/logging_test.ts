@@ -1,11 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  getSuiteLogger,
-  logExtractorFailed,
-  logExtractorSkipped,
-  setupLogging,
-  verbosityFromFlags,
-} from "../../../lib/log/mod.ts";
+import { getSuiteLogger, setupLogging, verbosityFromFlags } from "../../../lib/log/mod.ts";
+import { logExtractorFailed, logExtractorSkipped } from "../../../lib/train/failures.ts";
 
 async function capture(verbosity: "quiet" | "normal" | "verbose", runLog?: string) {
   const lines: string[] = [];

@@ -29,6 +29,7 @@ export async function tinyScenario(
       ppo: { n_steps: 32, batch_size: 16, n_epochs: 2, ...options.ppo },
     },
     env: { map: "open_field", episode_seconds: 2, ...options.env },
+    evaluation: { final_episodes: 2 },
     extractors: [{ name: preset, preset }],
   };
   return await parseScenario(stringify(doc));

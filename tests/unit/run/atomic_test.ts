@@ -129,7 +129,7 @@ Deno.test("writeFileAtomic() skips temporary names another process already holds
 Deno.test("removeStaleTempFiles() removes what killed atomic writes left and nothing else", async () => {
   await withDir(async (dir) => {
     // A process killed by SIGKILL in the middle of writeFileAtomic.
-    const module = new URL("../../../lib/run/atomic.ts", import.meta.url).href;
+    const module = new URL("../../../lib/internal/atomic_write.ts", import.meta.url).href;
     const child = new Deno.Command(Deno.execPath(), {
       args: [
         "eval",

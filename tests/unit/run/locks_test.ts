@@ -95,3 +95,31 @@ Deno.test("a lock held by a process killed with SIGKILL is free again", async ()
     await lock.release();
   });
 });
+
+Deno.test("release({ remove: true }) removes the lock file, and a waiter then locks the new file", async () => {
+  await withDir(async (dir) => {
+    const path = nodePath.join(dir, "training.lock");
+    const first = await acquireFileLock(path);
+    // A second process waits on the file the first one will remove.
+    const waiting = acquireFileLock(path, { wait: true });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await first.release({ remove: true });
+    const second = await waiting;
+    // The waiter holds the file now at the path, so a third process is kept out.
+    const info = await Deno.stat(path);
+    assert.ok(info.isFile);
+    await assert.rejects(acquireFileLock(path), LockBusyError);
+    await second.release({ remove: true });
+    await assert.rejects(Deno.stat(path), Deno.errors.NotFound);
+    // A shared holder removes the file only when it is the last one.
+    const a = await acquireFileLock(path, { exclusive: false });
+    const b = await acquireFileLock(path, { exclusive: false });
+    await a.release({ remove: true });
+    assert.ok((await Deno.stat(path)).isFile);
+    await b.release({ remove: true });
+    await assert.rejects(Deno.stat(path), Deno.errors.NotFound);
+    // withFileLock leaves no file behind.
+    await withFileLock(path, () => Promise.resolve());
+    await assert.rejects(Deno.stat(path), Deno.errors.NotFound);
+  });
+});

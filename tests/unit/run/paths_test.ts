@@ -9,11 +9,13 @@ import {
   findNameCollisions,
   formatRunTimestamp,
   normalizeName,
+  normalizeRunId,
   outputRootProblem,
   relativeToRun,
   resolveInside,
   resolveOutputRoot,
   RUN_TIMESTAMP_PATTERN,
+  runDirectoryName,
 } from "../../../lib/run/mod.ts";
 
 Deno.test("normalizeName() replaces runs of unsafe characters with one underscore", () => {
@@ -228,5 +230,21 @@ Deno.test("outputRootProblem() names a root that is a file, or below a file", as
     assert.equal(await Deno.readTextFile(`${dir}/file`), "x");
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("normalizeRunId() keeps letters and digits of every script", () => {
+  assert.equal(normalizeRunId("Läufe über Nacht"), "Läufe_über_Nacht");
+  assert.equal(normalizeRunId("実験 1"), "実験_1");
+  assert.equal(normalizeRunId("эксперимент/2"), "эксперимент_2");
+  // NFD input (a + combining diaeresis) gives the same directory as NFC.
+  assert.equal(normalizeRunId("La\u0308ufe"), "L\u00e4ufe");
+  assert.equal(normalizeRunId("../../etc"), "etc");
+  assert.equal(
+    runDirectoryName("日本", new Date(Date.UTC(2026, 10, 29, 17, 45, 1))),
+    "20261129-174501-日本",
+  );
+  for (const id of ["", "..", "???", " - "]) {
+    assert.throws(() => normalizeRunId(id), RangeError, id);
   }
 });

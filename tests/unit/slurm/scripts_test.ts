@@ -232,3 +232,42 @@ Deno.test("scripts escape #, quotes and % in #SBATCH paths", () => {
   );
   assert.match(text, /^RUN_DIR='\/runs\/100% "done" #1'$/m);
 });
+
+Deno.test("arrayScript() of a multi-seed run: task i resumes trial i with --only and --seeds", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "slurm trials " });
+  try {
+    const projectDir = nodePath.join(dir, "project");
+    await Deno.mkdir(projectDir);
+    const tasks: ArrayTask[] = [
+      { index: 0, extractor: "dynamics_original", seed: 1, gpu: false },
+      { index: 1, extractor: "mlp_small", seed: 1, gpu: false },
+      { index: 2, extractor: "dynamics_original", seed: 2, gpu: false },
+      { index: 3, extractor: "mlp_small", seed: 2, gpu: false },
+    ];
+    const settings = resolveSlurmSettings({ deno_command: `printf '<%s>\\n'` });
+    const script = nodePath.join(dir, "array.sbatch");
+    await Deno.writeTextFile(
+      script,
+      arrayScript(
+        context({ runDir: nodePath.join(dir, "run"), projectDir, settings, tasks }),
+        false,
+      ),
+    );
+    const result = await bash([script], { SLURM_ARRAY_TASK_ID: "3" });
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(
+      result.stdout.trimEnd().split("\n").slice(-7),
+      [
+        "<task>",
+        "<resume>",
+        `<${nodePath.join(dir, "run")}>`,
+        "<--only>",
+        "<mlp_small>",
+        "<--seeds>",
+        "<2>",
+      ],
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -8,6 +8,7 @@
  * @module
  */
 import * as nodePath from "node:path";
+import { assertNoSymlinks } from "./safe_path.ts";
 
 /** Bytes to write: one buffer, or chunks produced one after another. */
 export type AtomicData = Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
@@ -70,6 +71,7 @@ async function _createTemp(
  * @param data One buffer, or chunks (e.g. a checkpoint streamed in parts).
  * @param options File mode and directory flush.
  * @throws {Deno.errors.NotFound} When the directory does not exist.
+ * @throws {UnsafePathError} When a component inside a guarded run directory is a symlink.
  * @throws Whatever producing `data` throws; the destination is then unchanged.
  */
 export async function writeFileAtomic(
@@ -77,6 +79,7 @@ export async function writeFileAtomic(
   data: AtomicData,
   options: AtomicWriteOptions = {},
 ): Promise<void> {
+  await assertNoSymlinks(path);
   const dir = nodePath.dirname(nodePath.resolve(path));
   const { file, temp } = await _createTemp(dir, nodePath.basename(path), options.mode ?? 0o644);
   let closed = false;
@@ -143,7 +146,10 @@ export async function writeJsonFileAtomic(
   await writeTextFileAtomic(path, `${text}\n`, options);
 }
 
-/** Temporary files of interrupted atomic writes: ours (`.<name>.<pid>-<n>.tmp`) and lib/nn's (`<name>.<pid>.<n>.tmp`). */
+/**
+ * Temporary files of interrupted atomic writes: `.<name>.<pid>-<n>.tmp`, and
+ * `<name>.<pid>.<n>.tmp` of earlier versions' network writes.
+ */
 const _TEMP_FILE = /^(?:\..+\.(\d+)-\d+|.+\.(\d+)\.\d+)\.tmp$/;
 
 /**

@@ -11,12 +11,13 @@ import * as nodePath from "node:path";
 import "../nn/_ort_env.ts"; // before onnxruntime-node: telemetry off
 import * as ort from "onnxruntime-node";
 import denoJson from "../../deno.json" with { type: "json" };
-import type { ScenarioSettings } from "../config/mod.ts";
+import type { ExtractorConfigurationProfile, ScenarioSettings } from "../config/mod.ts";
 import { resolvedSettings } from "../config/mod.ts";
+import { InputFileError } from "../internal/input_file.ts";
+import { guardDirectory, mkdirNoFollow } from "../internal/safe_path.ts";
 import { CheckpointError, ExecutionProviderError, writeOnnx } from "../nn/mod.ts";
-import { SeededRng } from "../rng/mod.ts";
 import {
-  type ExtractorConfigurationProfile,
+  EXTRACTOR_FILES,
   type ManifestSink,
   writeJsonFileAtomic,
   writeMetricsFile,
@@ -32,30 +33,29 @@ import {
   VecEnv,
 } from "../sim/mod.ts";
 import {
+  checkDeterministicStillness,
   CheckpointCallback,
   EvalCallback,
+  evaluateHeldOut,
+  evaluationSeeds,
+  ExtractorRunError,
+  HELD_OUT_FILE_NAME,
+  heldOutMetrics,
+  heldOutSeeds,
+  loadTrainerCheckpoint,
+  PpoPolicy,
+  PpoTrainer,
   ProgressCallback,
+  TRAINER_ENV_STREAMS,
   type TrainingCallback,
-  type TrainingProgress,
+  type TrainingGenerators,
+  trainingGenerators,
+  type TrainingVecEnv,
   TrainLogCallback,
-} from "./callbacks.ts";
-import { loadTrainerCheckpoint } from "./checkpoint.ts";
-import { ExtractorRunError } from "./errors.ts";
-import { evaluationSeeds } from "./evaluation.ts";
-import { PpoPolicy } from "./policy.ts";
-import { PpoTrainer, type TrainingVecEnv } from "./ppo.ts";
-import { SB3_LOG_FILES, Sb3LogCallback } from "./sb3_logs.ts";
-
-/** File names inside an extractor directory. */
-export const EXTRACTOR_FILES = {
-  finalModel: "final_model.onnx",
-  bestModel: "best_model.onnx",
-  checkpoints: "checkpoints",
-  metrics: "metrics.json",
-  evalHistory: "eval_history.jsonl",
-  trainLog: "train_log.jsonl",
-  resolvedSettings: "resolved_settings.json",
-} as const;
+} from "../rl/mod.ts";
+import { SB3_LOG_FILES, Sb3LogCallback } from "../rl/mod.ts";
+import type { TrainingProgress } from "../log/mod.ts";
+import { stableJson } from "../internal/stable_json.ts";
 
 /** What a {@linkcode VecEnvFactory} gets. */
 export interface VecEnvFactoryArgs {
@@ -117,37 +117,6 @@ export interface TrainExtractorResult {
   envRestored: boolean | null;
 }
 
-/** Jumps between the env streams (0 .. num_envs - 1) and the trainer's generators. */
-const _TRAINER_STREAM = 1024;
-
-/** The trainer's random generators of a run. */
-export interface TrainingGenerators {
-  /** Initial weights. */
-  init: SeededRng;
-  /** Dropout masks. */
-  dropout: SeededRng;
-  /** Action noise during rollouts. */
-  actions: SeededRng;
-  /** Minibatch permutations. */
-  shuffle: SeededRng;
-}
-
-/**
- * The trainer's generators of a run, derived from `run.seed`: training env i uses
- * stream i of the seed (lib/sim's VecEnv), these use streams 1025 to 1028, so none
- * overlap (streams are 2^64 draws apart).
- * @param seed Run seed.
- */
-export function trainingGenerators(seed: number): TrainingGenerators {
-  const root = new SeededRng(seed).fork(_TRAINER_STREAM);
-  return {
-    init: root.fork(1),
-    dropout: root.fork(2),
-    actions: root.fork(3),
-    shuffle: root.fork(4),
-  };
-}
-
 /** Env settings of a scenario's `env:` block. */
 function _envSettings(settings: ScenarioSettings): EnvSettings {
   const env = settings.env;
@@ -157,6 +126,7 @@ function _envSettings(settings: ScenarioSettings): EnvSettings {
     ped_density_by_difficulty: env.ped_density_by_difficulty,
     episode_seconds: env.episode_seconds,
     robot: env.robot,
+    time_limit: env.time_limit,
   });
 }
 
@@ -181,16 +151,6 @@ function _versions(): Record<string, string> {
     typescript: Deno.version.typescript,
     "onnxruntime-node": ort.env.versions?.node ?? "unknown",
   };
-}
-
-function _stable(value: unknown): string {
-  return JSON.stringify(
-    value,
-    (_k, v) =>
-      v && typeof v === "object" && !Array.isArray(v)
-        ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)))
-        : v,
-  );
 }
 
 /**
@@ -223,26 +183,95 @@ function _stable(value: unknown): string {
 export async function trainExtractor(
   options: TrainExtractorOptions,
 ): Promise<TrainExtractorResult> {
-  const { profile, settings, extractorDir, runDir } = options;
-  const run = settings.run, ppo = settings.ppo;
+  const { profile, settings } = options;
+  const numEnvs = _numEnvs(settings);
+  const files = _artifactPaths(options.extractorDir, options.runDir);
+  // Also in an extractor worker: nothing below the extractor directory is reached
+  // through a link (the way to it is checked before training begins).
+  guardDirectory(options.extractorDir);
+  await mkdirNoFollow(files.checkpoints);
+  const { envSettings, map } = await _loadEnvironment(settings);
+  const rng = trainingGenerators(settings.run.seed);
+  const policy = await _buildPolicy(profile, settings, rng);
+  const envs = await _buildEnvs(options, map, envSettings, numEnvs);
+  const description = _describeRun(profile, settings, envs, map, envSettings, numEnvs);
+  const callbacks = _buildCallbacks(options, policy, envs, description, files, numEnvs);
+  try {
+    const trainer = _buildTrainer(options, policy, envs.train, rng, callbacks.list);
+    let envRestored: boolean | null = null;
+    if (options.resumeFrom !== undefined) {
+      envRestored = await _resume(trainer, options.resumeFrom, _compatibility(profile, settings));
+    } else {
+      // A fresh start owns the append-only logs.
+      for (const file of [files.evalHistory, files.trainLog]) {
+        await Deno.remove(file).catch(() => {});
+      }
+      for (const sub of Object.values(SB3_LOG_FILES)) {
+        await Deno.remove(files.of(sub), { recursive: true }).catch(() => {});
+      }
+    }
+    await _writeResolvedSettings(files, description, options.resumeFrom, settings, policy);
+    const result = await trainer.learn();
+    return await _writeArtifacts(options, files, trainer, callbacks, policy, description, {
+      interrupted: result.interrupted,
+      numTimesteps: result.numTimesteps,
+      envRestored,
+      evaluationEnv: envs.evaluation,
+    });
+  } finally {
+    await policy.release();
+    const closable = envs.train as { close?: () => void | Promise<void> };
+    await closable.close?.();
+  }
+}
+
+/** Envs trained side by side: 1 in `single-thread` mode, else `run.num_envs`. */
+function _numEnvs(settings: ScenarioSettings): number {
+  const run = settings.run;
   const numEnvs = run.worker_mode === "single-thread" ? 1 : run.num_envs;
-  if (numEnvs > _TRAINER_STREAM) {
+  if (numEnvs > TRAINER_ENV_STREAMS) {
     throw new ExtractorRunError(
-      `run.num_envs is ${numEnvs}, more than the ${_TRAINER_STREAM} env streams a run supports`,
-      `set run.num_envs to ${_TRAINER_STREAM} or fewer`,
+      `run.num_envs is ${numEnvs}, more than the ${TRAINER_ENV_STREAMS} env streams a run supports`,
+      `set run.num_envs to ${TRAINER_ENV_STREAMS} or fewer`,
     );
   }
-  const path = (name: string) => nodePath.join(extractorDir, name);
-  const relative = (p: string) => nodePath.relative(runDir, p);
-  const checkpointDir = path(EXTRACTOR_FILES.checkpoints);
-  await Deno.mkdir(checkpointDir, { recursive: true });
+  return numEnvs;
+}
 
-  let envSettings: EnvSettings, map: MapDefinition;
+/** Absolute artifact paths of an extractor directory, and the run-relative form. */
+interface _ArtifactPaths {
+  /** Absolute path of a file inside the extractor directory. */
+  of(name: string): string;
+  /** A path relative to the run directory. */
+  relative(path: string): string;
+  checkpoints: string;
+  evalHistory: string;
+  trainLog: string;
+}
+
+function _artifactPaths(extractorDir: string, runDir: string): _ArtifactPaths {
+  const of = (name: string) => nodePath.join(extractorDir, name);
+  return {
+    of,
+    relative: (p: string) => nodePath.relative(runDir, p),
+    checkpoints: of(EXTRACTOR_FILES.checkpoints),
+    evalHistory: of(EXTRACTOR_FILES.evalHistory),
+    trainLog: of(EXTRACTOR_FILES.trainLog),
+  };
+}
+
+/** The scenario's env settings and map; bad ones become ExtractorRunErrors. */
+async function _loadEnvironment(
+  settings: ScenarioSettings,
+): Promise<{ envSettings: EnvSettings; map: MapDefinition }> {
   try {
-    envSettings = _envSettings(settings);
-    map = await loadMap(envSettings.map);
+    const envSettings = _envSettings(settings);
+    return { envSettings, map: await loadMap(envSettings.map) };
   } catch (error) {
-    if (error instanceof MapError || error instanceof Deno.errors.NotFound) {
+    if (
+      error instanceof MapError || error instanceof InputFileError ||
+      error instanceof Deno.errors.NotFound
+    ) {
       throw new ExtractorRunError(
         `Cannot load map '${settings.env.map}': ${(error as Error).message}`,
         "check env.map in the scenario (a built-in name or a .json/.svg path)",
@@ -258,11 +287,17 @@ export async function trainExtractor(
     }
     throw error;
   }
+}
 
-  const rng = trainingGenerators(run.seed);
-  let policy: PpoPolicy;
+/** The actor-critic policy of the extractor; unusable settings become ExtractorRunErrors. */
+async function _buildPolicy(
+  profile: ExtractorConfigurationProfile,
+  settings: ScenarioSettings,
+  rng: TrainingGenerators,
+): Promise<PpoPolicy> {
+  const ppo = settings.ppo;
   try {
-    policy = await PpoPolicy.create(
+    return await PpoPolicy.create(
       { preset: profile.preset, parameters: profile.parameters },
       {
         initRng: rng.init,
@@ -275,7 +310,7 @@ export async function trainExtractor(
           targetKl: ppo.target_kl,
         },
         maxGradNorm: ppo.max_grad_norm,
-        executionProvider: run.device,
+        executionProvider: settings.run.device,
       },
     );
   } catch (error) {
@@ -291,19 +326,50 @@ export async function trainExtractor(
     }
     throw error;
   }
+}
 
-  const env = options.vecEnvFactory
+/** Training envs, the evaluation env and its episode seeds. */
+interface _Envs {
+  train: TrainingVecEnv;
+  evaluation: RobotEnv;
+  evaluationSeeds: number[];
+}
+
+async function _buildEnvs(
+  options: TrainExtractorOptions,
+  map: MapDefinition,
+  envSettings: EnvSettings,
+  numEnvs: number,
+): Promise<_Envs> {
+  const run = options.settings.run;
+  const train = options.vecEnvFactory
     ? await options.vecEnvFactory({ map, settings: envSettings, numEnvs, seed: run.seed })
     : new VecEnv(map, envSettings, { numEnvs, seed: run.seed });
   const seeds = evaluationSeeds(run.seed, run.n_eval_episodes);
-  const evalEnv = new RobotEnv(map, envSettings, { seed: seeds[0] });
-  const compatibility = _compatibility(profile, settings);
+  const evaluation = new RobotEnv(map, envSettings, { seed: seeds[0] });
+  return { train, evaluation, evaluationSeeds: seeds };
+}
+
+/** What the artifacts say about the run: resolved settings and ONNX metadata. */
+interface _RunDescription {
+  resolved: Record<string, unknown>;
+  modelMetadata: (kind: string) => (timestep: number) => Record<string, string>;
+}
+
+function _describeRun(
+  profile: ExtractorConfigurationProfile,
+  settings: ScenarioSettings,
+  envs: _Envs,
+  map: MapDefinition,
+  envSettings: EnvSettings,
+  numEnvs: number,
+): _RunDescription {
   const resolved = {
     extractor: profile,
     settings: resolvedSettings(settings),
     env_settings: envSettings,
     num_envs: numEnvs,
-    evaluation_seeds: seeds,
+    evaluation_seeds: envs.evaluationSeeds,
   };
   const observationNormalization = {
     rays: "range / max_range (m)",
@@ -311,8 +377,8 @@ export async function trainExtractor(
     drive_state:
       "[linear speed, angular speed, distance to waypoint, angle to waypoint, angle to next waypoint] / scale",
     drive_state_scale: [
-      evalEnv.robot.speedHigh[0],
-      evalEnv.robot.speedHigh[1],
+      envs.evaluation.robot.speedHigh[0],
+      envs.evaluation.robot.speedHigh[1],
       maxTargetDistance(map),
       Math.PI,
       Math.PI,
@@ -325,25 +391,48 @@ export async function trainExtractor(
     parameters: JSON.stringify(profile.parameters),
     features_dim: String(profile.features_dim),
     training_steps: String(timestep),
-    seed: String(run.seed),
+    seed: String(settings.run.seed),
     inputs: "rays [batch, 3, 272], drive_state [batch, 3, 5]",
     outputs: "action_mean [batch, 2], value [batch, 1], log_std [2]",
     observation_normalization: JSON.stringify(observationNormalization),
     library_versions: JSON.stringify(_versions()),
     resolved_config: JSON.stringify(resolved),
   });
+  return { resolved, modelMetadata };
+}
 
-  const historyPath = path(EXTRACTOR_FILES.evalHistory);
-  const trainLogPath = path(EXTRACTOR_FILES.trainLog);
-  const sb3Logs = new Sb3LogCallback(extractorDir);
+/** The callbacks of a run, in the order the trainer calls them. */
+interface _Callbacks {
+  list: TrainingCallback[];
+  evaluation: EvalCallback;
+  checkpoint: CheckpointCallback;
+  /** SB3-format logs (TensorBoard, progress.csv, evaluations.npz). */
+  sb3Logs: Sb3LogCallback;
+  /** The last checkpoint written (relative to the run directory), or null. */
+  lastCheckpoint(): string | null;
+}
+
+function _buildCallbacks(
+  options: TrainExtractorOptions,
+  policy: PpoPolicy,
+  envs: _Envs,
+  description: _RunDescription,
+  files: _ArtifactPaths,
+  numEnvs: number,
+): _Callbacks {
+  const { profile, settings } = options;
+  const run = settings.run;
+  const sb3Logs = new Sb3LogCallback(options.extractorDir);
   const evalCallback = new EvalCallback({
     policy,
-    env: evalEnv,
+    env: envs.evaluation,
     evalFreq: Math.max(1, Math.floor(run.eval_freq / numEnvs)),
-    seeds,
-    historyPath,
-    bestModelPath: path(EXTRACTOR_FILES.bestModel),
-    modelMetadata: modelMetadata("best"),
+    seeds: envs.evaluationSeeds,
+    historyPath: files.evalHistory,
+    bestModelPath: files.of(EXTRACTOR_FILES.bestModel),
+    modelMetadata: description.modelMetadata("best"),
+    deterministic: settings.evaluation?.deterministic,
+    comfortDistance: settings.evaluation?.comfort_distance,
     onEvaluation: async (r, result) => {
       await sb3Logs.recordEvaluation(r, result);
       await options.manifest?.append({
@@ -361,13 +450,13 @@ export async function trainExtractor(
   let lastCheckpoint: string | null = null;
   const checkpointCallback = new CheckpointCallback({
     saveFreq: Math.max(1, Math.floor(run.save_freq / numEnvs)),
-    dir: checkpointDir,
+    dir: files.checkpoints,
     onCheckpoint: async (info) => {
-      lastCheckpoint = relative(info.path);
+      lastCheckpoint = files.relative(info.path);
       await options.manifest?.append({
         event: "checkpoint_written",
         extractor: profile.name,
-        path: relative(info.path),
+        path: files.relative(info.path),
         step: info.step,
         sha256: info.sha256,
       });
@@ -376,115 +465,190 @@ export async function trainExtractor(
   // The checkpoint callback comes after every callback with state of its own, so a
   // checkpoint taken at the end of an update already counts that update's
   // train_log.jsonl line (a resume from it neither loses nor repeats the line).
-  const callbacks: TrainingCallback[] = [
+  const list: TrainingCallback[] = [
     evalCallback,
-    new TrainLogCallback(trainLogPath),
+    new TrainLogCallback(files.trainLog),
     sb3Logs,
     checkpointCallback,
   ];
   if (options.onProgress) {
-    callbacks.push(
+    list.push(
       new ProgressCallback({
         onProgress: options.onProgress,
         lastEvalReward: () => evalCallback.evaluations > 0 ? evalCallback.lastMeanReward : null,
       }),
     );
   }
+  return {
+    list,
+    evaluation: evalCallback,
+    checkpoint: checkpointCallback,
+    sb3Logs,
+    lastCheckpoint: () => lastCheckpoint,
+  };
+}
 
+/** The PPO trainer; settings it cannot train become ExtractorRunErrors. */
+function _buildTrainer(
+  options: TrainExtractorOptions,
+  policy: PpoPolicy,
+  env: TrainingVecEnv,
+  rng: TrainingGenerators,
+  callbacks: TrainingCallback[],
+): PpoTrainer {
+  const { profile, settings } = options;
   try {
-    let trainer: PpoTrainer;
-    try {
-      trainer = new PpoTrainer({
-        policy,
-        env,
-        ppo,
-        totalTimesteps: run.total_timesteps,
-        actionRng: rng.actions,
-        shuffleRng: rng.shuffle,
-        callbacks,
-        signal: options.signal,
-        checkpointMetadata: { compatibility, extractor: profile.name },
-      });
-    } catch (error) {
-      if (error instanceof RangeError) {
-        throw new ExtractorRunError(error.message, "fix run.ppo in the scenario", { cause: error });
-      }
-      throw error;
-    }
-
-    let envRestored: boolean | null = null;
-    if (options.resumeFrom !== undefined) {
-      envRestored = await _resume(trainer, options.resumeFrom, compatibility);
-    } else {
-      // A fresh start owns the append-only logs.
-      for (const file of [historyPath, trainLogPath]) await Deno.remove(file).catch(() => {});
-      for (const sub of Object.values(SB3_LOG_FILES)) {
-        await Deno.remove(path(sub), { recursive: true }).catch(() => {});
-      }
-    }
-    await writeJsonFileAtomic(path(EXTRACTOR_FILES.resolvedSettings), {
-      ...resolved,
-      resumed_from: options.resumeFrom ?? null,
-      system: {
-        os: Deno.build.os,
-        arch: Deno.build.arch,
-        logical_cores: navigator.hardwareConcurrency,
-        versions: _versions(),
-        execution_provider: run.device,
-      },
-      policy: {
-        total_parameters: policy.parameterCount,
-        trainable_parameters: policy.parameterCount,
-        buffers: policy.store.bufferCount,
+    return new PpoTrainer({
+      policy,
+      env,
+      ppo: settings.ppo,
+      totalTimesteps: settings.run.total_timesteps,
+      actionRng: rng.actions,
+      shuffleRng: rng.shuffle,
+      callbacks,
+      signal: options.signal,
+      checkpointMetadata: {
+        compatibility: _compatibility(profile, settings),
+        extractor: profile.name,
       },
     });
+  } catch (error) {
+    if (error instanceof RangeError) {
+      throw new ExtractorRunError(error.message, "fix run.ppo in the scenario", { cause: error });
+    }
+    throw error;
+  }
+}
 
-    const result = await trainer.learn();
-    const artifacts: Record<string, string> = {
-      checkpoints: relative(checkpointDir),
-      eval_history: relative(historyPath),
-      train_log: relative(trainLogPath),
-      tensorboard: relative(sb3Logs.paths.tensorboard),
-      progress_csv: relative(sb3Logs.paths.progress),
-      resolved_settings: relative(path(EXTRACTOR_FILES.resolvedSettings)),
-    };
-    if (evalCallback.evaluations > 0) {
-      artifacts.best_model = relative(path(EXTRACTOR_FILES.bestModel));
-      artifacts.evaluations_npz = relative(sb3Logs.paths.evaluations);
-    }
-    if (result.interrupted) {
-      await checkpointCallback.save(trainer.context());
-      return {
-        trainingSteps: result.numTimesteps,
-        metrics: _metrics(trainer, evalCallback, policy, profile),
-        artifacts,
-        wallTimeSeconds: trainer.wallTimeSeconds,
-        interrupted: true,
-        lastCheckpoint,
-        envRestored,
-      };
-    }
-    const finalPath = path(EXTRACTOR_FILES.finalModel);
-    const bytes = policy.exportOnnx(modelMetadata("final")(result.numTimesteps));
-    await writeOnnx(finalPath, bytes);
-    artifacts.final_model = relative(finalPath);
-    const metrics = _metrics(trainer, evalCallback, policy, profile);
-    await writeMetricsFile(extractorDir, metrics);
-    artifacts.metrics = relative(path(EXTRACTOR_FILES.metrics));
+async function _writeResolvedSettings(
+  files: _ArtifactPaths,
+  description: _RunDescription,
+  resumeFrom: string | undefined,
+  settings: ScenarioSettings,
+  policy: PpoPolicy,
+): Promise<void> {
+  await writeJsonFileAtomic(files.of(EXTRACTOR_FILES.resolvedSettings), {
+    ...description.resolved,
+    resumed_from: resumeFrom ?? null,
+    system: {
+      os: Deno.build.os,
+      arch: Deno.build.arch,
+      logical_cores: navigator.hardwareConcurrency,
+      versions: _versions(),
+      execution_provider: settings.run.device,
+    },
+    policy: {
+      total_parameters: policy.parameterCount,
+      trainable_parameters: policy.parameterCount,
+      buffers: policy.store.bufferCount,
+    },
+  });
+}
+
+/**
+ * After training: an interrupted run gets a checkpoint; a finished one gets
+ * final_model.onnx, the held-out evaluation of its final and best policies
+ * (held_out.json) and metrics.json (with the held-out scores). Returns the extractor's result.
+ */
+async function _writeArtifacts(
+  options: TrainExtractorOptions,
+  files: _ArtifactPaths,
+  trainer: PpoTrainer,
+  callbacks: _Callbacks,
+  policy: PpoPolicy,
+  description: _RunDescription,
+  outcome: {
+    interrupted: boolean;
+    numTimesteps: number;
+    envRestored: boolean | null;
+    evaluationEnv: RobotEnv;
+  },
+): Promise<TrainExtractorResult> {
+  const relative = files.relative;
+  const artifacts: Record<string, string> = {
+    checkpoints: relative(files.checkpoints),
+    eval_history: relative(files.evalHistory),
+    train_log: relative(files.trainLog),
+    tensorboard: relative(callbacks.sb3Logs.paths.tensorboard),
+    progress_csv: relative(callbacks.sb3Logs.paths.progress),
+    resolved_settings: relative(files.of(EXTRACTOR_FILES.resolvedSettings)),
+  };
+  if (callbacks.evaluation.evaluations > 0) {
+    artifacts.best_model = relative(files.of(EXTRACTOR_FILES.bestModel));
+    artifacts.evaluations_npz = relative(callbacks.sb3Logs.paths.evaluations);
+  }
+  const interrupted = async () => {
+    await callbacks.checkpoint.save(trainer.context());
     return {
-      trainingSteps: result.numTimesteps,
-      metrics,
+      trainingSteps: outcome.numTimesteps,
+      metrics: _metrics(trainer, callbacks.evaluation, policy, options.profile),
       artifacts,
       wallTimeSeconds: trainer.wallTimeSeconds,
-      interrupted: false,
-      lastCheckpoint,
-      envRestored,
+      interrupted: true,
+      lastCheckpoint: callbacks.lastCheckpoint(),
+      envRestored: outcome.envRestored,
     };
-  } finally {
-    await policy.release();
-    const closable = env as { close?: () => void | Promise<void> };
-    await closable.close?.();
+  };
+  if (outcome.interrupted) return await interrupted();
+  const finalPath = files.of(EXTRACTOR_FILES.finalModel);
+  const bytes = policy.exportOnnx(description.modelMetadata("final")(outcome.numTimesteps));
+  await writeOnnx(finalPath, bytes);
+  artifacts.final_model = relative(finalPath);
+  const { evaluation } = options.settings;
+  const stillness = await _stillness(callbacks, policy, outcome.evaluationEnv, options.settings);
+  // Held-out final evaluation (lib/rl/held_out_evaluation.ts): final and best policy.
+  const trained = policy.trainingState();
+  const heldOut = await evaluateHeldOut({
+    policy,
+    env: outcome.evaluationEnv,
+    seeds: heldOutSeeds(evaluation.final_episodes, evaluation.held_out_seed_start),
+    bestModelPath: callbacks.evaluation.evaluations > 0
+      ? files.of(EXTRACTOR_FILES.bestModel)
+      : null,
+    directory: options.extractorDir,
+    signal: options.signal,
+  });
+  if (heldOut === null) {
+    await policy.setTrainingState(trained); // the checkpoint holds the trained state
+    return await interrupted();
   }
+  artifacts.held_out = relative(files.of(HELD_OUT_FILE_NAME));
+  const metrics = {
+    ..._metrics(trainer, callbacks.evaluation, policy, options.profile),
+    ...heldOutMetrics(heldOut),
+    ...stillness,
+  };
+  await writeMetricsFile(options.extractorDir, metrics);
+  artifacts.metrics = relative(files.of(EXTRACTOR_FILES.metrics));
+  return {
+    trainingSteps: outcome.numTimesteps,
+    metrics,
+    artifacts,
+    wallTimeSeconds: trainer.wallTimeSeconds,
+    interrupted: false,
+    lastCheckpoint: callbacks.lastCheckpoint(),
+    envRestored: outcome.envRestored,
+  };
+}
+
+/**
+ * The deterministic-evaluation pitfall: when the last periodic evaluation's action
+ * means never moved the robot, whether sampled actions do (metrics.json flags).
+ */
+async function _stillness(
+  callbacks: _Callbacks,
+  policy: PpoPolicy,
+  env: RobotEnv,
+  settings: ScenarioSettings,
+): Promise<Record<string, number>> {
+  const pathLength = callbacks.evaluation.lastRecord?.navigation?.mean_path_length;
+  if (typeof pathLength !== "number" || settings.evaluation.deterministic === false) return {};
+  const seeds = evaluationSeeds(settings.run.seed, settings.run.n_eval_episodes);
+  const still = await checkDeterministicStillness(policy, pathLength, { env, seeds });
+  return {
+    deterministic_policy_still: still.deterministicStill ? 1 : 0,
+    sampled_policy_moves: still.stochasticMoves ? 1 : 0,
+  };
 }
 
 async function _resume(
@@ -497,10 +661,10 @@ async function _resume(
   try {
     const ckpt = await loadTrainerCheckpoint(file);
     const meta = ckpt.state.metadata as { compatibility?: unknown } | undefined;
-    if (_stable(meta?.compatibility) !== _stable(compatibility)) {
+    if (stableJson(meta?.compatibility) !== stableJson(compatibility)) {
       const was = (meta?.compatibility ?? {}) as Record<string, unknown>;
       const differ = Object.keys(compatibility).filter((k) =>
-        _stable(was[k]) !== _stable(compatibility[k])
+        stableJson(was[k]) !== stableJson(compatibility[k])
       );
       throw new ExtractorRunError(
         `Checkpoint ${file} was written with different settings (${differ.join(", ")})`,
@@ -551,6 +715,9 @@ function _metrics(
     metrics.success_rate = last.success_rate;
     metrics.collision_rate = last.collision_rate;
     metrics.mean_ep_length = last.mean_ep_length;
+    for (const [key, value] of Object.entries(last.navigation ?? {})) {
+      if (value !== null && !(key in metrics)) metrics[key] = value;
+    }
   }
   const ep = trainer.episodeStats();
   if (ep.count > 0) {

@@ -1,0 +1,217 @@
+/**
+ * The "Baseline Controllers" section of summary.md: social-navigation metrics of
+ * the trained extractors beside the non-learning baseline controllers
+ * (`baselines.json`), verdict sentences naming every extractor that does not beat
+ * `goal_seeking`, the deterministic-evaluation pitfall, and links to each
+ * extractor's rendered held-out episode.
+ *
+ * @module
+ */
+import * as nodePath from "node:path";
+import type { ExtractorRunRecord } from "../run/models.ts";
+import { readInputText } from "../internal/input_file.ts";
+import { BASELINE_SECTION } from "./markdown.ts";
+
+/** File of the baseline controllers' results in a run directory. */
+export const BASELINES_FILE = "baselines.json";
+/** An extractor's rendered held-out episode, in its directory. */
+export const HELD_OUT_EPISODE_FILE = "heldout_episode.svg";
+
+/** The navigation metrics of one row. */
+export type NavigationRow = Record<string, number | null>;
+
+/** Contents of `baselines.json` that the summary uses. */
+export interface BaselinesFile {
+  /** Map evaluated. */
+  map: string;
+  /** Held-out seeds used. */
+  held_out_seeds: { start: number; count: number };
+  /** Aggregate metrics per controller. */
+  controllers: Record<string, { metrics: NavigationRow }>;
+}
+
+/** What the section shows. */
+export interface NavigationSection {
+  /** Markdown lines (heading included). */
+  lines: string[];
+  /** Verdict sentences (one per extractor that does not beat goal_seeking). */
+  verdict: string[];
+}
+
+const COLUMNS: [string, string][] = [
+  ["success_rate", "Success"],
+  ["collision_rate", "Collision"],
+  ["timeout_rate", "Timeout"],
+  ["mean_time_to_goal", "Time to Goal (s)"],
+  ["path_efficiency", "Path Efficiency"],
+  ["near_miss_rate", "Near Miss"],
+  ["snqi", "SNQI"],
+  ["mean_return", "Return"],
+];
+
+/**
+ * Read `baselines.json` of a run; null when absent or unreadable.
+ * @param runDir Run directory.
+ */
+export async function readBaselines(runDir: string): Promise<BaselinesFile | null> {
+  try {
+    const data = JSON.parse(
+      await readInputText(nodePath.join(runDir, BASELINES_FILE), { kind: "json" }),
+    );
+    if (data?.format !== "multi-extractor-baselines" || typeof data.controllers !== "object") {
+      return null;
+    }
+    return data as BaselinesFile;
+  } catch {
+    return null;
+  }
+}
+
+/** An extractor's navigation metrics: held-out ones (`heldout_` keys) when present. */
+function _extractorRow(record: ExtractorRunRecord): { row: NavigationRow; heldOut: boolean } {
+  const m = record.metrics ?? {};
+  const heldOut = "heldout_success_rate" in m;
+  const row: NavigationRow = {};
+  for (const [key] of COLUMNS) {
+    const value = heldOut
+      ? m[`heldout_${key}`]
+      : key === "mean_return"
+      ? m.last_mean_reward
+      : m[key];
+    row[key] = typeof value === "number" && Number.isFinite(value) ? value : null;
+  }
+  return { row, heldOut };
+}
+
+function _value(v: number | null | undefined): string {
+  return v === null || v === undefined ? "N/A" : Number.isInteger(v) ? String(v) : v.toFixed(3);
+}
+
+/**
+ * Whether `row` beats `reference`: a higher success rate, or the same success rate
+ * and a higher SNQI.
+ */
+export function beats(row: NavigationRow, reference: NavigationRow): boolean {
+  const s = row.success_rate ?? 0, r = reference.success_rate ?? 0;
+  if (s !== r) return s > r;
+  return (row.snqi ?? -Infinity) > (reference.snqi ?? -Infinity);
+}
+
+/**
+ * Build the section, or null when there is neither a baseline nor a navigation
+ * metric to show.
+ * @param records The run's extractor records.
+ * @param baselines `baselines.json`, or null.
+ * @param links Held-out episode renders by extractor, paths relative to summary.md.
+ */
+export function navigationSection(
+  records: readonly ExtractorRunRecord[],
+  baselines: BaselinesFile | null,
+  links: Readonly<Record<string, string>>,
+): NavigationSection | null {
+  const trained = records.filter((r) =>
+    r.status === "success" && r.metrics?.success_rate !== undefined
+  );
+  if (baselines === null && trained.length === 0) return null;
+  const lines = [BASELINE_SECTION, ""];
+  const rows: [string, string, NavigationRow][] = [];
+  let anyHeldOut = false;
+  for (const record of trained) {
+    const { row, heldOut } = _extractorRow(record);
+    anyHeldOut ||= heldOut;
+    rows.push([
+      record.config_name,
+      heldOut ? "trained (held-out)" : "trained (last evaluation)",
+      row,
+    ]);
+  }
+  for (const [name, c] of Object.entries(baselines?.controllers ?? {})) {
+    rows.push([name, "baseline controller", c.metrics]);
+  }
+  if (baselines !== null) {
+    const { start, count } = baselines.held_out_seeds;
+    lines.push(
+      `Baseline controllers ran ${count} held-out episodes (env seeds ${start}..${
+        start + count - 1
+      }) on map ${baselines.map}; rates are fractions of episodes, SNQI as robot_sf (docs/evaluation.md).`,
+    );
+  } else {
+    lines.push("Baseline controllers were not evaluated in this run (evaluation.baselines).");
+  }
+  if (trained.length > 0 && !anyHeldOut) {
+    lines.push(
+      "Trained extractors show their last periodic evaluation (run.n_eval_episodes episodes from run.seed), not the held-out episodes.",
+    );
+  }
+  lines.push("");
+  lines.push(`| Policy | Kind | ${COLUMNS.map(([, h]) => h).join(" | ")} |`);
+  lines.push(`| --- | --- | ${COLUMNS.map(() => "---").join(" | ")} |`);
+  for (const [name, kind, row] of rows) {
+    lines.push(`| ${name} | ${kind} | ${COLUMNS.map(([k]) => _value(row[k])).join(" | ")} |`);
+  }
+  lines.push("");
+  const verdict: string[] = [];
+  const goal = baselines?.controllers.goal_seeking?.metrics;
+  if (goal !== undefined) {
+    for (const record of trained) {
+      const { row } = _extractorRow(record);
+      if (!beats(row, goal)) {
+        verdict.push(
+          `${record.config_name} does not beat the goal_seeking controller (success ${
+            _value(row.success_rate)
+          } vs ${_value(goal.success_rate)}, SNQI ${_value(row.snqi)} vs ${_value(goal.snqi)}).`,
+        );
+      }
+    }
+  }
+  for (const sentence of verdict) lines.push(`- Verdict: ${sentence}`);
+  for (const record of trained) {
+    const m = record.metrics ?? {};
+    if (m.deterministic_policy_still === 1) {
+      lines.push(
+        `- Note: ${record.config_name}'s deterministic policy (action means) never moved the robot in its last evaluation${
+          m.sampled_policy_moves === 1
+            ? ", while its sampled actions do: its success is understated by deterministic evaluation (set evaluation.deterministic: false to evaluate sampled actions)"
+            : ", nor did its sampled actions"
+        }.`,
+      );
+    }
+  }
+  const rendered = Object.entries(links);
+  if (rendered.length > 0) {
+    lines.push(
+      `- Held-out episode (animated SVG): ${
+        rendered.map(([name, path]) => `[${name}](${path.replace(/[ ()]/g, encodeURIComponent)})`)
+          .join(", ")
+      }`,
+    );
+  }
+  if (lines.at(-1) !== "") lines.push("");
+  return { lines, verdict };
+}
+
+/**
+ * Held-out episode renders of a run's extractors that exist on disk.
+ * @param runDir Run directory.
+ * @param outDir Directory of summary.md (links are relative to it).
+ * @param records The records (their `artifacts.extractor_dir`).
+ */
+export async function heldOutEpisodeLinks(
+  runDir: string,
+  outDir: string,
+  records: readonly ExtractorRunRecord[],
+): Promise<Record<string, string>> {
+  const links: Record<string, string> = {};
+  for (const record of records) {
+    const dir = record.artifacts?.extractor_dir;
+    if (record.status !== "success" || dir === undefined) continue;
+    const file = nodePath.resolve(runDir, dir, HELD_OUT_EPISODE_FILE);
+    try {
+      await Deno.stat(file);
+      links[record.config_name] = nodePath.relative(outDir, file).split(nodePath.sep).join("/");
+    } catch {
+      // not rendered
+    }
+  }
+  return links;
+}

@@ -1,0 +1,72 @@
+import assert from "node:assert/strict";
+import { beats, navigationSection } from "../../../lib/report/navigation.ts";
+import type { ExtractorRunRecord } from "../../../lib/run/models.ts";
+
+function record(name: string, metrics: Record<string, number>): ExtractorRunRecord {
+  return {
+    config_name: name,
+    status: "success",
+    metrics,
+    artifacts: { extractor_dir: `extractors/${name}` },
+  } as unknown as ExtractorRunRecord;
+}
+
+const baselines = {
+  map: "default",
+  held_out_seeds: { start: 1_000_000_000, count: 5 },
+  controllers: {
+    zero: { metrics: { success_rate: 0, snqi: -0.8 } },
+    goal_seeking: { metrics: { success_rate: 0.6, snqi: -0.2 } },
+  },
+};
+
+Deno.test("an extractor that does not beat goal_seeking is named in the verdict", () => {
+  const section = navigationSection(
+    [
+      record("weak", { success_rate: 0.4, snqi: 0.1, last_mean_reward: 1 }),
+      record("strong", { success_rate: 0.8, snqi: 0.3, last_mean_reward: 2 }),
+      record("tied", { success_rate: 0.6, snqi: -0.5, last_mean_reward: 2 }),
+    ],
+    baselines,
+    { strong: "extractors/strong/heldout_episode.svg" },
+  )!;
+  assert.deepEqual(section.verdict, [
+    "weak does not beat the goal_seeking controller (success 0.400 vs 0.600, SNQI 0.100 vs -0.200).",
+    "tied does not beat the goal_seeking controller (success 0.600 vs 0.600, SNQI -0.500 vs -0.200).",
+  ]);
+  const text = section.lines.join("\n");
+  assert.match(text, /^## Baseline Controllers$/m);
+  assert.match(text, /^\| zero \| baseline controller \| 0 \|/m);
+  assert.match(text, /^\| strong \| trained \(last evaluation\) \| 0\.800 \|/m);
+  assert.match(
+    text,
+    /Held-out episode \(animated SVG\): \[strong\]\(extractors\/strong\/heldout_episode\.svg\)/,
+  );
+});
+
+Deno.test("held-out metrics are preferred; the stillness pitfall is noted", () => {
+  const section = navigationSection(
+    [record("m", {
+      success_rate: 0,
+      heldout_success_rate: 0.9,
+      heldout_snqi: 0.5,
+      deterministic_policy_still: 1,
+      sampled_policy_moves: 1,
+    })],
+    baselines,
+    {},
+  )!;
+  assert.deepEqual(section.verdict, []);
+  const text = section.lines.join("\n");
+  assert.match(text, /^\| m \| trained \(held-out\) \| 0\.900 \|/m);
+  assert.match(
+    text,
+    /m's deterministic policy \(action means\) never moved the robot.*sampled actions do/,
+  );
+});
+
+Deno.test("beats(): success first, SNQI breaks ties; no section without data", () => {
+  assert.ok(beats({ success_rate: 0.5, snqi: -1 }, { success_rate: 0.4, snqi: 1 }));
+  assert.ok(!beats({ success_rate: 0.5, snqi: 0 }, { success_rate: 0.5, snqi: 0 }));
+  assert.equal(navigationSection([], null, {}), null);
+});

@@ -66,8 +66,12 @@ export async function createRun(
   options: CreateRunOptions = {},
 ): Promise<CreatedRun> {
   const { scenario, plan } = prepared;
-  const bytes = await readInputFile(scenario.file, { kind: "scenario" });
-  if (await sha256Hex(bytes) !== scenario.sha256) {
+  const fileBytes = await readInputFile(scenario.file, { kind: "scenario" });
+  // With --set overrides the run's scenario copy is the overridden document.
+  const bytes = scenario.overridden === undefined
+    ? fileBytes
+    : new TextEncoder().encode(scenario.overridden.text);
+  if (await sha256Hex(fileBytes) !== (scenario.overridden?.fileSha256 ?? scenario.sha256)) {
     throw new Error(`Scenario file ${scenario.file} changed after it was validated; start again`);
   }
   const mapPath = scenario.settings.env.map_path;

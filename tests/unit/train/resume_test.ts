@@ -28,6 +28,7 @@ import {
   type TrainExtractorOptions,
 } from "../../../lib/train/mod.ts";
 import { hostReport, scenarioFile } from "./_helpers.ts";
+import { parseOverride, seedOverride } from "../../../lib/config/mod.ts";
 
 const TWO = `run:
   run_id: unit
@@ -559,6 +560,27 @@ Deno.test("resume refuses a changed or missing map file, keeping the manifest an
     await Deno.writeTextFile(mapFile, text);
     const plan = await prepareResume(runDir, { hardware: hostReport() });
     assert.deepEqual(plan.entries.map((e) => e.action), ["continue", "start"]);
+  } finally {
+    await t.cleanup();
+  }
+});
+
+Deno.test("--set overrides go into the run's scenario copy, so resume continues with them", async () => {
+  const t = await scenarioFile(TWO);
+  try {
+    const prepared = await prepareComparison(t.file, {
+      outputRoot: t.root,
+      hardware: hostReport(),
+      overrides: [parseOverride("run.total_timesteps=4096"), seedOverride("9")],
+    });
+    const created = await createRun(prepared);
+    await created.close();
+    const copy = await Deno.readTextFile(nodePath.join(created.run.path, "scenario.yaml"));
+    assert.match(copy, /total_timesteps: 4096/);
+    assert.equal(await Deno.readTextFile(t.file), TWO);
+    const resumed = await prepareResume(created.run.path, { hardware: hostReport() });
+    assert.equal(resumed.prepared.scenario.settings.run.total_timesteps, 4096);
+    assert.equal(resumed.prepared.scenario.settings.run.seed, 9);
   } finally {
     await t.cleanup();
   }

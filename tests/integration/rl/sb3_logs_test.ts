@@ -8,6 +8,8 @@ import assert from "node:assert/strict";
 import * as nodePath from "node:path";
 import { trainExtractor } from "../../../lib/train/mod.ts";
 import { tinyScenario } from "../../unit/rl/_helpers.ts";
+import * as ort from "onnxruntime-node";
+import { onnx } from "../../../lib/nn/_onnx.ts";
 import { python, pythonHas, readCsv, readEventFile } from "./_sb3_read.ts";
 
 type Row = Record<string, number | null>;
@@ -120,6 +122,8 @@ Deno.test("a test-mode run writes TensorBoard events, progress.csv and evaluatio
       assert.equal(cell(evalRows[i], "train/loss"), "");
     });
 
+    await checkPythonHandOff(nodePath.join(x, "final_model.onnx"));
+
     // evaluations.npz through NumPy.
     if (!(await pythonHas("numpy"))) {
       console.warn("python3-numpy is not installed: evaluations.npz is not read back");
@@ -146,3 +150,48 @@ Deno.test("a test-mode run writes TensorBoard events, progress.csv and evaluatio
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+/**
+ * What docs/python.md relies on: input and output names, the observation_normalization
+ * metadata, SB3 state_dict names for the initialisers (log_std as log_std_1); and, where
+ * Python's onnxruntime is installed, the doc's OnnxPolicy gives the action ONNX Runtime gives.
+ */
+async function checkPythonHandOff(modelPath: string): Promise<void> {
+  const bytes = await Deno.readFile(modelPath);
+  const model = onnx.ModelProto.decode(bytes);
+  const meta = Object.fromEntries(model.metadataProps!.map((p) => [p.key!, p.value!]));
+  const norm = JSON.parse(meta.observation_normalization);
+  assert.equal(norm.rays_max_range_m, 10); // robot_sf LidarScannerSettings.max_scan_dist
+  assert.equal(norm.drive_state_scale.length, 5);
+  assert.deepEqual(norm.drive_state_scale.slice(0, 2), [2, 0.5]); // max linear / angular speed
+  assert.deepEqual(model.graph!.input!.map((i) => i.name), ["rays", "drive_state"]);
+  assert.deepEqual(model.graph!.output!.map((o) => o.name), ["action_mean", "value", "log_std"]);
+  const names = model.graph!.initializer!.map((t) => t.name!).filter((n) => !n.startsWith("ints"));
+  assert.ok(names.includes("log_std_1") && !names.includes("log_std"));
+  for (const n of ["action_net.weight", "value_net.bias", "mlp_extractor.policy_net.0.weight"]) {
+    assert.ok(names.includes(n), n);
+  }
+  const doc = await Deno.readTextFile(new URL("../../../docs/python.md", import.meta.url));
+  const blocks = [...doc.matchAll(/```python\n([\s\S]*?)```/g)].map((m) => m[1]);
+  assert.equal(blocks.length, 2);
+  if (await pythonHas("ast")) {
+    for (const b of blocks) await python("import ast, sys; ast.parse(sys.argv[1])", [b]);
+  }
+  if (!(await pythonHas("onnxruntime"))) {
+    console.warn("python3 onnxruntime is not installed: docs/python.md's snippet is not run");
+    return;
+  }
+  const snippet = blocks[0]
+    .replace(/^policy = OnnxPolicy\(.*$/m, "policy = OnnxPolicy(__import__('sys').argv[1])");
+  const out = await python(`${snippet}\nprint(json.dumps([float(v) for v in action]))`, [
+    modelPath,
+  ]);
+  const session = await ort.InferenceSession.create(bytes);
+  const r = await session.run({
+    rays: new ort.Tensor("float32", new Float32Array(816).fill(0.5), [1, 3, 272]),
+    drive_state: new ort.Tensor("float32", new Float32Array(15), [1, 3, 5]),
+  });
+  const mean = r.action_mean.data as Float32Array;
+  const expected = [Math.min(2, Math.max(0, mean[0])), Math.min(0.5, Math.max(-0.5, mean[1]))];
+  JSON.parse(out).forEach((v: number, i: number) => assert.ok(Math.abs(v - expected[i]) < 1e-6));
+}

@@ -194,6 +194,7 @@ export class NavMetricsRecorder {
   #jerkCount = 0;
 
   /**
+   * Create the metrics accumulator of one episode.
    * @param options Time step, horizon, radii, comfort distance, force model.
    * @throws {RangeError} When a value is not a finite positive number.
    */

@@ -7,6 +7,12 @@
  *
  * @module
  */
+import {
+  OverrideSyntaxError,
+  parseOverride,
+  type ScenarioOverride,
+  seedOverride,
+} from "../lib/config/mod.ts";
 import { consoleSafe } from "../lib/internal/control_chars.ts";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 
@@ -158,4 +164,22 @@ export function parseSeedsFlag(value: unknown): number[] | null {
     }
     return seed;
   });
+}
+
+/**
+ * The scenario overrides of repeatable `--set key=value` flags and `--seed N` (`run.seed`,
+ * applied last), in command-line order.
+ * @param set The `--set` values, or undefined.
+ * @param seed The `--seed` value, or undefined.
+ * @throws {UsageError} On a malformed flag (names it).
+ */
+export function parseOverrideFlags(set: unknown, seed: unknown): ScenarioOverride[] {
+  try {
+    const out = ((set as string[] | undefined) ?? []).map(parseOverride);
+    if (typeof seed === "string") out.push(seedOverride(seed));
+    return out;
+  } catch (error) {
+    if (error instanceof OverrideSyntaxError) throw new UsageError(error.message);
+    throw error;
+  }
 }

@@ -26,7 +26,7 @@ const PROGRAM_DIRS = ["/usr/bin", "/usr/local/bin", "/bin", "/opt/slurm/bin"];
 
 /** Modules loaded by URL at run time (Workers), which the module graph does not show. */
 const WORKER_MODULES = [
-  "lib/workers/_env_worker.ts",
+  "lib/sim/_env_worker.ts",
   "lib/nn/_mask_worker.ts",
   "lib/train/_extractor_worker.ts",
 ];

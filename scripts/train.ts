@@ -4,7 +4,7 @@
  * complete_results.json, figures) into a new run directory.
  *
  * Usage: deno task train [--config FILE] [--run-id ID] [--output-root DIR]
- *   [--only NAME,...] [--seeds K,...] [--verbose | --quiet]
+ *   [--only NAME,...] [--seeds K,...] [--set KEY=VALUE ...] [--seed N] [--verbose | --quiet]
  *
  * Exit codes: 0 every extractor succeeded or was skipped for an expected reason;
  * 1 an extractor failed (or the run could not be written); 2 invalid command line or
@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { ConfigError } from "../lib/config/mod.ts";
+import { ConfigError, type ScenarioOverride } from "../lib/config/mod.ts";
 import { RUN_LOG_FILE_NAME, verbosityFromFlags } from "../lib/log/mod.ts";
 import {
   InvocationError,
@@ -27,6 +27,7 @@ import {
   isInvalidFileInput,
   parseCommandLine,
   parseOnlyFlag,
+  parseOverrideFlags,
   parseSeedsFlag,
   reportUsageError,
   UsageError,
@@ -57,6 +58,10 @@ Options:
   --output-root DIR    Directory receiving the run directory (overrides run.output_root
                        and MULTI_EXTRACTOR_TMP / ROBOT_SF_MULTI_EXTRACTOR_TMP)
   --only NAME,...      Train only these extractor entries (comma-separated, repeatable)
+  --set KEY=VALUE      Override one scenario setting before validation, e.g.
+                       --set run.total_timesteps=100000 --set run.ppo.learning_rate=1e-4
+                       (repeatable; the run's scenario copy keeps the overrides)
+  --seed N             The same as --set run.seed=N
   --seeds K,...        Train one trial per extractor and seed, with these seeds instead of the
                        scenario's (run.seeds / run.num_seeds / run.seed)
   -v, --verbose        More log output
@@ -81,6 +86,7 @@ export async function main(args: string[]): Promise<number> {
   let values: Record<string, unknown>;
   let only: string[] | null = null;
   let seeds: number[] | null = null;
+  let overrides: ScenarioOverride[] = [];
   try {
     const parsed = parseCommandLine(args, {
       config: { type: "string" },
@@ -88,6 +94,8 @@ export async function main(args: string[]): Promise<number> {
       "output-root": { type: "string" },
       only: { type: "string", multiple: true },
       seeds: { type: "string", multiple: true },
+      set: { type: "string", multiple: true },
+      seed: { type: "string" },
       verbose: { type: "boolean", short: "v", default: false },
       quiet: { type: "boolean", short: "q", default: false },
       help: { type: "boolean", short: "h", default: false },
@@ -104,6 +112,7 @@ export async function main(args: string[]): Promise<number> {
     }
     only = parseOnlyFlag(values.only);
     seeds = parseSeedsFlag(values.seeds);
+    overrides = parseOverrideFlags(values.set, values.seed);
     verbosityFromFlags(values);
   } catch (error) {
     if (error instanceof UsageError || error instanceof RangeError) {
@@ -124,6 +133,7 @@ export async function main(args: string[]): Promise<number> {
       outputRoot: (values["output-root"] as string | undefined) ?? null,
       only,
       seeds,
+      overrides,
       testMode,
     });
     for (const warning of prepared.plan.warnings) logger.warn("{warning}", { warning });

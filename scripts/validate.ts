@@ -7,7 +7,13 @@
  *
  * @module
  */
-import { ConfigError, formatRunPlan, loadScenario, planRun } from "../lib/config/mod.ts";
+import {
+  ConfigError,
+  formatRunPlan,
+  loadScenario,
+  planRun,
+  type ScenarioOverride,
+} from "../lib/config/mod.ts";
 import * as nodePath from "node:path";
 import { hostCapabilities } from "../lib/hardware/mod.ts";
 import { getSuiteLogger, setupLogging, verbosityFromFlags } from "../lib/log/mod.ts";
@@ -19,6 +25,7 @@ import {
   EXIT_OK,
   isInvalidFileInput,
   parseCommandLine,
+  parseOverrideFlags,
   reportUsageError,
   UsageError,
   writeStdout,
@@ -32,6 +39,9 @@ Usage: deno task validate <scenario.yaml> [options]
 
 Options:
   --output-root DIR   Output root as train would use it (overrides run.output_root)
+  --set KEY=VALUE     Override one scenario setting before validation (repeatable), e.g.
+                      --set run.total_timesteps=100000 --set run.ppo.learning_rate=1e-4
+  --seed N            The same as --set run.seed=N
   --json              Print the plan as JSON
   -v, --verbose       More log output
   -q, --quiet         Only warnings and errors
@@ -49,10 +59,13 @@ Exit codes: 0 valid, 1 failure, 2 invalid config or command line.
 export async function main(args: string[]): Promise<number> {
   let file: string;
   let values: Record<string, unknown>;
+  let overrides: ScenarioOverride[] = [];
   try {
     const parsed = parseCommandLine(args, {
       "output-root": { type: "string" },
       json: { type: "boolean", default: false },
+      set: { type: "string", multiple: true },
+      seed: { type: "string" },
       verbose: { type: "boolean", short: "v", default: false },
       quiet: { type: "boolean", short: "q", default: false },
       help: { type: "boolean", short: "h", default: false },
@@ -70,6 +83,7 @@ export async function main(args: string[]): Promise<number> {
       );
     }
     file = parsed.positionals[0];
+    overrides = parseOverrideFlags(values.set, values.seed);
     verbosityFromFlags(values);
   } catch (error) {
     if (error instanceof UsageError || error instanceof RangeError) {
@@ -80,7 +94,7 @@ export async function main(args: string[]): Promise<number> {
   const logging = await setupLogging({ verbosity: verbosityFromFlags(values) });
   const logger = getSuiteLogger("validate");
   try {
-    const scenario = await loadScenario(file);
+    const scenario = await loadScenario(file, { overrides });
     const plan = planRun(scenario, {
       host: await hostCapabilities(),
       outputRootFlag: values["output-root"] as string | undefined,

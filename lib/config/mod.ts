@@ -15,6 +15,15 @@
 export { ConfigError, formatConfigIssue } from "./config_error.ts";
 export type { ConfigIssue } from "./config_error.ts";
 export { loadScenario, parseScenario, yamlPath } from "./scenario.ts";
+export type { LoadScenarioOptions } from "./scenario.ts";
+export {
+  applyOverrides,
+  locateOverrideIssues,
+  OverrideSyntaxError,
+  parseOverride,
+  seedOverride,
+} from "./overrides.ts";
+export type { ScenarioOverride } from "./overrides.ts";
 export type {
   ParseScenarioOptions,
   Scenario,

@@ -413,7 +413,8 @@ export function familyParameterSchema(family: ExtractorFamily): Record<string, u
 
 /**
  * The closest candidate to `name` by edit distance, when close enough to be a
- * likely typo (distance <= max(1, floor(length / 3))).
+ * likely typo (distance <= max(1, floor(length / 3))), else the one candidate whose
+ * underscore-separated word initials spell it (`lr` for `learning_rate`).
  *
  * @param name The misspelt name.
  * @param candidates Valid names.
@@ -430,7 +431,12 @@ export function closestName(name: string, candidates: readonly string[]): string
     }
   }
   const limit = Math.max(1, Math.floor(name.length / 3));
-  return bestDistance <= limit ? best : null;
+  if (bestDistance <= limit) return best;
+  // An abbreviation by word initials (`lr` for learning_rate), when exactly one fits.
+  const initials = candidates.filter((c) =>
+    c.includes("_") && c.split("_").map((w) => w[0]).join("").toLowerCase() === name.toLowerCase()
+  );
+  return initials.length === 1 ? initials[0] : null;
 }
 
 /** Levenshtein distance (insert, delete, substitute; all cost 1). */

@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { applyOverrides, locateOverrideIssues, type ScenarioOverride } from "./overrides.ts";
 import * as nodePath from "node:path";
 import { LineCounter, parseDocument, visit } from "yaml";
 import { type Ajv, createAjv } from "../internal/ajv.ts";
@@ -89,8 +90,13 @@ export type ScenarioEntry =
 export interface Scenario {
   /** Absolute path of the scenario file. */
   file: string;
-  /** SHA-256 (hex) of the file's bytes. */
+  /** SHA-256 (hex) of the file's bytes (with `--set` overrides: of the overridden text). */
   sha256: string;
+  /**
+   * With `--set` / `--seed` overrides: the overridden YAML text (the run's scenario copy)
+   * and the SHA-256 of the file as read. Absent without overrides.
+   */
+  overridden?: { text: string; fileSha256: string };
   /** Settings blocks with defaults. */
   settings: ScenarioSettings;
   /** Every extractor entry in run order (priority ascending, ties in file order). */
@@ -103,6 +109,12 @@ export interface Scenario {
   baseline: string | null;
   /** Non-fatal problems (settings that are allowed but probably unintended). */
   warnings: ConfigIssue[];
+}
+
+/** Options of {@linkcode loadScenario}. */
+export interface LoadScenarioOptions {
+  /** `--set key=value` / `--seed N` overrides, in command-line order. @default none */
+  overrides?: readonly ScenarioOverride[];
 }
 
 /** Options of {@linkcode parseScenario}. */
@@ -160,7 +172,10 @@ export async function parseScenario(
  * @throws {ConfigError} When the file is missing, unreadable, not UTF-8, or invalid, or
  * when the map is missing or cannot be loaded (at `env.map`).
  */
-export async function loadScenario(path: string): Promise<Scenario> {
+export async function loadScenario(
+  path: string,
+  options: LoadScenarioOptions = {},
+): Promise<Scenario> {
   let bytes: Uint8Array;
   let text: string;
   try {
@@ -183,7 +198,21 @@ export async function loadScenario(path: string): Promise<Scenario> {
       hint: null,
     }]);
   }
-  const scenario = _parse(text, path, await sha256Hex(bytes));
+  const overrides = options.overrides ?? [];
+  const fileSha256 = await sha256Hex(bytes);
+  let scenario: Scenario;
+  if (overrides.length === 0) scenario = _parse(text, path, fileSha256);
+  else {
+    text = applyOverrides(text, overrides);
+    try {
+      scenario = _parse(text, path, await sha256Hex(text));
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      throw new ConfigError(locateOverrideIssues(error.issues, overrides));
+    }
+    scenario.overridden = { text, fileSha256 };
+    scenario.warnings = locateOverrideIssues(scenario.warnings, overrides);
+  }
   const mapPath = scenario.settings.env.map_path;
   const mapIssue = (message: string, hint: string | null): ConfigIssue => {
     const lines = new LineCounter();

@@ -21,3 +21,15 @@ export type {
   ProgressThrottleOptions,
   TrainingProgress,
 } from "./progress.ts";
+export {
+  encodeEvent,
+  EVENT_FILE_VERSION,
+  EventFileWriter,
+  maskedCrc32c,
+  tfRecord,
+} from "./tensorboard.ts";
+export type { EventFields, ScalarValue } from "./tensorboard.ts";
+export { ProgressCsvWriter, pythonNumber } from "./progress_csv.ts";
+export type { CsvRow, ProgressCsvState } from "./progress_csv.ts";
+export { encodeNpy, encodeNpz } from "./npz.ts";
+export type { NpyArray, NpyDtype } from "./npz.ts";

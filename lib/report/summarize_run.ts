@@ -319,11 +319,10 @@ async function _summarizeLocked(
     aggregateMetrics: analysed.aggregate,
     notes: [...run.notes, ...(options.notes ?? []), ...analysed.notes],
   });
-  const trialRecords = _trialNamed(records);
   const navigation = navigationSection(
-    trialRecords,
+    records,
     await readBaselines(run.directory),
-    await heldOutEpisodeLinks(run.directory, outDir, trialRecords),
+    await heldOutEpisodeLinks(run.directory, outDir, records),
   );
   // One verdict list (comparison.json and summary.md): extractors that do not beat goal_seeking.
   if (navigation !== null) comparison.verdict.push(...navigation.verdict);
@@ -352,21 +351,6 @@ async function _summarizeLocked(
     }
   }
   return { summary, comparison, files, figures };
-}
-
-/**
- * Records named for tables and sentences that list trials: `<name> (seed <k>)` when an
- * extractor has several records (a multi-seed run), else as they are.
- */
-function _trialNamed(records: readonly ExtractorRunRecord[]): ExtractorRunRecord[] {
-  const names = records.map((record) => record.config_name);
-  if (new Set(names).size === names.length) return [...records];
-  return records.map((record) => {
-    const seed = record.metrics?.seed;
-    return typeof seed === "number"
-      ? { ...record, config_name: `${record.config_name} (seed ${seed})` }
-      : record;
-  });
 }
 
 /** A record's trial seed: metrics.seed, else the given one. */
@@ -529,10 +513,11 @@ export async function mergeRuns(
     aggregateMetrics: analysed.aggregate,
     notes: [...notes, ...analysed.notes],
   });
-  // Baseline controllers ran the same held-out episodes in every run: the first run's.
+  // Baseline controllers of the first run that has them (runs of one comparison share the
+  // held-out episodes); their verdicts join the comparison's, as for a single run.
   let baselines = null;
-  for (const run of runs) baselines ??= await readBaselines(run.directory);
-  const navigation = navigationSection(_trialNamed(drawn.records), baselines, {});
+  for (const run of runs) if ((baselines = await readBaselines(run.directory)) !== null) break;
+  const navigation = navigationSection(drawn.records, baselines, {});
   if (navigation !== null) comparison.verdict.push(...navigation.verdict);
   const files = await writeSummaryFiles(out, summary, {
     legacy: {

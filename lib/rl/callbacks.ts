@@ -129,8 +129,11 @@ export interface EvalCallbackOptions {
    * still get metrics and a best model). @default true
    */
   evaluateAtEndIfNone?: boolean;
-  /** Called after each evaluation is recorded (e.g. to append a manifest event). @default none */
-  onEvaluation?: (record: EvaluationRecord) => void | Promise<void>;
+  /**
+   * Called after each evaluation is recorded (e.g. to append a manifest event), with the
+   * record and the evaluation's episodes. @default none
+   */
+  onEvaluation?: (record: EvaluationRecord, result: EvaluationResult) => void | Promise<void>;
   /** Evaluate the action means (SB3's default) or sampled actions. @default true */
   deterministic?: boolean;
   /** Near-miss clearance of the navigation metrics, m. @default 0.5 */
@@ -258,7 +261,7 @@ export class EvalCallback implements TrainingCallback {
     this.#history.push(JSON.stringify(record));
     this.#count++;
     this.#lastRecord = record;
-    await this.#o.onEvaluation?.(record);
+    await this.#o.onEvaluation?.(record, result);
     return result;
   }
 

@@ -92,6 +92,8 @@ export {
   type TruncateLinesOptions,
   type UpdateRecord,
 } from "./callbacks.ts";
+export { EVENT_FILE_NAME, SB3_LOG_FILES, Sb3LogCallback } from "./sb3_logs.ts";
+export type { Sb3LogState } from "./sb3_logs.ts";
 export {
   checkpointFileName,
   decodeTrainerCheckpoint,

@@ -49,6 +49,10 @@ export interface RunStartedEvent extends ManifestEventBase {
   config_file: string;
   /** SHA-256 (hex) of the scenario file's bytes. */
   config_sha256: string;
+  /** Absolute path of the map file (absent for a built-in map). */
+  map_file?: string;
+  /** SHA-256 (hex) of the map file's bytes when the run started (absent for a built-in map). */
+  map_sha256?: string;
   /** Resolved scenario, defaults filled in. */
   config: Record<string, unknown>;
   /** Host profile. */

@@ -21,6 +21,10 @@ export interface _RawRoute {
   spawnId: number;
   goalId: number;
   waypoints: Vec2[];
+  /** The route's own spawn zone (robot_sf's zones derived from route ends); else by `spawnId`. */
+  spawnZone?: Zone;
+  /** The route's own goal zone; else by `goalId`. */
+  goalZone?: Zone;
 }
 
 /** Format-neutral map as produced by each parser. */
@@ -83,17 +87,22 @@ export function _buildMap(raw: _RawMap): MapDefinition {
   for (const [kind, zones] of zoneLists) {
     for (const z of zones) _checkZone(z, kind, raw);
   }
-  if (raw.robotSpawnZones.length === 0) {
-    throw new MapError("Map has no robot spawn zone", { source: src });
-  }
-  if (raw.robotGoalZones.length === 0) {
-    throw new MapError("Map has no robot goal zone", { source: src });
-  }
   if (raw.robotRoutes.length === 0) {
-    throw new MapError("Map has no robot route", { source: src });
+    const missing = [
+      raw.robotSpawnZones.length === 0 ? "robot spawn zone" : "",
+      raw.robotGoalZones.length === 0 ? "robot goal zone" : "",
+    ].filter((s) => s !== "");
+    throw new MapError(
+      missing.length === 0
+        ? "Map has no robot route"
+        : `Map has no robot route and no ${
+          missing.join(" or ")
+        } to make one from (a robot needs a robot_route path, or robot_spawn_zone and robot_goal_zone rects)`,
+      { source: src },
+    );
   }
   const robotRoutes = raw.robotRoutes.map((r) =>
-    _resolveRoute(r, "Robot route", raw.robotSpawnZones, raw.robotGoalZones, src)
+    _resolveRoute(r, "Robot route", raw.robotSpawnZones, raw.robotGoalZones, raw)
   );
   if (raw.reverseRobotRoutes) {
     for (const r of [...robotRoutes]) {
@@ -108,7 +117,7 @@ export function _buildMap(raw: _RawMap): MapDefinition {
     }
   }
   const pedRoutes = raw.pedRoutes.map((r) =>
-    _resolveRoute(r, "Pedestrian route", raw.pedSpawnZones, raw.pedGoalZones, src)
+    _resolveRoute(r, "Pedestrian route", raw.pedSpawnZones, raw.pedGoalZones, raw)
   );
 
   const seg: number[] = [];
@@ -217,8 +226,9 @@ function _resolveRoute(
   kind: string,
   spawnZones: Zone[],
   goalZones: Zone[],
-  source: string,
+  raw: _RawMap,
 ): Route {
+  const source = raw.source;
   if (r.waypoints.length === 0) {
     throw new MapError(`${kind} '${r.id}' has no waypoints`, { source, element: r.id });
   }
@@ -228,13 +238,21 @@ function _resolveRoute(
     }
   }
   const zoneWord = kind === "Robot route" ? "robot" : "pedestrian";
-  if (!(Number.isInteger(r.spawnId) && r.spawnId >= 0 && r.spawnId < spawnZones.length)) {
+  if (r.spawnZone !== undefined) _checkZone(r.spawnZone, `${zoneWord} spawn zone`, raw);
+  if (r.goalZone !== undefined) _checkZone(r.goalZone, `${zoneWord} goal zone`, raw);
+  if (
+    r.spawnZone === undefined &&
+    !(Number.isInteger(r.spawnId) && r.spawnId >= 0 && r.spawnId < spawnZones.length)
+  ) {
     throw new MapError(
       `${kind} '${r.id}' refers to missing ${zoneWord} spawn zone ${r.spawnId} (map has ${spawnZones.length})`,
       { source, element: r.id },
     );
   }
-  if (!(Number.isInteger(r.goalId) && r.goalId >= 0 && r.goalId < goalZones.length)) {
+  if (
+    r.goalZone === undefined &&
+    !(Number.isInteger(r.goalId) && r.goalId >= 0 && r.goalId < goalZones.length)
+  ) {
     throw new MapError(
       `${kind} '${r.id}' refers to missing ${zoneWord} goal zone ${r.goalId} (map has ${goalZones.length})`,
       { source, element: r.id },
@@ -245,8 +263,8 @@ function _resolveRoute(
     spawnId: r.spawnId,
     goalId: r.goalId,
     waypoints: r.waypoints,
-    spawnZone: spawnZones[r.spawnId],
-    goalZone: goalZones[r.goalId],
+    spawnZone: r.spawnZone ?? spawnZones[r.spawnId],
+    goalZone: r.goalZone ?? goalZones[r.goalId],
   };
 }
 

@@ -66,10 +66,19 @@ export async function createRun(
   options: CreateRunOptions = {},
 ): Promise<CreatedRun> {
   const { scenario, plan } = prepared;
-  const bytes = await readInputFile(scenario.file, { kind: "scenario" });
-  if (await sha256Hex(bytes) !== scenario.sha256) {
+  const fileBytes = await readInputFile(scenario.file, { kind: "scenario" });
+  // With --set overrides the run's scenario copy is the overridden document.
+  const bytes = scenario.overridden === undefined
+    ? fileBytes
+    : new TextEncoder().encode(scenario.overridden.text);
+  if (await sha256Hex(fileBytes) !== (scenario.overridden?.fileSha256 ?? scenario.sha256)) {
     throw new Error(`Scenario file ${scenario.file} changed after it was validated; start again`);
   }
+  const mapPath = scenario.settings.env.map_path;
+  const map = mapPath === null ? {} : {
+    map_file: nodePath.resolve(mapPath),
+    map_sha256: await sha256Hex(await Deno.readFile(mapPath)),
+  };
   const run = await createRunDirectory(
     nodePath.dirname(plan.run_directory),
     scenario.settings.run.run_id,
@@ -88,6 +97,7 @@ export async function createRun(
       run_dir_name: run.name,
       config_file: scenario.file,
       config_sha256: scenario.sha256,
+      ...map,
       config: {
         ...resolvedConfig(scenario),
         test_mode: prepared.testMode,

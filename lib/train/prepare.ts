@@ -8,6 +8,7 @@
 import * as nodePath from "node:path";
 import { closestName } from "../config/presets.ts";
 import { planRun, type RunPlan } from "../config/plan.ts";
+import type { ScenarioOverride } from "../config/overrides.ts";
 import {
   loadScenario,
   type Scenario,
@@ -48,6 +49,12 @@ export class InvocationError extends Error {
 
 /** Options of {@linkcode prepareComparison}. */
 export interface PrepareComparisonOptions {
+  /**
+   * `--set key=value` and `--seed N` overrides, applied to the scenario before it is
+   * validated (lib/config overrides.ts).
+   * @default none
+   */
+  overrides?: readonly ScenarioOverride[];
   /**
    * `--run-id`: replaces run.run_id.
    * @default null
@@ -274,7 +281,10 @@ export async function prepareComparison(
   file: string,
   options: PrepareComparisonOptions = {},
 ): Promise<PreparedComparison> {
-  return await prepareScenario(await loadScenario(file), options);
+  return await prepareScenario(
+    await loadScenario(file, { overrides: options.overrides ?? [] }),
+    options,
+  );
 }
 
 /**

@@ -96,6 +96,8 @@ export type ResumeRefusal =
   | "newer_format"
   | "config_edited"
   | "config_differs"
+  | "map_changed"
+  | "map_missing"
   | "busy";
 
 /** Resume refuses to touch a run directory; nothing was changed. */
@@ -247,6 +249,41 @@ async function _readManifest(runDir: string): Promise<ManifestContents> {
       });
     }
     throw error;
+  }
+}
+
+/**
+ * Refuse a run whose map file changed or went missing since run_started recorded its SHA-256:
+ * the extractors would continue on another map (or fail and restart from zero).
+ * @throws {ResumeRefusedError} `map_missing` or `map_changed`; nothing is changed.
+ */
+async function _checkMap(
+  runDir: string,
+  started: RunStartedEvent,
+  mapPath: string | null,
+): Promise<void> {
+  const file = started.map_file ?? mapPath;
+  if (file === null) return;
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(file);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    throw new ResumeRefusedError(
+      `The run's map ${file} is missing; restore it${
+        started.map_sha256 === undefined ? "" : ` (SHA-256 ${started.map_sha256})`
+      } to resume; every checkpoint is kept`,
+      { refusal: "map_missing", runDir },
+    );
+  }
+  const digest = await sha256Hex(bytes);
+  if (started.map_sha256 !== undefined && digest !== started.map_sha256) {
+    throw new ResumeRefusedError(
+      `The map ${file} changed since the run started: it has SHA-256 ${digest}, run_started ` +
+        `recorded ${started.map_sha256}; restore the file to resume, or start a new run with ` +
+        "deno task train --config <file>",
+      { refusal: "map_changed", runDir },
+    );
   }
 }
 
@@ -546,6 +583,7 @@ export async function prepareResume(
     );
   }
   const prepared = await _rebuildComparison(dir, state.started, options);
+  await _checkMap(dir, state.started, prepared.scenario.settings.env.map_path);
   const only = _checkOnly(options.only ?? null, prepared.plan.extractors.map((e) => e.name));
   const seeds = _checkSeeds(options.seeds ?? null, prepared.seeds);
   const retryFailed = options.retryFailed ?? false;

@@ -53,6 +53,7 @@ import {
   type TrainingVecEnv,
   TrainLogCallback,
 } from "../rl/mod.ts";
+import { SB3_LOG_FILES, Sb3LogCallback } from "../rl/mod.ts";
 import type { TrainingProgress } from "../log/mod.ts";
 import { stableJson } from "../internal/stable_json.ts";
 
@@ -204,6 +205,9 @@ export async function trainExtractor(
       // A fresh start owns the append-only logs.
       for (const file of [files.evalHistory, files.trainLog]) {
         await Deno.remove(file).catch(() => {});
+      }
+      for (const sub of Object.values(SB3_LOG_FILES)) {
+        await Deno.remove(files.of(sub), { recursive: true }).catch(() => {});
       }
     }
     await _writeResolvedSettings(files, description, options.resumeFrom, settings, policy);
@@ -402,6 +406,8 @@ interface _Callbacks {
   list: TrainingCallback[];
   evaluation: EvalCallback;
   checkpoint: CheckpointCallback;
+  /** SB3-format logs (TensorBoard, progress.csv, evaluations.npz). */
+  sb3Logs: Sb3LogCallback;
   /** The last checkpoint written (relative to the run directory), or null. */
   lastCheckpoint(): string | null;
 }
@@ -416,6 +422,7 @@ function _buildCallbacks(
 ): _Callbacks {
   const { profile, settings } = options;
   const run = settings.run;
+  const sb3Logs = new Sb3LogCallback(options.extractorDir);
   const evalCallback = new EvalCallback({
     policy,
     env: envs.evaluation,
@@ -426,7 +433,8 @@ function _buildCallbacks(
     modelMetadata: description.modelMetadata("best"),
     deterministic: settings.evaluation?.deterministic,
     comfortDistance: settings.evaluation?.comfort_distance,
-    onEvaluation: async (r) => {
+    onEvaluation: async (r, result) => {
+      await sb3Logs.recordEvaluation(r, result);
       await options.manifest?.append({
         event: "evaluation_done",
         extractor: profile.name,
@@ -460,6 +468,7 @@ function _buildCallbacks(
   const list: TrainingCallback[] = [
     evalCallback,
     new TrainLogCallback(files.trainLog),
+    sb3Logs,
     checkpointCallback,
   ];
   if (options.onProgress) {
@@ -474,6 +483,7 @@ function _buildCallbacks(
     list,
     evaluation: evalCallback,
     checkpoint: checkpointCallback,
+    sb3Logs,
     lastCheckpoint: () => lastCheckpoint,
   };
 }
@@ -559,10 +569,13 @@ async function _writeArtifacts(
     checkpoints: relative(files.checkpoints),
     eval_history: relative(files.evalHistory),
     train_log: relative(files.trainLog),
+    tensorboard: relative(callbacks.sb3Logs.paths.tensorboard),
+    progress_csv: relative(callbacks.sb3Logs.paths.progress),
     resolved_settings: relative(files.of(EXTRACTOR_FILES.resolvedSettings)),
   };
   if (callbacks.evaluation.evaluations > 0) {
     artifacts.best_model = relative(files.of(EXTRACTOR_FILES.bestModel));
+    artifacts.evaluations_npz = relative(callbacks.sb3Logs.paths.evaluations);
   }
   const interrupted = async () => {
     await callbacks.checkpoint.save(trainer.context());

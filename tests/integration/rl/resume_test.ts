@@ -15,6 +15,7 @@ import {
 } from "../../../lib/train/mod.ts";
 import { VecEnv } from "../../../lib/sim/mod.ts";
 import { HookedVecEnv, rejection, tinyScenario } from "../../unit/rl/_helpers.ts";
+import { readCsv, readEventFile } from "./_sb3_read.ts";
 
 const RUN = { total_timesteps: 320, eval_freq: 64, save_freq: 1_000_000 };
 
@@ -79,6 +80,26 @@ async function assertSameTraining(a: string, b: string) {
     withoutTime(JSON.parse(await Deno.readTextFile(file(a, "metrics.json")))),
     withoutTime(JSON.parse(await Deno.readTextFile(file(b, "metrics.json")))),
   );
+  await assertSameSb3Logs(file(a, ""), file(b, ""));
+}
+
+/** progress.csv, the event file and evaluations.npz hold the same rows, scalars and arrays. */
+async function assertSameSb3Logs(a: string, b: string) {
+  const csv = async (dir: string) => {
+    const { header, rows } = readCsv(await Deno.readTextFile(nodePath.join(dir, "progress.csv")));
+    const keep = header.map((k, i) => [k, i] as const).filter(([k]) => !TIME_KEYS.has(k));
+    return [keep.map(([k]) => k), ...rows.map((r) => keep.map(([, i]) => r[i]))];
+  };
+  assert.deepEqual(await csv(a), await csv(b), "progress.csv differs");
+  const scalars = async (dir: string) =>
+    readEventFile(
+      await Deno.readFile(
+        nodePath.join(dir, "tensorboard", "events.out.tfevents.multi-extractor"),
+      ),
+    ).flatMap((e) => e.values.filter((v) => !TIME_KEYS.has(v.tag)).map((v) => [e.step, v]));
+  assert.deepEqual(await scalars(a), await scalars(b), "TensorBoard scalars differ");
+  const npz = (dir: string) => Deno.readFile(nodePath.join(dir, "eval_logs", "evaluations.npz"));
+  assert.deepEqual(await npz(a), await npz(b), "evaluations.npz differs");
 }
 
 for (const preset of ["mlp_small", "dynamics_original"]) {

@@ -55,10 +55,13 @@ for (const preset of ["mlp_small", "dynamics_original"]) {
       "best_model",
       "checkpoints",
       "eval_history",
+      "evaluations_npz",
       "final_model",
       "held_out",
       "metrics",
+      "progress_csv",
       "resolved_settings",
+      "tensorboard",
       "train_log",
     ]);
     for (const rel of Object.values(result.artifacts)) {

@@ -122,11 +122,13 @@ Deno.test("a 2 extractor x 3 seed comparison: trials, held-out scores, compariso
           assert.ok(pair.ci[0] <= pair.probability_of_improvement);
           assert.ok(pair.probability_of_improvement <= pair.ci[1]);
         }
-        // One sentence per pair first; sentences about the baseline controllers may follow.
-        assert.ok(comparison.verdict.length >= comparison.pairwise.length);
-        comparison.pairwise.forEach((pair: { candidate: string }, i: number) =>
-          assert.ok(comparison.verdict[i].startsWith(pair.candidate), comparison.verdict[i])
+        // One sentence per pairwise comparison, then one per extractor that does not beat
+        // the goal_seeking baseline controller (docs/evaluation.md).
+        const navigation = comparison.verdict.filter((s: string) =>
+          s.includes("does not beat the goal_seeking controller")
         );
+        assert.equal(comparison.verdict.length, comparison.pairwise.length + navigation.length);
+        assert.ok(navigation.length <= EXTRACTORS.length);
       },
     );
 

@@ -253,13 +253,17 @@ const BASIC = `
   <rect id="spawn" x="1" y="1" width="2" height="2" inkscape:label="robot_spawn_zone"/>
   <rect id="goal" x="15" y="1" width="2" height="2" inkscape:label="robot_goal_zone"/>`;
 
-Deno.test("parseMap() names a route whose zone is missing", () => {
+Deno.test("parseMap() gives a route naming a missing zone a 0.1 m zone at its end, with a warning", () => {
   const text = svg(`${BASIC}<path id="r1" d="M 2 2 L 16 2" inkscape:label="robot_route_0_3"/>`);
-  assert.throws(
-    () => parseMap(text, "svg", { source: "t.svg" }),
-    (e: unknown) =>
-      e instanceof MapError && e.element === "r1 (robot_route_0_3)" &&
-      /missing robot goal zone 3/.test(e.message),
+  const m = parseMap(text, "svg", { source: "t.svg" });
+  // robot_sf _safe_zone: index 3 of 1 goal zone -> square of side 0.1 with corner a at the last
+  // point (16, 2) in user space = (16, 8) in the 10 m high world.
+  assert.deepEqual(m.robotRoutes[0].goalZone.a, [16, 8]);
+  assert.deepEqual(m.robotRoutes[0].goalZone.c, [16.1, 8.1]);
+  assert.equal(m.robotRoutes[0].spawnZone, m.robotSpawnZones[0]);
+  assert.match(
+    m.warnings.join("\n"),
+    /r1 \(robot_route_0_3\)' names robot goal zone 3 but the map has 1/,
   );
 });
 

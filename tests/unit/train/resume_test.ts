@@ -28,6 +28,7 @@ import {
   type TrainExtractorOptions,
 } from "../../../lib/train/mod.ts";
 import { hostReport, scenarioFile } from "./_helpers.ts";
+import { parseOverride, seedOverride } from "../../../lib/config/mod.ts";
 
 const TWO = `run:
   run_id: unit
@@ -508,6 +509,78 @@ extractors:
       ["gpu", "continue", 64],
       ["later", "start", null],
     ]);
+  } finally {
+    await t.cleanup();
+  }
+});
+
+Deno.test("resume refuses a changed or missing map file, keeping the manifest and every checkpoint", async () => {
+  const map = {
+    format: "multi-extractor-map",
+    version: 1,
+    width: 10,
+    height: 10,
+    robot_spawn_zones: [{ id: "a", rect: [1, 1, 2, 2] }],
+    robot_goal_zones: [{ id: "b", rect: [7, 7, 2, 2] }],
+    robot_routes: [{ id: "a_b", spawn: "a", goal: "b", waypoints: [[2, 2], [8, 8]] }],
+  };
+  const t = await scenarioFile(`${TWO}env:\n  map: room.json\n`);
+  try {
+    const mapFile = nodePath.join(t.dir, "room.json");
+    const text = JSON.stringify(map);
+    await Deno.writeTextFile(mapFile, text);
+    const { runDir } = await interruptedRun(t.root, t.file);
+    const started = (await events(runDir))[0];
+    assert.equal(started.event === "run_started" && started.map_file, mapFile);
+    // Independent digest of the bytes written above.
+    const expected = Array.from(
+      new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text))),
+      (b) => b.toString(16).padStart(2, "0"),
+    ).join("");
+    assert.equal(started.event === "run_started" && started.map_sha256, expected);
+    const checkpoints = nodePath.join(runDir, "extractors", "alpha", "checkpoints");
+    const listing = () => [...Deno.readDirSync(checkpoints)].map((e) => e.name).sort();
+    const keptCheckpoints = listing();
+    assert.equal(keptCheckpoints.length, 2);
+    const refusal = async (kind: string, pattern: RegExp) => {
+      const before = await manifestBytes(runDir);
+      await assert.rejects(
+        prepareResume(runDir, { hardware: hostReport() }),
+        (error: Error) =>
+          error instanceof ResumeRefusedError && error.refusal === kind &&
+          pattern.test(error.message),
+      );
+      assert.equal(await manifestBytes(runDir), before);
+      assert.deepEqual(listing(), keptCheckpoints);
+    };
+    await Deno.writeTextFile(mapFile, JSON.stringify({ ...map, width: 11 }));
+    await refusal("map_changed", /room\.json changed since the run started: it has SHA-256/);
+    await Deno.remove(mapFile);
+    await refusal("map_missing", /room\.json is missing; restore it \(SHA-256 [0-9a-f]{64}\)/);
+    await Deno.writeTextFile(mapFile, text);
+    const plan = await prepareResume(runDir, { hardware: hostReport() });
+    assert.deepEqual(plan.entries.map((e) => e.action), ["continue", "start"]);
+  } finally {
+    await t.cleanup();
+  }
+});
+
+Deno.test("--set overrides go into the run's scenario copy, so resume continues with them", async () => {
+  const t = await scenarioFile(TWO);
+  try {
+    const prepared = await prepareComparison(t.file, {
+      outputRoot: t.root,
+      hardware: hostReport(),
+      overrides: [parseOverride("run.total_timesteps=4096"), seedOverride("9")],
+    });
+    const created = await createRun(prepared);
+    await created.close();
+    const copy = await Deno.readTextFile(nodePath.join(created.run.path, "scenario.yaml"));
+    assert.match(copy, /total_timesteps: 4096/);
+    assert.equal(await Deno.readTextFile(t.file), TWO);
+    const resumed = await prepareResume(created.run.path, { hardware: hostReport() });
+    assert.equal(resumed.prepared.scenario.settings.run.total_timesteps, 4096);
+    assert.equal(resumed.prepared.scenario.settings.run.seed, 9);
   } finally {
     await t.cleanup();
   }

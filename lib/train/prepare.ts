@@ -159,9 +159,11 @@ export function plannedTrials(
 /**
  * Refuse a scenario whose training or periodic-evaluation env seeds fall in its
  * held-out range, or whose held-out range leaves [0, 2^32) (see lib/rl/held_out.ts).
+ * `train` and `validate` both run it.
+ * @param scenario A validated scenario (with test mode applied when the run uses it).
  * @throws {ConfigError} At evaluation.held_out_seed_start.
  */
-function _checkHeldOut(scenario: Scenario): void {
+export function checkHeldOut(scenario: Scenario): void {
   const { run, evaluation } = scenario.settings;
   const problem = (message: string, hint: string | null) =>
     new ConfigError([{
@@ -337,7 +339,8 @@ export async function prepareScenario(
   }
   if (options.seeds !== undefined && options.seeds !== null) {
     scenario = _selectSeeds(scenario, options.seeds);
-    notes.push(`Trial seeds ${options.seeds.join(", ")} selected (--seeds)`);
+    const chosen = scenario.settings.run.seeds ?? [];
+    notes.push(`Trial seeds ${chosen.join(", ")} selected (--seeds)`);
   }
   const testMode = options.testMode ?? false;
   if (testMode) {
@@ -374,7 +377,7 @@ export async function prepareScenario(
       problem,
     );
   }
-  _checkHeldOut(scenario);
+  checkHeldOut(scenario);
   const seeds = isMultiSeed(scenario.settings.run) ? trialSeeds(scenario.settings.run) : null;
   return { scenario, plan, hardware, testMode, notes, startedAt: now, seeds };
 }

@@ -204,6 +204,13 @@ function _selectSeeds(scenario: Scenario, seeds: readonly number[]): Scenario {
   return out;
 }
 
+/** Scenario warnings that depend on the rollout length, which test mode shortens. */
+const ROLLOUT_WARNING_PATHS: ReadonlySet<string> = new Set([
+  "run.total_timesteps",
+  "run.eval_freq",
+  "run.save_freq",
+]);
+
 /** The setting that chose the output root, by plan.output_root_source. */
 const OUTPUT_ROOT_SETTINGS: Record<string, string> = {
   flag: "--output-root",
@@ -344,7 +351,14 @@ export async function prepareScenario(
   }
   const testMode = options.testMode ?? false;
   if (testMode) {
-    scenario = { ...scenario, settings: testModeSettings(scenario.settings) };
+    // The scenario's warnings about whole rollouts, evaluations and checkpoints describe
+    // its own n_steps; test mode's shorter rollouts make them untrue (the rounded-steps
+    // note below describes what test mode trains).
+    scenario = {
+      ...scenario,
+      settings: testModeSettings(scenario.settings),
+      warnings: scenario.warnings.filter((w) => !ROLLOUT_WARNING_PATHS.has(w.path)),
+    };
     notes.unshift(TEST_MODE_NOTE);
   }
   const rounded = _roundedTimestepsNote(scenario.settings);

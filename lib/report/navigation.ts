@@ -114,7 +114,11 @@ export function navigationSection(
   const lines = [BASELINE_SECTION, ""];
   const rows: [string, string, NavigationRow][] = [];
   for (const g of groups) {
-    const what = g.heldOut ? "held-out" : "last evaluation";
+    const counts = [...new Set(g.episodes)].sort((a, b) => a - b);
+    const episodes = counts.length === 0
+      ? ""
+      : `, ${counts.length === 1 ? counts[0] : `${counts[0]}-${counts.at(-1)}`} episodes`;
+    const what = g.heldOut ? `held-out${episodes}` : "last evaluation";
     const seeds = g.trials > 1 ? `, mean of ${g.trials} seeds` : "";
     rows.push([g.name, `trained (${what}${seeds})`, g.row]);
   }
@@ -187,6 +191,8 @@ interface _Group {
   heldOut: boolean;
   /** Mean over the trials of each metric (null when no trial has it). */
   row: NavigationRow;
+  /** Held-out episodes of each trial that records them (`heldout_episodes`). */
+  episodes: number[];
   /** Trials whose deterministic policy never moved, and of those, trials whose samples moved. */
   still: number;
   stillMoving: number;
@@ -215,6 +221,9 @@ function _groups(records: readonly ExtractorRunRecord[]): _Group[] {
       trials: trials.length,
       heldOut,
       row,
+      episodes: trials.map((t) => t.metrics?.heldout_episodes).filter((v): v is number =>
+        typeof v === "number" && Number.isFinite(v)
+      ),
       still: still.length,
       stillMoving: still.filter((t) => t.metrics?.sampled_policy_moves === 1).length,
     };

@@ -10,7 +10,7 @@ import "../nn/_ort_env.ts"; // before onnxruntime-node: telemetry off
 import * as ort from "onnxruntime-node";
 import type onnxProto from "onnx-proto";
 import { onnx } from "../nn/_onnx.ts";
-import { readInputFile } from "../internal/input_file.ts";
+import { InputFileError, readInputFile } from "../internal/input_file.ts";
 import type { RobotEnv } from "../sim/mod.ts";
 import type { ActionMeanModel } from "./evaluation.ts";
 import type { ObservationBatch } from "./policy.ts";
@@ -64,9 +64,13 @@ export class ExportedPolicy implements ActionMeanModel {
   static async load(path: string): Promise<ExportedPolicy> {
     let bytes: Uint8Array;
     try {
-      bytes = await readInputFile(path, { kind: "checkpoint" });
+      bytes = await readInputFile(path, { kind: "policy" });
     } catch (error) {
-      throw new PolicyFileError(`Cannot read policy ${path}: ${(error as Error).message}`);
+      throw new PolicyFileError(
+        error instanceof InputFileError
+          ? error.message
+          : `Cannot read policy ${path}: ${(error as Error).message}`,
+      );
     }
     let model: onnxProto.onnx.ModelProto;
     try {

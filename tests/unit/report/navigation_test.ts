@@ -92,3 +92,19 @@ Deno.test("trials of one extractor form one row (means over seeds) and one verdi
   ]);
   assert.match(text, /never moved the robot in its last evaluation \(1 of 2 seeds\), nor did/);
 });
+
+Deno.test("a trained row names its held-out episode count beside the controllers' count", () => {
+  const text = (counts: number[]) =>
+    navigationSection(
+      counts.map((n) =>
+        record("m", { success_rate: 0, heldout_success_rate: 0, heldout_episodes: n })
+      ),
+      baselines,
+      {},
+    )!.lines.join("\n");
+  // The controllers ran 5 episodes (baselines.held_out_seeds.count); the trials 2 each.
+  assert.match(text([2, 2]), /^\| m \| trained \(held-out, 2 episodes, mean of 2 seeds\) \|/m);
+  assert.match(text([2, 2]), /^Baseline controllers ran 5 held-out episodes/m);
+  assert.match(text([2, 50]), /^\| m \| trained \(held-out, 2-50 episodes, mean of 2 seeds\) \|/m);
+  assert.match(text([50]), /^\| m \| trained \(held-out, 50 episodes\) \|/m);
+});

@@ -88,12 +88,15 @@ function _value(v: number | null | undefined): string {
 }
 
 /**
- * Whether `row` beats `reference`: a higher success rate, or the same success rate
- * and a higher SNQI.
+ * Whether `row` beats `reference`: a higher success rate, or the same non-zero
+ * success rate and a higher SNQI. With no success on either side nothing is beaten:
+ * SNQI alone would rank a robot that never moves above a controller that tries and
+ * fails (its time and collision terms are smaller).
  */
 export function beats(row: NavigationRow, reference: NavigationRow): boolean {
   const s = row.success_rate ?? 0, r = reference.success_rate ?? 0;
   if (s !== r) return s > r;
+  if (s === 0) return false;
   return (row.snqi ?? -Infinity) > (reference.snqi ?? -Infinity);
 }
 

@@ -68,6 +68,9 @@ Deno.test("held-out metrics are preferred; the stillness pitfall is noted", () =
 Deno.test("beats(): success first, SNQI breaks ties; no section without data", () => {
   assert.ok(beats({ success_rate: 0.5, snqi: -1 }, { success_rate: 0.4, snqi: 1 }));
   assert.ok(!beats({ success_rate: 0.5, snqi: 0 }, { success_rate: 0.5, snqi: 0 }));
+  assert.ok(beats({ success_rate: 0.5, snqi: 0.1 }, { success_rate: 0.5, snqi: 0 }));
+  // No success on either side: a still robot's better SNQI (-0.809 vs -0.892) beats nothing.
+  assert.ok(!beats({ success_rate: 0, snqi: -0.809 }, { success_rate: 0, snqi: -0.892 }));
   assert.equal(navigationSection([], null, {}), null);
 });
 

@@ -136,7 +136,9 @@ export function navigationSection(
       }) on map ${baselines.map}; rates are fractions of episodes, SNQI as robot_sf (docs/evaluation.md).`,
     );
   } else {
-    lines.push("Baseline controllers were not evaluated in this run (evaluation.baselines).");
+    lines.push(
+      "Baseline controllers were not evaluated in this run (evaluation.baselines.enabled is false, or no extractor finished its held-out evaluation).",
+    );
   }
   if (groups.some((g) => !g.heldOut)) {
     lines.push(

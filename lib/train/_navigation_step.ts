@@ -10,6 +10,8 @@ import * as nodePath from "node:path";
 import { readInputText } from "../internal/input_file.ts";
 import { getSuiteLogger } from "../log/logging.ts";
 import type { RunContext } from "./_orchestrate.ts";
+import { readBaselines } from "../report/navigation.ts";
+import { HELD_OUT_FILE_NAME } from "../rl/held_out_evaluation.ts";
 import { writeHeldOutEpisode, writeRunBaselines } from "./navigation.ts";
 
 /**
@@ -20,27 +22,19 @@ export async function writeRunNavigation(context: RunContext): Promise<void> {
   const logger = getSuiteLogger("train");
   const settings = context.prepared.scenario.settings;
   const runDir = context.run.path;
-  try {
-    const started = performance.now();
-    const file = await writeRunBaselines(runDir, settings);
-    if (file !== null) {
-      logger.info("Baseline controllers evaluated in {seconds} s: {file}", {
-        seconds: ((performance.now() - started) / 1000).toFixed(1),
-        file: nodePath.relative(runDir, file),
-      });
-    }
-  } catch (error) {
-    logger.warn("Baseline controllers not evaluated: {message}", {
-      message: (error as Error).message,
-    });
-  }
   const extractors = nodePath.join(runDir, "extractors");
   let entries: Deno.DirEntry[] = [];
   try {
     entries = [...Deno.readDirSync(extractors)].filter((e) => e.isDirectory);
   } catch {
-    return;
+    // no extractor directory: nothing was trained
   }
+  const heldOut = entries.some((entry) =>
+    _trialDirs(nodePath.join(extractors, entry.name)).some((dir) =>
+      _isFile(nodePath.join(dir, HELD_OUT_FILE_NAME))
+    )
+  );
+  await _baselines(runDir, settings, heldOut);
   for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
     // A single-seed extractor's directory, or each trial's seed_<k> directory in it.
     const dir = nodePath.join(extractors, entry.name);
@@ -59,6 +53,49 @@ export async function writeRunNavigation(context: RunContext): Promise<void> {
         message: (error as Error).message,
       });
     }
+  }
+}
+
+/**
+ * Evaluate the baseline controllers into baselines.json, unless no trial has a held-out
+ * evaluation to compare them with (every extractor skipped, failed or interrupted) or a
+ * resumed run already has the file (same scenario, same episodes: the same numbers).
+ */
+async function _baselines(
+  runDir: string,
+  settings: RunContext["prepared"]["scenario"]["settings"],
+  heldOut: boolean,
+): Promise<void> {
+  const logger = getSuiteLogger("train");
+  if (!settings.evaluation.baselines.enabled) return;
+  if (!heldOut) {
+    logger.info(
+      "Baseline controllers not evaluated: no extractor finished its held-out evaluation",
+    );
+    return;
+  }
+  if (await readBaselines(runDir) !== null) return;
+  try {
+    const started = performance.now();
+    const file = await writeRunBaselines(runDir, settings);
+    if (file !== null) {
+      logger.info("Baseline controllers evaluated in {seconds} s: {file}", {
+        seconds: ((performance.now() - started) / 1000).toFixed(1),
+        file: nodePath.relative(runDir, file),
+      });
+    }
+  } catch (error) {
+    logger.warn("Baseline controllers not evaluated: {message}", {
+      message: (error as Error).message,
+    });
+  }
+}
+
+function _isFile(path: string): boolean {
+  try {
+    return Deno.lstatSync(path).isFile;
+  } catch {
+    return false;
   }
 }
 

@@ -6,7 +6,7 @@
  * preset by default).
  *
  * Usage: deno task bench:nn [--json] [--profile] [--rounds N] [--threads N]
- *        [--preset all|a,b] [--conv auto|nlc|ncl|ncl-convtranspose] [--round-ms N]
+ *        [--preset all|a,b] [--conv auto|nlc|ncl] [--round-ms N]
  *
  * Each round repeats the call until it has taken at least `--round-ms` (so slow
  * presets such as attention_large run fewer calls per round); figures are the
@@ -70,7 +70,7 @@ const presets: PresetName[] = args.preset === "all"
     }
     return name;
   });
-const CONVS = ["auto", "nlc", "ncl", "ncl-convtranspose"];
+const CONVS = ["auto", "nlc", "ncl"];
 if (!CONVS.includes(args.conv!)) {
   console.error(`Unknown --conv "${args.conv}" (known: ${CONVS.join(", ")})`);
   Deno.exit(2);

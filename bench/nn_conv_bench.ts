@@ -28,7 +28,7 @@ const layers = [
   { name: "lightweight_cnn 3->32 k5 s1 L272", c: 3, o: 32, l: 272, k: 5, s: 1, p: 2, dx: false },
   { name: "lightweight_cnn 32->16 k3 s1 L136", c: 32, o: 16, l: 136, k: 3, s: 1, p: 1, dx: true },
 ];
-const variants = ["ncl-convtranspose", "ncl-phase", "nlc"] as const;
+const variants = ["ncl-phase", "nlc"] as const;
 const batch = 64;
 const rng = new SeededRng(1);
 
@@ -42,8 +42,6 @@ async function time(layer: typeof layers[number], variant: typeof variants[numbe
     stride: layer.s,
     padding: layer.p,
     layout: nlc ? "nlc" : "ncl",
-    inputGrad: variant === "ncl-convtranspose" ? "convtranspose" : "phase",
-    weightGrad: variant === "ncl-convtranspose" ? "conv" : "gemm",
   });
   const cot = g.input("cot", y.shape);
   const grads = gradients(sum(mul(y, cot)), layer.dx ? [x, w] : [w]);

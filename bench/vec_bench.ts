@@ -43,7 +43,7 @@ import { SeededRng } from "../lib/rng/mod.ts";
 import { createHardwareProfile } from "../lib/run/mod.ts";
 import { loadMap, makeEnvSettings, VecEnv, type VectorEnv } from "../lib/sim/mod.ts";
 import { prepareComparison, runComparison, trainExtractor } from "../lib/train/mod.ts";
-import { WorkerVecEnv } from "../lib/workers/mod.ts";
+import { WorkerVecEnv } from "../lib/sim/mod.ts";
 
 /** Output folder of the training parts (runs are removed after measuring). */
 const TMP_DIR = nodePath.join(new URL("..", import.meta.url).pathname, "tmp");

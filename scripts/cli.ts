@@ -21,6 +21,8 @@ export const COMMANDS: Readonly<Record<string, (args: string[]) => Promise<numbe
     probe,
     validate,
     summarize,
+    slurm: async (args: string[]) => (await import("./slurm.ts")).main(args),
+    render: async (args: string[]) => (await import("./render.ts")).main(args),
   });
 
 /** Help text of the binary. */
@@ -36,6 +38,8 @@ Commands:
   validate    Check a scenario config and print the run plan
   summarize   Rebuild or merge run summaries
   eval        Evaluate an exported policy or a baseline controller (navigation metrics)
+  slurm       Submit a comparison as a SLURM job array; status and resubmission
+  render      Draw a map or an episode as SVG or PNG
 
 Run "multi-extractor <command> --help" for a command's options.
 `;

@@ -53,11 +53,17 @@ function randomPolicy(env: RobotEnv, seed: number): ActionProvider {
   };
 }
 
-async function main(): Promise<number> {
+/**
+ * Run the render command.
+ *
+ * @param args Command-line arguments.
+ * @returns Exit code.
+ */
+export async function main(args: string[]): Promise<number> {
   let values;
   try {
     ({ values } = parseArgs({
-      args: Deno.args[0] === "--" ? Deno.args.slice(1) : Deno.args,
+      args: args[0] === "--" ? args.slice(1) : args,
       options: {
         map: { type: "string", default: "default" },
         episode: { type: "boolean", default: false },
@@ -248,4 +254,4 @@ async function _writeMp4(rec: EpisodeRecording, path: string): Promise<boolean> 
   return true;
 }
 
-if (import.meta.main) Deno.exit(await main());
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -14,10 +14,10 @@
  * @module
  */
 import { RUN_LOG_FILE_NAME, verbosityFromFlags } from "../lib/log/mod.ts";
-import { findLatestRun, outputRootProblem, resolveOutputRoot } from "../lib/run/mod.ts";
 import {
   InvocationError,
   prepareResume,
+  resolveLatestRun,
   resumeComparison,
   ResumeRefusedError,
 } from "../lib/train/mod.ts";
@@ -129,15 +129,12 @@ export async function main(args: string[]): Promise<number> {
   try {
     let runDir = positionals[0];
     if (values.latest) {
-      const root = resolveOutputRoot({ flag: (values["output-root"] as string) ?? null });
-      const rootProblem = await outputRootProblem(root.path);
-      if (rootProblem !== null) throw new InvocationError("--latest", rootProblem);
-      const latest = await findLatestRun(root.path);
-      if (latest === null) {
-        throw new InvocationError("--latest", `no run directory under ${root.path}`);
-      }
-      logger.info("Newest run under {root}: {path}", { root: root.path, path: latest });
-      runDir = latest;
+      const latest = await resolveLatestRun((values["output-root"] as string) ?? null);
+      logger.info("Newest run under {root}: {path}", {
+        root: latest.root.path,
+        path: latest.runDir,
+      });
+      runDir = latest.runDir;
     }
     const resume = await prepareResume(runDir, {
       only,

@@ -18,7 +18,7 @@ import { ConfigError } from "../lib/config/mod.ts";
 import { getSuiteLogger, setupLogging, verbosityFromFlags } from "../lib/log/mod.ts";
 // Imported from their files, not the folders' mod.ts: these pull in neither ONNX Runtime
 // nor the trainer, so the task needs no FFI permission.
-import { RunDirectoryError } from "../lib/report/rebuild.ts";
+import { RunDirectoryError } from "../lib/report/run_directory.ts";
 import {
   createSlurmRun,
   formatSlurmStatus,

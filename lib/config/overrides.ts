@@ -26,6 +26,7 @@ export interface ScenarioOverride {
 /** A malformed `--set` or `--seed` flag. */
 export class OverrideSyntaxError extends Error {
   /**
+   * Create the error.
    * @param message What is wrong, naming the flag.
    */
   constructor(message: string) {

@@ -38,15 +38,6 @@ export function _channelsLast(conv: ConvFormulation, g: Graph): boolean {
   return conv === "nlc" || (conv === "auto" && g.training);
 }
 
-/** Input- and weight-gradient formulations of a channels-first conv under `conv`. */
-export function _nclGradients(
-  conv: ConvFormulation,
-): { inputGrad: "phase" | "convtranspose"; weightGrad: "gemm" | "conv" } {
-  return conv === "ncl-convtranspose"
-    ? { inputGrad: "convtranspose", weightGrad: "conv" }
-    : { inputGrad: "phase", weightGrad: "gemm" };
-}
-
 /** A static dimension of `t`, or a RangeError naming the extractor. */
 export function _staticDim(t: Tensor, axis: number, what: string): number {
   const d = t.shape[axis];

@@ -8,7 +8,7 @@
  */
 import { concat, conv1d, dropout, flatten, relu, type Tensor, transpose } from "../nn/mod.ts";
 import type { ExtractorParameters } from "../config/presets.ts";
-import { _channelsLast, _nclGradients } from "./_blocks.ts";
+import { _channelsLast } from "./_blocks.ts";
 import type { ExtractorInputs, ResolvedBuildOptions } from "./types.ts";
 
 /**
@@ -53,7 +53,6 @@ export function buildDynamicsExtractor(
       layout: nlc ? "nlc" : "ncl",
       // The first block reads the [batch, 3, 272] stack as it is (cheaper im2col).
       channelsFirstInput: nlc && i === 0,
-      ..._nclGradients(options.conv),
     });
     h = dropout(relu(h), rates[i]);
   });

@@ -20,7 +20,7 @@ import {
   transpose,
 } from "../nn/mod.ts";
 import type { ExtractorParameters } from "../config/presets.ts";
-import { _channelsLast, _mlpBranch, _nclGradients, _staticDim } from "./_blocks.ts";
+import { _channelsLast, _mlpBranch, _staticDim } from "./_blocks.ts";
 import type { ExtractorInputs, ResolvedBuildOptions } from "./types.ts";
 
 /**
@@ -82,7 +82,6 @@ export function buildLightweightCnnExtractor(
       padding: Math.floor(kernels[i] / 2),
       layout,
       channelsFirstInput: layout === "nlc" && i === 0,
-      ..._nclGradients(options.conv),
     });
     h = batchNorm1d(h, { name: `${module}.${5 * i + 1}`, channelAxis: layout === "nlc" ? -1 : 1 });
     h = maxPool1d(relu(h), { kernel: 2, layout });

@@ -23,10 +23,8 @@ export interface ExtractorInputs {
  * - `"nlc"`: channels-last GEMM formulation everywhere.
  * - `"ncl"`: PyTorch's `[batch, C, L]` layout with ONNX Conv, phase-split input
  *   gradient and im2col GEMM weight gradient.
- * - `"ncl-convtranspose"`: `[batch, C, L]` with ConvTranspose input gradient and a
- *   dilated-Conv weight gradient (kept for benchmarks).
  */
-export type ConvFormulation = "auto" | "nlc" | "ncl" | "ncl-convtranspose";
+export type ConvFormulation = "auto" | "nlc" | "ncl";
 
 /** Build-time choices shared by every extractor builder. */
 export interface ExtractorBuildOptions {

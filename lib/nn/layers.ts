@@ -16,7 +16,7 @@ import {
   orthogonal,
   zeros,
 } from "./init.ts";
-import type { ConvForward, ConvInputGrad, ConvWeightGrad } from "./ops/conv.ts";
+import type { ConvForward } from "./ops/conv.ts";
 import { conv1dMap } from "./ops/conv.ts";
 import { dropout } from "./ops/dropout.ts";
 import { relu, tanh } from "./ops/elementwise.ts";
@@ -92,10 +92,6 @@ export interface Conv1dLayerOptions {
   init?: LayerInit;
   /** Forward formulation. @default "native" for float32, "im2col" for float64 */
   forward?: ConvForward;
-  /** Input-gradient formulation. @default "phase" */
-  inputGrad?: ConvInputGrad;
-  /** Weight-gradient formulation. @default "gemm" */
-  weightGrad?: ConvWeightGrad;
   /** Memory layout (see `Conv1dOptions.layout` of `conv1dMap`). @default "ncl" */
   layout?: "ncl" | "nlc";
   /** With `layout: "nlc"`, read a `[batch, C, L]` input. @default false */
@@ -136,8 +132,6 @@ export function conv1d(x: Tensor, options: Conv1dLayerOptions): Tensor {
       padding: options.padding,
       dilation: options.dilation,
       forward: options.forward,
-      inputGrad: options.inputGrad,
-      weightGrad: options.weightGrad,
       layout: options.layout,
       channelsFirstInput: options.channelsFirstInput,
     }));

@@ -137,14 +137,7 @@ export {
   type BatchNormResult,
   layerNormMap,
 } from "./ops/norm.ts";
-export {
-  conv1dMap,
-  type Conv1dOptions,
-  type ConvForward,
-  type ConvInputGrad,
-  convOutputLength,
-  type ConvWeightGrad,
-} from "./ops/conv.ts";
+export { conv1dMap, type Conv1dOptions, type ConvForward, convOutputLength } from "./ops/conv.ts";
 export { adaptiveAvgPool1d, argMax, avgPool1d, maxPool1d, type Pool1dOptions } from "./ops/pool.ts";
 export { dropout } from "./ops/dropout.ts";
 export {

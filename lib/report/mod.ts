@@ -86,18 +86,17 @@ export {
   ANALYSIS_METRIC_KEYS,
   CUT_SHORT_REASON,
   IN_PROGRESS_REASON,
-  mergeRuns,
   readRunDirectory,
   RunDirectoryError,
-  summarizeRun,
-} from "./rebuild.ts";
+} from "./run_directory.ts";
+export type { RunContents } from "./run_directory.ts";
+export { mergeRuns, summarizeRun } from "./summarize_run.ts";
 export type {
   MergeRunsOptions,
-  RunContents,
   SummarizeResult,
   SummarizeRunOptions,
   SummaryFigureOptions,
-} from "./rebuild.ts";
+} from "./summarize_run.ts";
 export { buildComparison, COMPARISON_FILE_NAME, COMPARISON_METRICS } from "./comparison.ts";
 export type {
   Comparison,

@@ -109,21 +109,14 @@ export function navigationSection(
   baselines: BaselinesFile | null,
   links: Readonly<Record<string, string>>,
 ): NavigationSection | null {
-  const trained = records.filter((r) =>
-    r.status === "success" && r.metrics?.success_rate !== undefined
-  );
-  if (baselines === null && trained.length === 0) return null;
+  const groups = _groups(records);
+  if (baselines === null && groups.length === 0) return null;
   const lines = [BASELINE_SECTION, ""];
   const rows: [string, string, NavigationRow][] = [];
-  let anyHeldOut = false;
-  for (const record of trained) {
-    const { row, heldOut } = _extractorRow(record);
-    anyHeldOut ||= heldOut;
-    rows.push([
-      record.config_name,
-      heldOut ? "trained (held-out)" : "trained (last evaluation)",
-      row,
-    ]);
+  for (const g of groups) {
+    const what = g.heldOut ? "held-out" : "last evaluation";
+    const seeds = g.trials > 1 ? `, mean of ${g.trials} seeds` : "";
+    rows.push([g.name, `trained (${what}${seeds})`, g.row]);
   }
   for (const [name, c] of Object.entries(baselines?.controllers ?? {})) {
     rows.push([name, "baseline controller", c.metrics]);
@@ -138,9 +131,9 @@ export function navigationSection(
   } else {
     lines.push("Baseline controllers were not evaluated in this run (evaluation.baselines).");
   }
-  if (trained.length > 0 && !anyHeldOut) {
+  if (groups.some((g) => !g.heldOut)) {
     lines.push(
-      "Trained extractors show their last periodic evaluation (run.n_eval_episodes episodes from run.seed), not the held-out episodes.",
+      'Rows marked "last evaluation" show the last periodic evaluation (run.n_eval_episodes episodes from run.seed), not the held-out episodes.',
     );
   }
   lines.push("");
@@ -153,29 +146,27 @@ export function navigationSection(
   const verdict: string[] = [];
   const goal = baselines?.controllers.goal_seeking?.metrics;
   if (goal !== undefined) {
-    for (const record of trained) {
-      const { row } = _extractorRow(record);
-      if (!beats(row, goal)) {
+    for (const g of groups) {
+      if (!beats(g.row, goal)) {
         verdict.push(
-          `${record.config_name} does not beat the goal_seeking controller (success ${
-            _value(row.success_rate)
-          } vs ${_value(goal.success_rate)}, SNQI ${_value(row.snqi)} vs ${_value(goal.snqi)}).`,
+          `${g.name} does not beat the goal_seeking controller (success ${
+            _value(g.row.success_rate)
+          } vs ${_value(goal.success_rate)}, SNQI ${_value(g.row.snqi)} vs ${_value(goal.snqi)}).`,
         );
       }
     }
   }
   for (const sentence of verdict) lines.push(`- Verdict: ${sentence}`);
-  for (const record of trained) {
-    const m = record.metrics ?? {};
-    if (m.deterministic_policy_still === 1) {
-      lines.push(
-        `- Note: ${record.config_name}'s deterministic policy (action means) never moved the robot in its last evaluation${
-          m.sampled_policy_moves === 1
-            ? ", while its sampled actions do: its success is understated by deterministic evaluation (set evaluation.deterministic: false to evaluate sampled actions)"
-            : ", nor did its sampled actions"
-        }.`,
-      );
-    }
+  for (const g of groups) {
+    if (g.still === 0) continue;
+    const trials = g.trials > 1 ? ` (${g.still} of ${g.trials} seeds)` : "";
+    lines.push(
+      `- Note: ${g.name}'s deterministic policy (action means) never moved the robot in its last evaluation${trials}${
+        g.stillMoving > 0
+          ? ", while its sampled actions do: its success is understated by deterministic evaluation (set evaluation.deterministic: false to evaluate sampled actions)"
+          : ", nor did its sampled actions"
+      }.`,
+    );
   }
   const rendered = Object.entries(links);
   if (rendered.length > 0) {
@@ -188,6 +179,46 @@ export function navigationSection(
   }
   if (lines.at(-1) !== "") lines.push("");
   return { lines, verdict };
+}
+
+interface _Group {
+  name: string;
+  trials: number;
+  heldOut: boolean;
+  /** Mean over the trials of each metric (null when no trial has it). */
+  row: NavigationRow;
+  /** Trials whose deterministic policy never moved, and of those, trials whose samples moved. */
+  still: number;
+  stillMoving: number;
+}
+
+/** Successful trials with navigation metrics, grouped by extractor in run order. */
+function _groups(records: readonly ExtractorRunRecord[]): _Group[] {
+  const byName = new Map<string, ExtractorRunRecord[]>();
+  for (const r of records) {
+    if (r.status !== "success" || r.metrics?.success_rate === undefined) continue;
+    const list = byName.get(r.config_name) ?? [];
+    list.push(r);
+    byName.set(r.config_name, list);
+  }
+  return [...byName].map(([name, trials]) => {
+    const rows = trials.map(_extractorRow);
+    const heldOut = rows.every((r) => r.heldOut);
+    const row: NavigationRow = {};
+    for (const [key] of COLUMNS) {
+      const values = rows.map((r) => r.row[key]).filter((v): v is number => v !== null);
+      row[key] = values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length;
+    }
+    const still = trials.filter((t) => t.metrics?.deterministic_policy_still === 1);
+    return {
+      name,
+      trials: trials.length,
+      heldOut,
+      row,
+      still: still.length,
+      stillMoving: still.filter((t) => t.metrics?.sampled_policy_moves === 1).length,
+    };
+  });
 }
 
 /**
@@ -206,6 +237,7 @@ export async function heldOutEpisodeLinks(
     const dir = record.artifacts?.extractor_dir;
     if (record.status !== "success" || dir === undefined) continue;
     const file = nodePath.resolve(runDir, dir, HELD_OUT_EPISODE_FILE);
+    if (record.config_name in links) continue; // one render per extractor (its first trial)
     try {
       await Deno.stat(file);
       links[record.config_name] = nodePath.relative(outDir, file).split(nodePath.sep).join("/");

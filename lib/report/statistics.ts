@@ -12,19 +12,18 @@
  *
  * @module
  */
+import { mean } from "../internal/stats.ts";
 import { SeededRng } from "../rng/mod.ts";
 
 /**
- * Arithmetic mean.
+ * Arithmetic mean (lib/internal's `mean`), refusing an empty list.
  * @param values At least one number.
  * @returns The mean.
  * @throws {RangeError} When `values` is empty.
  */
 export function sampleMean(values: readonly number[]): number {
   if (values.length === 0) throw new RangeError("The mean of no values is undefined");
-  let sum = 0;
-  for (const v of values) sum += v;
-  return sum / values.length;
+  return mean(values);
 }
 
 /**

@@ -89,6 +89,7 @@ export {
   type TrainingProgress,
   TrainLogCallback,
   truncateLines,
+  type TruncateLinesOptions,
   type UpdateRecord,
 } from "./callbacks.ts";
 export { EVENT_FILE_NAME, SB3_LOG_FILES, Sb3LogCallback } from "./sb3_logs.ts";

@@ -79,6 +79,7 @@ export class Sb3LogCallback implements TrainingCallback {
   };
 
   /**
+   * Create the callback; the files are opened when training starts (or a checkpoint is restored).
    * @param dir Training directory (the files go below it).
    */
   constructor(dir: string) {

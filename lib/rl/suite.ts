@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { InputFileError } from "../internal/input_file.ts";
 import {
   aggregateNavMetrics,
   createController,
@@ -56,7 +57,8 @@ export async function loadSuiteMaps(sources: readonly string[]): Promise<LoadedS
       maps.push({ name, source, map });
     } catch (error) {
       if (
-        error instanceof MapError || error instanceof Deno.errors.NotFound ||
+        error instanceof MapError || error instanceof InputFileError ||
+        error instanceof Deno.errors.NotFound ||
         error instanceof Deno.errors.PermissionDenied || error instanceof Deno.errors.IsADirectory
       ) {
         failed.push({ source, message: (error as Error).message });

@@ -99,8 +99,9 @@ export function parseMap(
  * @param pathOrName Path, or a built-in name without extension.
  * @returns The validated map.
  * @throws {MapError} When the file is malformed or the map unusable, or the name is unknown.
- * @throws {InputFileError} When the file does not exist, is no regular file, is larger
- * than the map limit (64 MiB; MULTI_EXTRACTOR_MAX_MAP_MB) or is not UTF-8 text.
+ * @throws {Deno.errors.NotFound} When the file does not exist.
+ * @throws {InputFileError} When the file is no regular file, is larger than the map limit
+ * (64 MiB; MULTI_EXTRACTOR_MAX_MAP_MB) or is not UTF-8 text.
  */
 export async function loadMap(pathOrName: string): Promise<MapDefinition> {
   const isPath = /[\\/]/.test(pathOrName) || /\.(svg|json)$/i.test(pathOrName);
@@ -115,7 +116,7 @@ export async function loadMap(pathOrName: string): Promise<MapDefinition> {
     const text = await Deno.readTextFile(url);
     return parseMap(text, "json", { name: pathOrName, source: `builtin:${pathOrName}` });
   }
-  const text = await readInputText(pathOrName, { kind: "map" });
+  const text = await readInputText(pathOrName, { kind: "map", nativeNotFound: true });
   const base = pathOrName.split(/[\\/]/).pop() ?? pathOrName;
   const name = base.replace(/\.(svg|json)$/i, "");
   const format: MapFormat = /\.svg$/i.test(pathOrName) ? "svg" : "json";

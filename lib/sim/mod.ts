@@ -85,3 +85,5 @@ export type {
 } from "./nav_metrics.ts";
 export { CONTROLLER_NAMES, createController, isControllerName } from "./controllers.ts";
 export type { Controller, ControllerName } from "./controllers.ts";
+export { WorkerVecEnv } from "./worker_vec_env.ts";
+export type { WorkerVecEnvOptions } from "./worker_vec_env.ts";

@@ -20,6 +20,7 @@
  *
  * @module
  */
+import { mean } from "../internal/stats.ts";
 
 /** Default comfort distance: a pedestrian closer than this (clearance, m) is a near miss. */
 export const DEFAULT_COMFORT_DISTANCE = 0.5;
@@ -194,6 +195,7 @@ export class NavMetricsRecorder {
   #jerkCount = 0;
 
   /**
+   * Create the metrics accumulator of one episode.
    * @param options Time step, horizon, radii, comfort distance, force model.
    * @throws {RangeError} When a value is not a finite positive number.
    */
@@ -415,9 +417,9 @@ export const NAV_AGGREGATE_KEYS: readonly (keyof NavAggregate)[] = Object.freeze
   "episodes",
 ]);
 
+/** Mean of the finite values (lib/internal's mean), NaN when there are none. */
 function _meanFinite(values: number[]): number {
-  const finite = values.filter(Number.isFinite);
-  return finite.length === 0 ? NaN : finite.reduce((a, b) => a + b, 0) / finite.length;
+  return mean(values.filter(Number.isFinite));
 }
 
 /**

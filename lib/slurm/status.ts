@@ -7,7 +7,8 @@
  * @module
  */
 import * as nodePath from "node:path";
-import { RunDirectoryError } from "../report/rebuild.ts";
+import { guardDirectory } from "../internal/safe_path.ts";
+import { RunDirectoryError } from "../report/run_directory.ts";
 import { isMultiSeed, trialSeeds } from "../config/trials.ts";
 import { MANIFEST_FILE_NAME, type ManifestEvent, readManifest } from "../run/manifest.ts";
 import { eventTrial, trialKey } from "../run/trial.ts";
@@ -455,6 +456,7 @@ export async function slurmRunStatus(
   options: SlurmRunStatusOptions = {},
 ): Promise<SlurmRunStatus> {
   const directory = nodePath.resolve(runDir);
+  guardDirectory(directory); // status and resubmit reach its files without following links
   let info: Deno.FileInfo | null;
   try {
     info = await Deno.stat(directory);

@@ -7,6 +7,7 @@
  * @module
  */
 import * as nodePath from "node:path";
+import { mkdirNoFollow } from "../internal/safe_path.ts";
 import { writeTextFileAtomic } from "../internal/atomic_write.ts";
 import type { RunDirectory } from "../run/paths.ts";
 import { plannedTrials, type PreparedComparison } from "../train/prepare.ts";
@@ -162,7 +163,7 @@ export async function createSlurmRun(
   let written: { jobs: SlurmJobsFile; arrayScripts: string[]; summarize: string };
   try {
     const slurmDir = nodePath.join(run.path, SLURM_DIR_NAME);
-    await Deno.mkdir(nodePath.join(slurmDir, LOGS_DIR_NAME), { recursive: true });
+    await mkdirNoFollow(nodePath.join(slurmDir, LOGS_DIR_NAME));
     const jobs: SlurmJobsFile = {
       format_version: 1,
       run_dir: run.path,

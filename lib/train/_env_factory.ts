@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { WorkerVecEnv } from "../workers/worker_vec_env.ts";
+import { WorkerVecEnv } from "../sim/worker_vec_env.ts";
 import type { VecEnvFactory } from "./train_extractor.ts";
 
 /**

@@ -42,9 +42,17 @@ export async function writeRunNavigation(context: RunContext): Promise<void> {
     return;
   }
   for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-    await _warnIfStill(nodePath.join(extractors, entry.name), entry.name);
+    // A single-seed extractor's directory, or each trial's seed_<k> directory in it.
+    const dir = nodePath.join(extractors, entry.name);
+    const trials = _trialDirs(dir);
+    for (const trial of trials) {
+      await _warnIfStill(trial, nodePath.relative(extractors, trial));
+    }
     try {
-      await writeHeldOutEpisode(nodePath.join(extractors, entry.name), settings);
+      // One render per extractor: its first trial with a final model.
+      for (const trial of trials) {
+        if (await writeHeldOutEpisode(trial, settings) !== null) break;
+      }
     } catch (error) {
       logger.warn("{extractor}: held-out episode not rendered: {message}", {
         extractor: entry.name,
@@ -52,6 +60,20 @@ export async function writeRunNavigation(context: RunContext): Promise<void> {
       });
     }
   }
+}
+
+/** The directory itself, then its `seed_<k>` subdirectories in seed order. */
+function _trialDirs(dir: string): string[] {
+  const seeds: [number, string][] = [];
+  try {
+    for (const e of Deno.readDirSync(dir)) {
+      const m = /^seed_(\d+)$/.exec(e.name);
+      if (e.isDirectory && m !== null) seeds.push([Number(m[1]), nodePath.join(dir, e.name)]);
+    }
+  } catch {
+    // unreadable: the directory alone
+  }
+  return [dir, ...seeds.sort((a, b) => a[0] - b[0]).map(([, d]) => d)];
 }
 
 /** Log the deterministic-evaluation pitfall recorded in an extractor's metrics.json. */

@@ -10,7 +10,7 @@
 import * as nodePath from "node:path";
 import { getSuiteLogger } from "../log/logging.ts";
 import { writeRunNavigation } from "./_navigation_step.ts";
-import { type SummarizeResult, summarizeRun } from "../report/rebuild.ts";
+import { type SummarizeResult, summarizeRun } from "../report/summarize_run.ts";
 import { EXTRACTOR_FILES } from "../run/artifacts.ts";
 import { removeStaleTempFiles } from "../internal/atomic_write.ts";
 import {

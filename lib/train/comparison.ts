@@ -20,7 +20,7 @@
  * @module
  */
 import { getSuiteLogger } from "../log/logging.ts";
-import type { SummarizeResult } from "../report/rebuild.ts";
+import type { SummarizeResult } from "../report/summarize_run.ts";
 import type { ExtractorRunRecord } from "../run/models.ts";
 import type { RunDirectory } from "../run/paths.ts";
 import type { TrainingProgress } from "../log/mod.ts";

@@ -79,5 +79,7 @@ export {
   testModeSettings,
 } from "./test_mode.ts";
 export { _shellWord as shellWord } from "./_resume_command.ts";
+export { resolveLatestRun } from "./latest.ts";
+export type { LatestRun } from "./latest.ts";
 export { trainExtractor } from "./train_extractor.ts";
 export type { VecEnvFactory, VecEnvFactoryArgs } from "./train_extractor.ts";

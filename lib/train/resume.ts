@@ -38,7 +38,7 @@ import { resolvedConfig } from "../config/plan.ts";
 import { readInputFile } from "../internal/input_file.ts";
 import { assertNoSymlinksBelow, guardDirectory, UnsafePathError } from "../internal/safe_path.ts";
 import { getSuiteLogger } from "../log/logging.ts";
-import type { SummarizeResult } from "../report/rebuild.ts";
+import type { SummarizeResult } from "../report/summarize_run.ts";
 import { sha256Hex } from "../run/hash.ts";
 import {
   acquireFileLock,

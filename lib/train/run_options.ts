@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { SummaryFigureOptions } from "../report/rebuild.ts";
+import type { SummaryFigureOptions } from "../report/summarize_run.ts";
 import type { ExtractorConfigurationProfile } from "../config/profile.ts";
 import type { ExtractorRunRecord } from "../run/models.ts";
 import type { RunDirectory } from "../run/paths.ts";

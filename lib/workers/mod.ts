@@ -1,7 +1,7 @@
 /**
- * Deno Workers with explicit permissions: the permission builders (the one
- * place that decides what a worker may do), and {@linkcode WorkerVecEnv},
- * a vector env whose envs run in workers over SharedArrayBuffers.
+ * Deno Workers with explicit permissions: the permission builders and
+ * `spawnWorker`, the one place that decides what a worker may do and starts it.
+ * Generic: the environment-worker pool built on it is lib/sim's `WorkerVecEnv`.
  *
  * @module
  */
@@ -18,5 +18,3 @@ export type {
   WorkerPermissionOptions,
   WorkerPermissions,
 } from "./permissions.ts";
-export { WorkerVecEnv } from "./worker_vec_env.ts";
-export type { WorkerVecEnvOptions } from "./worker_vec_env.ts";

@@ -1,12 +1,13 @@
 // An interruption that arrives once every env step is collected lets the last PPO
-// update finish: the extractor ends with all its steps as a success, not "interrupted".
+// update finish: the trained state (and its checkpoint) has all its steps and updates.
+// (The held-out evaluation after training still stops on the signal; resume finishes it.)
 import assert from "node:assert/strict";
 import * as nodePath from "node:path";
 import { trainExtractor } from "../../../lib/train/mod.ts";
 import { VecEnv } from "../../../lib/sim/mod.ts";
 import { HookedVecEnv, tinyScenario } from "../../unit/rl/_helpers.ts";
 
-Deno.test("an abort during the last update finishes training instead of interrupting it", async () => {
+Deno.test("an abort during the last update lets that update finish", async () => {
   // 64 steps in two rollouts of 32 on one env; the abort comes with the 64th env step.
   const scenario = await tinyScenario({
     run: { total_timesteps: 64, eval_freq: 1_000_000, save_freq: 1_000_000 },
@@ -29,10 +30,10 @@ Deno.test("an abort during the last update finishes training instead of interrup
       },
     });
     assert.equal(controller.signal.aborted, true);
-    assert.equal(result.interrupted, false);
     assert.equal(result.trainingSteps, 64);
     // Two updates of 2 epochs each ran: the last one was not cut short.
     assert.equal(result.metrics.n_updates, 4);
+    // The final policy was exported: training itself ended normally.
     assert.ok((await Deno.stat(nodePath.join(dir, "extractors/x/final_model.onnx"))).isFile);
   } finally {
     await Deno.remove(dir, { recursive: true });

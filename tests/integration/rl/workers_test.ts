@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import * as nodePath from "node:path";
 import { trainExtractor, type VecEnvFactory } from "../../../lib/train/mod.ts";
-import { WorkerVecEnv } from "../../../lib/workers/mod.ts";
+import { WorkerVecEnv } from "../../../lib/sim/mod.ts";
 import { tinyScenario } from "../../unit/rl/_helpers.ts";
 
 const scenario = await tinyScenario({

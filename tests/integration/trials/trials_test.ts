@@ -122,7 +122,13 @@ Deno.test("a 2 extractor x 3 seed comparison: trials, held-out scores, compariso
           assert.ok(pair.ci[0] <= pair.probability_of_improvement);
           assert.ok(pair.probability_of_improvement <= pair.ci[1]);
         }
-        assert.equal(comparison.verdict.length, comparison.pairwise.length);
+        // One sentence per pairwise comparison, then one per extractor that does not beat
+        // the goal_seeking baseline controller (docs/evaluation.md).
+        const navigation = comparison.verdict.filter((s: string) =>
+          s.includes("does not beat the goal_seeking controller")
+        );
+        assert.equal(comparison.verdict.length, comparison.pairwise.length + navigation.length);
+        assert.ok(navigation.length <= EXTRACTORS.length);
       },
     );
 
@@ -134,6 +140,18 @@ Deno.test("a 2 extractor x 3 seed comparison: trials, held-out scores, compariso
       for (const sentence of comparison.verdict) assert.ok(section.includes(sentence));
       assert.ok(section.includes("| 1 |"));
     });
+
+    await t.step(
+      "resume --seeds names the run's seeds; a finished run stays as it is",
+      async () => {
+        const wrong = await resume([reference, "--seeds", "9"]);
+        assert.equal(wrong.code, 2);
+        assert.match(wrong.stderr, /--seeds: 9 is no trial seed of this run \(seeds: 1, 2, 3\)/);
+        const done = await resume([reference, "--seeds", "2"]);
+        assert.equal(done.code, 0, done.stderr);
+        assert.deepEqual(await readJson(nodePath.join(reference, "comparison.json")), comparison);
+      },
+    );
 
     await t.step(
       "killed with SIGKILL during the second trial, resumed: the same comparison.json",

@@ -70,3 +70,25 @@ Deno.test("beats(): success first, SNQI breaks ties; no section without data", (
   assert.ok(!beats({ success_rate: 0.5, snqi: 0 }, { success_rate: 0.5, snqi: 0 }));
   assert.equal(navigationSection([], null, {}), null);
 });
+
+Deno.test("trials of one extractor form one row (means over seeds) and one verdict", () => {
+  const section = navigationSection(
+    [
+      record("m", {
+        heldout_success_rate: 0.5,
+        heldout_snqi: -0.75,
+        deterministic_policy_still: 1,
+      }),
+      record("m", { heldout_success_rate: 0.7, heldout_snqi: 0.25, success_rate: 0.5 }),
+    ].map((r) => ({ ...r, metrics: { success_rate: 0, ...r.metrics } })),
+    baselines,
+    {},
+  )!;
+  const text = section.lines.join("\n");
+  // Means: success (0.5 + 0.7) / 2 = 0.6 ties goal_seeking; SNQI (-0.75 + 0.25) / 2 = -0.25 < -0.2.
+  assert.match(text, /^\| m \| trained \(held-out, mean of 2 seeds\) \| 0\.600 \|/m);
+  assert.deepEqual(section.verdict, [
+    "m does not beat the goal_seeking controller (success 0.600 vs 0.600, SNQI -0.250 vs -0.200).",
+  ]);
+  assert.match(text, /never moved the robot in its last evaluation \(1 of 2 seeds\), nor did/);
+});

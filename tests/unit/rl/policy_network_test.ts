@@ -205,7 +205,7 @@ for (const preset of ["dynamics_original", "lightweight_cnn"] as const) {
       Object.entries(expected).map(([k, v]) => [k, Float32Array.from(v)]),
     );
     await reference.release();
-    for (const conv of ["nlc", "ncl-convtranspose", "auto"] as const) {
+    for (const conv of ["nlc", "auto"] as const) {
       const model = await createInferenceModel(outputs(conv), { parameters: store });
       const r = await model.run(feeds);
       for (const k of ["features", "action_mean", "value"]) {

@@ -155,3 +155,45 @@ Deno.test("runState() reads the events of a format 1 manifest", () => {
   assert.equal(a.phase, "in_progress");
   assert.equal(a.checkpoints.length, 1);
 });
+
+Deno.test("runState() keeps the trials of a multi-seed run apart by (extractor, seed)", () => {
+  const events = [
+    at(0, {
+      event: "run_started",
+      run_id: "r",
+      run_dir_name: "d",
+      config_file: "/s.yaml",
+      config_sha256: "0".repeat(64),
+      config: {},
+      hardware: HARDWARE,
+    }),
+    at(1, {
+      event: "extractor_started",
+      extractor: "a",
+      seed: 1,
+      directory: "extractors/a/seed_1",
+    }),
+    at(1, {
+      event: "extractor_started",
+      extractor: "a",
+      seed: 2,
+      directory: "extractors/a/seed_2",
+    }),
+    at(1, {
+      event: "checkpoint_written",
+      extractor: "a",
+      seed: 2,
+      path: "extractors/a/seed_2/c.ckpt",
+      step: 128,
+      sha256: "a".repeat(64),
+    }),
+    at(1, { event: "extractor_finished", extractor: "a", seed: 1, record: record("a", "success") }),
+  ];
+  const state = runState(events);
+  assert.deepEqual([...state.extractors.keys()], ["a/seed_1", "a/seed_2"]);
+  const [one, two] = [state.extractors.get("a/seed_1")!, state.extractors.get("a/seed_2")!];
+  assert.deepEqual([one.extractor, one.seed, one.phase], ["a", 1, "finished"]);
+  assert.deepEqual([two.extractor, two.seed, two.phase], ["a", 2, "in_progress"]);
+  assert.deepEqual(two.checkpoints.map((c) => c.step), [128]);
+  assert.deepEqual(one.checkpoints, []);
+});

@@ -133,3 +133,28 @@ Deno.test("an exported policy refuses an env whose observation shapes differ", a
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("eval --scenario runs the suite's maps, per map and overall, and names a missing map", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "eval_suite_" });
+  try {
+    const scenario = nodePath.join(dir, "suite.yaml");
+    await Deno.writeTextFile(
+      scenario,
+      "env:\n  episode_seconds: 20\nevaluation:\n  maps: [open_field, open_square, missing.svg]\n" +
+        "extractors:\n  - name: m\n    preset: mlp_small\n",
+    );
+    const r = await task(["goal_seeking", "--scenario", scenario, "--episodes", "2", "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.deepEqual(Object.keys(out.maps), ["open_field", "open_square"]);
+    assert.equal(out.overall.episodes, 4);
+    // The overall success rate is the mean over all four episodes.
+    const perMap = Object.values(out.maps) as { success_rate: number }[];
+    assert.equal(out.overall.success_rate, (perMap[0].success_rate + perMap[1].success_rate) / 2);
+    assert.equal(out.warnings.length, 1);
+    assert.match(out.warnings[0], /missing\.svg skipped/);
+    assert.match(r.stderr, /cannot load map .*missing\.svg/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -10,7 +10,7 @@ import {
   type VecEnvSnapshot,
   type VectorEnv,
 } from "../../../lib/sim/mod.ts";
-import { WorkerVecEnv } from "../../../lib/workers/mod.ts";
+import { WorkerVecEnv } from "../../../lib/sim/mod.ts";
 import { assertSameJson, assertSameLog } from "../sim/_compare.ts";
 
 const settings = makeEnvSettings({ map: "default", difficulty: 1, episodeSeconds: 3 });

@@ -1,12 +1,13 @@
 /**
  * Entry module of an env worker: builds a {@linkcode VecEnv} over its range of
  * envs, writing straight into the shared buffers, then serves commands from
- * the control block (see `_protocol.ts`) until told to close.
+ * the control block (see `_worker_protocol.ts`) until told to close.
  *
  * @module
  */
 /// <reference lib="deno.worker" />
-import { EnvStepError, loadMap, VecEnv, type VecEnvBuffers } from "../sim/mod.ts";
+import { loadMap } from "./load_map.ts";
+import { EnvStepError, VecEnv, type VecEnvBuffers } from "./vec_env.ts";
 import {
   _CMD_CLOSE,
   _CMD_MESSAGE,
@@ -24,7 +25,7 @@ import {
   _statusSlot,
   _toWire,
   type _ToWorker,
-} from "./_protocol.ts";
+} from "./_worker_protocol.ts";
 
 let vec: VecEnv | null = null;
 let control: Int32Array;

@@ -8,22 +8,24 @@
  *
  * @module
  */
+import type { BoxSpace } from "./robot_env.ts";
+import type { EnvSettings } from "./settings.ts";
+import type { MapDefinition } from "./map_definition.ts";
 import {
-  type BoxSpace,
   checkSnapshotHeader,
-  createVecEnvBuffers,
-  type EnvSettings,
-  EnvStepError,
-  type MapDefinition,
   mergeVecEnvSnapshots,
   SnapshotError,
   splitVecEnvSnapshot,
   VEC_ENV_SNAPSHOT_FORMAT,
-  type VecEnvBuffers,
   type VecEnvSnapshot,
+} from "./snapshot.ts";
+import {
+  createVecEnvBuffers,
+  EnvStepError,
+  type VecEnvBuffers,
   type VectorEnv,
-} from "../sim/mod.ts";
-import { envWorkerPermissions, spawnWorker } from "./permissions.ts";
+} from "./vec_env.ts";
+import { envWorkerPermissions, spawnWorker } from "../workers/permissions.ts";
 import {
   _CMD_CLOSE,
   _CMD_MESSAGE,
@@ -40,7 +42,7 @@ import {
   _statusSlot,
   type _ToWorker,
   type _WireError,
-} from "./_protocol.ts";
+} from "./_worker_protocol.ts";
 
 const _WORKER_MODULE = new URL("./_env_worker.ts", import.meta.url);
 const _CLOSE_TIMEOUT_MS = 5000;

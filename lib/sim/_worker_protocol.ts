@@ -11,13 +11,11 @@
  *
  * @module
  */
-import type {
-  BoxSpace,
-  EnvSettings,
-  MapDefinition,
-  VecEnvBuffers,
-  VecEnvSnapshot,
-} from "../sim/mod.ts";
+import type { BoxSpace } from "./robot_env.ts";
+import type { EnvSettings } from "./settings.ts";
+import type { MapDefinition } from "./map_definition.ts";
+import type { VecEnvSnapshot } from "./snapshot.ts";
+import type { VecEnvBuffers } from "./vec_env.ts";
 
 /** Control slot: workers still running the current command. */
 export const _REMAINING = 0;

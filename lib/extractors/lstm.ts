@@ -8,19 +8,13 @@
  * @module
  */
 import {
-  add,
   concat,
   flatten,
-  gemm,
   linear,
-  matmul,
-  mul,
+  lstmLayer,
   relu,
   reshape,
-  sigmoid,
   slice,
-  split,
-  tanh,
   type Tensor,
   transpose,
   uniform,
@@ -30,52 +24,30 @@ import { _staticDim } from "./_blocks.ts";
 import type { ExtractorInputs, ResolvedBuildOptions } from "./types.ts";
 
 /**
- * One unidirectional LSTM layer over a whole sequence, unrolled in the graph (so its
- * gradient is the composition of the ops' checked rules). PyTorch `nn.LSTM` with
- * `batch_first`, zero initial states:
- *
- *   gates_t = x_t W_ihᵀ + b_ih + h_{t-1} W_hhᵀ + b_hh, split into i, f, g, o;
- *   c_t = σ(f) c_{t-1} + σ(i) tanh(g);  h_t = σ(o) tanh(c_t).
- *
- * The input projection of every step is one MatMul over the sequence; each step adds one
- * Gemm `h W_hhᵀ + (x_t W_ihᵀ + b)`.
+ * One unidirectional LSTM layer (PyTorch `nn.LSTM` with `batch_first`, zero initial states;
+ * gate order i, f, g, o) over the whole sequence: one ONNX Scan forward, one reverse Scan
+ * for its gradient ({@linkcode lstmLayer}).
  *
  * @param x Sequence `[batch, steps, input]`.
  * @param options Parameter prefix (`<name>.weight_ih_l<k>` ...), layer index, hidden width.
- * @returns Hidden states `h_1..h_T`, each `[batch, hidden]`.
+ * @returns Hidden states `h_1..h_T`, `[steps, batch, hidden]`.
  */
 function _lstmLayer(
   x: Tensor,
   options: { name: string; layer: number; hidden: number },
-): Tensor[] {
+): Tensor {
   const { name, layer, hidden } = options;
   const g = x.graph;
-  const steps = _staticDim(x, 1, "lstm sequence");
   const inputSize = _staticDim(x, 2, "lstm input");
   // PyTorch's default LSTM init: every weight and bias U(-1/sqrt(hidden), 1/sqrt(hidden)).
   const bound = 1 / Math.sqrt(hidden);
   const init = { init: uniform(-bound, bound) };
-  const wIh = g.parameter(`${name}.weight_ih_l${layer}`, [4 * hidden, inputSize], init);
-  const wHh = g.parameter(`${name}.weight_hh_l${layer}`, [4 * hidden, hidden], init);
-  const bIh = g.parameter(`${name}.bias_ih_l${layer}`, [4 * hidden], init);
-  const bHh = g.parameter(`${name}.bias_hh_l${layer}`, [4 * hidden], init);
-  // Each step's input term x_t W_ihᵀ + b is one Gemm on a Slice of x: the sequence needs no
-  // gradient when it is the observation, and slices keep the graph linear in the steps.
-  const bias = add(bIh, bHh);
-  const out: Tensor[] = [];
-  let h: Tensor | null = null;
-  let c: Tensor | null = null;
-  for (let t = 0; t < steps; t++) {
-    const xt = reshape(slice(x, [t], [t + 1], { axes: [1] }), [x.shape[0], inputSize]);
-    const inputTerm = gemm(xt, wIh, { transB: true, c: bias });
-    const gates: Tensor = h === null ? inputTerm : gemm(h, wHh, { transB: true, c: inputTerm });
-    const [i, f, gg, o] = split(gates, [hidden, hidden, hidden, hidden], { axis: 1 });
-    const input = mul(sigmoid(i), tanh(gg));
-    c = c === null ? input : add(mul(sigmoid(f), c), input);
-    h = mul(sigmoid(o), tanh(c));
-    out.push(h);
-  }
-  return out;
+  return lstmLayer(x, {
+    weightIh: g.parameter(`${name}.weight_ih_l${layer}`, [4 * hidden, inputSize], init),
+    weightHh: g.parameter(`${name}.weight_hh_l${layer}`, [4 * hidden, hidden], init),
+    biasIh: g.parameter(`${name}.bias_ih_l${layer}`, [4 * hidden], init),
+    biasHh: g.parameter(`${name}.bias_hh_l${layer}`, [4 * hidden], init),
+  });
 }
 
 /**
@@ -104,17 +76,15 @@ export function buildLstmExtractor(
   const { rays, driveState } = inputs;
   const length = _staticDim(rays, 1, "rays") * _staticDim(rays, 2, "rays");
   let sequence = reshape(rays, [rays.shape[0], length, 1]);
-  let last: Tensor | null = null;
+  let states: Tensor | null = null;
   for (let layer = 0; layer < layers; layer++) {
-    const states = _lstmLayer(sequence, { name: `${options.name}.ray_lstm`, layer, hidden });
-    last = states[states.length - 1];
-    if (layer + 1 < layers) {
-      sequence = transpose(
-        concat(states.map((s) => reshape(s, [1, s.shape[0], hidden])), { axis: 0 }),
-        [1, 0, 2],
-      );
-    }
+    states = _lstmLayer(sequence, { name: `${options.name}.ray_lstm`, layer, hidden });
+    if (layer + 1 < layers) sequence = transpose(states, [1, 0, 2]);
   }
+  const last = reshape(slice(states!, [length - 1], [length], { axes: [0] }), [
+    rays.shape[0],
+    hidden,
+  ]);
   let drive = flatten(driveState);
   (parameters.drive_hidden_dims as number[]).forEach((width, i) => {
     drive = relu(
@@ -125,5 +95,5 @@ export function buildLstmExtractor(
       }),
     );
   });
-  return concat([last!, drive], { axis: 1 });
+  return concat([last, drive], { axis: 1 });
 }

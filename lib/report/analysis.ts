@@ -207,8 +207,9 @@ export function analyzeComparison(input: ComparisonInput): ComparisonAnalysis {
  * Aggregate metrics of a comparison (the reference's keys):
  * completed_runs, skipped_runs, failed_runs (counts); total_wall_time (s, sum of
  * extractor durations); best_mean_reward (max over successful records);
- * avg/median_convergence_timestep and avg/median_sample_efficiency_ratio (over
- * successful records that have them); baseline_target_reward and
+ * avg/median_convergence_timestep (over successful records that have them) and
+ * avg/median_sample_efficiency_ratio (over successful records other than the
+ * baseline's, whose ratio is 1 by definition); baseline_target_reward and
  * baseline_convergence_timestep (when a baseline is given). Keys without data are
  * omitted.
  *
@@ -227,6 +228,14 @@ export function aggregateMetrics(
       const value = record.metrics?.[key];
       return typeof value === "number" && Number.isFinite(value) ? [value] : [];
     });
+  // The baseline's own ratio is 1 by definition: the averages run over the candidates.
+  const candidateRatios = successful.flatMap((record) => {
+    const value = record.metrics?.sample_efficiency_ratio;
+    return record.config_name !== baseline?.name && typeof value === "number" &&
+        Number.isFinite(value)
+      ? [value]
+      : [];
+  });
   const aggregate: Record<string, number> = {
     completed_runs: successful.length,
     skipped_runs: count("skipped"),
@@ -240,8 +249,8 @@ export function aggregateMetrics(
     ],
     ["avg_convergence_timestep", mean(collect("convergence_timestep"))],
     ["median_convergence_timestep", median(collect("convergence_timestep"))],
-    ["avg_sample_efficiency_ratio", mean(collect("sample_efficiency_ratio"))],
-    ["median_sample_efficiency_ratio", median(collect("sample_efficiency_ratio"))],
+    ["avg_sample_efficiency_ratio", mean(candidateRatios)],
+    ["median_sample_efficiency_ratio", median(candidateRatios)],
     ["baseline_target_reward", baseline?.target_reward ?? null],
     ["baseline_convergence_timestep", baseline?.convergence_timestep ?? null],
   ];

@@ -142,7 +142,14 @@ function _analyzeTrials(
     indices.forEach((index, k) => out[index] = analysis.records[k]);
     for (const note of analysis.notes) if (!notes.includes(note)) notes.push(note);
   }
-  return { labelled: out, extractors, aggregate: aggregateMetrics(out, null), notes };
+  // The baseline's own ratio of 1 stays out of the sample-efficiency averages (as in a
+  // single-seed run): drop it from the copies the aggregates are taken over.
+  const candidates = out.map((record, i) => {
+    if (extractors[i] !== baseline || record.metrics === undefined) return record;
+    const { sample_efficiency_ratio: _own, ...metrics } = record.metrics;
+    return { ...record, metrics };
+  });
+  return { labelled: out, extractors, aggregate: aggregateMetrics(candidates, null), notes };
 }
 
 async function _stat(path: string): Promise<Deno.FileInfo | null> {

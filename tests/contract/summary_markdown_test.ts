@@ -118,7 +118,8 @@ Deno.test("aggregated metrics mirror aggregate_metrics with units", async () => 
   assert.deepEqual(byKey.total_wall_time, ["203.750", "s"]);
   assert.deepEqual(byKey.completed_runs, ["2", "runs"]);
   assert.deepEqual(byKey.median_convergence_timestep, ["1792", "env steps"]);
-  assert.deepEqual(byKey.avg_sample_efficiency_ratio, ["1.250", "x baseline"]);
+  // Candidates only (the baseline's own ratio 1 is left out): B's 1536 / 1024.
+  assert.deepEqual(byKey.avg_sample_efficiency_ratio, ["1.500", "x baseline"]);
   assert.deepEqual(byKey.baseline_target_reward, ["-0.210", "reward"]);
 });
 

@@ -1,6 +1,7 @@
 // An interruption that arrives once every env step is collected lets the last PPO
-// update finish: the trained state (and its checkpoint) has all its steps and updates.
-// (The held-out evaluation after training still stops on the signal; resume finishes it.)
+// update finish: the extractor keeps all its steps and its final model. The abort then
+// stops the held-out evaluation that follows training, so the extractor is recorded as
+// interrupted with a checkpoint after the last update; resuming only evaluates.
 import assert from "node:assert/strict";
 import * as nodePath from "node:path";
 import { trainExtractor } from "../../../lib/train/mod.ts";
@@ -35,6 +36,10 @@ Deno.test("an abort during the last update lets that update finish", async () =>
     assert.equal(result.metrics.n_updates, 4);
     // The final policy was exported: training itself ended normally.
     assert.ok((await Deno.stat(nodePath.join(dir, "extractors/x/final_model.onnx"))).isFile);
+    // The held-out evaluation did not start; the checkpoint holds the trained state.
+    assert.equal(result.interrupted, true);
+    assert.match(result.lastCheckpoint ?? "", /checkpoint_64_steps\.ckpt$/);
+    await assert.rejects(() => Deno.stat(nodePath.join(dir, "extractors/x/held_out.json")));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

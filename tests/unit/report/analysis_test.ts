@@ -104,7 +104,8 @@ Deno.test("analyzeComparison() computes convergence and sample efficiency by han
   close(result.aggregate.best_mean_reward, 0.4);
   assert.equal(result.aggregate.avg_convergence_timestep, (1536 + 2048) / 2);
   assert.equal(result.aggregate.median_convergence_timestep, (1536 + 2048) / 2);
-  assert.equal(result.aggregate.avg_sample_efficiency_ratio, 1.25);
+  // The baseline's own 1 is left out: B's 1.5 is the only candidate ratio.
+  assert.equal(result.aggregate.avg_sample_efficiency_ratio, 1.5);
   assert.equal(result.aggregate.baseline_convergence_timestep, 1536);
   assert.deepEqual(result.notes, []);
 });

@@ -8,6 +8,7 @@ import { SeededRng } from "../../../lib/rng/mod.ts";
 import {
   checkGradients,
   concat,
+  countFlops,
   emitModel,
   gradients,
   Graph,
@@ -172,4 +173,20 @@ Deno.test("the LSTM training graph does not grow with the sequence length (one S
     return model.nodeCount;
   };
   assert.equal(nodeCount(816), nodeCount(5));
+});
+
+Deno.test("countFlops counts the recurrent products inside the LSTM's Scans", () => {
+  const g = new Graph({ dtype: "float32", parameters: new ParameterStore(new SeededRng(1)) });
+  const x = g.input("x", ["batch", STEPS, INPUT]);
+  const w = weights(g, INPUT, HIDDEN);
+  const hs = lstmLayer(x, w);
+  const batch = 4;
+  // Input terms [T*B, I] x [I, 4H] and per step [B, H] x [H, 4H], 2 FLOPs per multiply-add.
+  const forward = 2 * STEPS * batch * 4 * HIDDEN * (INPUT + HIDDEN);
+  assert.equal(countFlops(emitModel(g, { hs }).irNodes, { batch }), forward);
+  const loss = sum(hs);
+  const [dwhh] = gradients(loss, [w.weightHh]);
+  // Backward Scan: the gates again and dgates W_hh per step; then dW_hh over all T*B rows.
+  const backward = 2 * STEPS * batch * 4 * HIDDEN * HIDDEN * 3;
+  assert.equal(countFlops(emitModel(g, { loss, dwhh }).irNodes, { batch }), forward + backward);
 });

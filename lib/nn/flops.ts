@@ -53,9 +53,9 @@ export function countFlops(
         break;
       }
       case "LSTMRecurrenceGrad": {
-        // per step the gates again (h_{t-1} W_hhᵀ) and dh_{t-1} = dgates W_hh
+        // per step dh_{t-1} = dgates_t W_hh: [B, 4H] x [4H, H]
         const [t, b, g4] = shape(out);
-        total += 2 * 2 * t * b * g4 * (g4 / 4);
+        total += 2 * t * b * g4 * (g4 / 4);
         break;
       }
       case "ConvTranspose": {

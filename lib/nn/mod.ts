@@ -56,6 +56,7 @@ export {
   type ExecutionProviderProbe,
   type ExecutionProviderStatus,
   type OptimizationLevel,
+  ORT_SESSION_CONFIG,
   type OrtTensor,
   primeExecutionProviderProbe,
   Session,

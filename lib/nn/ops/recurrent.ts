@@ -15,9 +15,9 @@ import type { DType, Emitter, Node, SubgraphValue, Tensor } from "../graph.ts";
 import type { Dim } from "../shape.ts";
 import { ShapeError } from "../shape.ts";
 import { requireFloat, requireRank, staticDim } from "./_define.ts";
-import { add } from "./elementwise.ts";
+import { add, mul, square, sub, tanh } from "./elementwise.ts";
 import { gemm, matmul } from "./linalg.ts";
-import { pad, reshape, slice, transpose, zerosLike } from "./shape_ops.ts";
+import { concat, pad, reshape, slice, split, transpose, zerosLike } from "./shape_ops.ts";
 
 /** Zero `[batch, hidden]` state, batch read at run time from dimension 1 of `seq`. */
 function emitZeroState(e: Emitter, seq: string, hidden: number): string {
@@ -71,60 +71,43 @@ function bin(e: Emitter, op: string, a: string, b: string, hint: string): string
 const LSTM_GRAD = {
   type: "LSTMRecurrenceGrad",
   /**
-   * Reverse Scan over steps T-1..0. State: dL/dh_t and dL/dc_t carried from step t+1.
-   * Scan inputs per step: input term, h_{t-1}, c_{t-1}, c_t, and the outer gradients of
-   * h_t and c_t. Scan output: dL/dgates_t (pre-activation), in step order.
+   * Reverse Scan over steps T-1..0 of the part of the gradient that is recurrent. State:
+   * dL/dh_t and dL/dc_t carried from step t+1. Scan inputs per step (see the VJP rule):
+   * the outer gradient of h_t, `B_t`, `P_t`, σ(f_t) and, when present, the outer gradient of
+   * c_t. Scan output: dL/dgates_t (pre-activation), in step order.
    */
   emit(n: Node, e: Emitter) {
-    const [xp, whh, hprev, cprev, cs, dhs, dcs] = n.inputs.map((t) => e.name(t));
+    const [whh, dhs, b, p, sf, dcs] = n.inputs.map((t) => e.name(t));
     const hidden = n.attrs.hidden as number;
-    const batch = n.inputs[0].shape[1];
-    const dt = n.inputs[0].dtype;
-    const whhT = emitTranspose(e, whh);
-    const zero = emitZeroState(e, xp, hidden);
+    const batch = n.inputs[1].shape[1];
+    const dt = n.inputs[1].dtype;
+    const zero = emitZeroState(e, dhs, hidden);
     const v = (hint: string, w = hidden) => stepValue(e, hint, dt, batch, w);
-    const ins = [
-      v("dh"),
-      v("dc"),
-      v("xt", 4 * hidden),
-      v("hprev"),
-      v("cprev"),
-      v("c"),
-      v("dh_out"),
-      v("dc_out"),
-    ];
+    const ins = [v("dh"), v("dc"), v("dh_out"), v("b"), v("p", 4 * hidden), v("sf")];
+    if (dcs) ins.push(v("dc_out"));
     const outs = [v("dh_prev"), v("dc_prev"), v("dgates", 4 * hidden)];
     const body = e.subgraph("lstm_backward_step", ins, outs, () => {
-      const [dh, dc, xt, hp, cp, c, dhOut, dcOut] = ins.map((x) => x.name);
-      const [si, sf, tg, so] = emitGates(e, xt, hp, whhT, hidden);
-      const one = e.scalar(1);
-      // σ' = σ(1 - σ), tanh' = 1 - tanh².
-      const dsig = (s: string) => bin(e, "Mul", s, bin(e, "Sub", one, s, "one_minus"), "dsig");
-      const dtanh = (t: string) => bin(e, "Sub", one, bin(e, "Mul", t, t, "sq"), "dtanh");
-      const tc = e.fresh("tanh_c");
-      e.add("Tanh", [c], [tc]);
+      const [dh, dc, dhOut, bt, pt, sft, dcOut] = ins.map((x) => x.name);
       const dhTot = bin(e, "Add", dh, dhOut, "dh_total");
-      const dO = bin(e, "Mul", bin(e, "Mul", dhTot, tc, "dh_tc"), dsig(so), "d_o");
-      const dcFromH = bin(e, "Mul", bin(e, "Mul", dhTot, so, "dh_so"), dtanh(tc), "dc_from_h");
-      const dcTot = bin(e, "Add", bin(e, "Add", dc, dcOut, "dc_sum"), dcFromH, "dc_total");
-      const dI = bin(e, "Mul", bin(e, "Mul", dcTot, tg, "dc_tg"), dsig(si), "d_i");
-      const dF = bin(e, "Mul", bin(e, "Mul", dcTot, cp, "dc_cp"), dsig(sf), "d_f");
-      const dG = bin(e, "Mul", bin(e, "Mul", dcTot, si, "dc_si"), dtanh(tg), "d_g");
-      e.add("Concat", [dI, dF, dG, dO], [outs[2].name], { axis: { i: 1 } });
+      let dcTot = bin(e, "Add", dc, bin(e, "Mul", dhTot, bt, "dc_from_h"), "dc_total");
+      if (dcOut) dcTot = bin(e, "Add", dcTot, dcOut, "dc_total_out");
+      const tiled = e.fresh("d_ifgo_factor");
+      e.add("Concat", [dcTot, dcTot, dcTot, dhTot], [tiled], { axis: { i: 1 } });
+      e.add("Mul", [tiled, pt], [outs[2].name]);
       e.add("MatMul", [outs[2].name, whh], [outs[0].name]);
-      e.add("Mul", [dcTot, sf], [outs[1].name]);
+      e.add("Mul", [dcTot, sft], [outs[1].name]);
     });
-    e.add(
-      "Scan",
-      [zero, zero, xp, hprev, cprev, cs, dhs, dcs],
-      [e.fresh("lstm.dh0"), e.fresh("lstm.dc0"), e.name(n.outputs[0])],
-      {
-        body,
-        num_scan_inputs: { i: 6 },
-        scan_input_directions: { ints: [1, 1, 1, 1, 1, 1] },
-        scan_output_directions: { ints: [1] },
-      },
-    );
+    const scanned = dcs ? [dhs, b, p, sf, dcs] : [dhs, b, p, sf];
+    e.add("Scan", [zero, zero, ...scanned], [
+      e.fresh("lstm.dh0"),
+      e.fresh("lstm.dc0"),
+      e.name(n.outputs[0]),
+    ], {
+      body,
+      num_scan_inputs: { i: scanned.length },
+      scan_input_directions: { ints: scanned.map(() => 1) },
+      scan_output_directions: { ints: [1] },
+    });
   },
 };
 
@@ -136,7 +119,10 @@ function shiftedStates(s: Tensor): Tensor {
 
 const LSTM = {
   type: "LSTMRecurrence",
-  /** Scan over steps; state (h, c) from zeros; scan outputs h_t and c_t. */
+  /**
+   * Scan over steps; state (h, c) from zeros; scan outputs h_t, c_t and the activated gates
+   * σ(i), σ(f), tanh(g), σ(o) (kept for the gradient).
+   */
   emit(n: Node, e: Emitter) {
     const [xp, whh] = n.inputs.map((t) => e.name(t));
     const hidden = n.attrs.hidden as number;
@@ -146,7 +132,7 @@ const LSTM = {
     const zero = emitZeroState(e, xp, hidden);
     const v = (hint: string, w = hidden) => stepValue(e, hint, dt, batch, w);
     const ins = [v("h"), v("c"), v("xt", 4 * hidden)];
-    const outs = [v("h_next"), v("c_next"), v("h_t"), v("c_t")];
+    const outs = [v("h_next"), v("c_next"), v("h_t"), v("c_t"), v("gates_t", 4 * hidden)];
     const body = e.subgraph("lstm_step", ins, outs, () => {
       const [h, c, xt] = ins.map((x) => x.name);
       const [si, sf, tg, so] = emitGates(e, xt, h, whhT, hidden);
@@ -158,6 +144,7 @@ const LSTM = {
       e.add("Mul", [so, tc], [outs[0].name]);
       e.add("Identity", [outs[0].name], [outs[2].name]);
       e.add("Identity", [outs[1].name], [outs[3].name]);
+      e.add("Concat", [si, sf, tg, so], [outs[4].name], { axis: { i: 1 } });
     });
     e.add(
       "Scan",
@@ -166,23 +153,42 @@ const LSTM = {
       { body, num_scan_inputs: { i: 1 } },
     );
   },
+  /**
+   * Per step, with c = c_t, the activated gates i, f, g, o and the carried dh, dc:
+   *   dh_t = dh + gh_t;  dc_t = dc + gc_t + dh_t·B_t,  B_t = o(1 - tanh² c);
+   *   dgates_t = [dc_t, dc_t, dc_t, dh_t]·P_t,  P_t = [g·i(1-i), c_{t-1}·f(1-f), i(1-g²), tanh c·o(1-o)];
+   *   carried: dh_{t-1} = dgates_t W_hh, dc_{t-1} = dc_t·f.
+   * B and P do not depend on the carried gradients, so they are computed for all steps at
+   * once outside the Scan; the Scan only runs the recurrence.
+   */
   vjp(n: Node, grads: readonly (Tensor | null)[], needs: readonly boolean[]) {
     const [xp, whh] = n.inputs;
-    const [hs, cs] = n.outputs;
+    const [hs, cs, gates] = n.outputs;
     const hidden = n.attrs.hidden as number;
-    const hprev = shiftedStates(hs);
-    const cprev = shiftedStates(cs);
+    const [i, f, g, o] = split(gates, [hidden, hidden, hidden, hidden], { axis: 2 });
+    const tc = tanh(cs);
+    const dsig = (s: Tensor) => mul(s, sub(1, s));
+    const b = mul(o, sub(1, square(tc)));
+    const p = concat([
+      mul(g, dsig(i)),
+      mul(shiftedStates(cs), dsig(f)),
+      mul(i, sub(1, square(g))),
+      mul(tc, dsig(o)),
+    ], { axis: 2 });
     const dhs = grads[0] ?? zerosLike(hs);
-    const dcs = grads[1] ?? zerosLike(cs);
-    const [dgates] = n.inputs[0].graph.apply(
+    const inputs = [whh, dhs, b, p, f];
+    if (grads[1]) inputs.push(grads[1]);
+    const [dgates] = xp.graph.apply(
       LSTM_GRAD,
-      [xp, whh, hprev, cprev, cs, dhs, dcs],
+      inputs,
       [{ shape: xp.shape, dtype: xp.dtype }],
       { hidden },
     );
     // dW_hh = Σ_t dgates_tᵀ h_{t-1}, one Gemm over all steps and batch rows.
     const dwhh = needs[1]
-      ? gemm(reshape(dgates, [-1, 4 * hidden]), reshape(hprev, [-1, hidden]), { transA: true })
+      ? gemm(reshape(dgates, [-1, 4 * hidden]), reshape(shiftedStates(hs), [-1, hidden]), {
+        transA: true,
+      })
       : null;
     return [needs[0] ? dgates : null, dwhh];
   },
@@ -212,7 +218,11 @@ export function lstmRecurrence(inputTerm: Tensor, weightHh: Tensor): { h: Tensor
   const [h, c] = inputTerm.graph.apply(
     LSTM,
     [inputTerm, weightHh],
-    [{ shape, dtype: inputTerm.dtype }, { shape, dtype: inputTerm.dtype }],
+    [
+      { shape, dtype: inputTerm.dtype },
+      { shape, dtype: inputTerm.dtype },
+      { shape: inputTerm.shape, dtype: inputTerm.dtype },
+    ],
     { hidden },
   );
   return { h, c };

@@ -18,6 +18,7 @@ import { ConfigError, loadScenario } from "../lib/config/mod.ts";
 import { ExportedPolicy, PolicyFileError } from "../lib/rl/exported_policy.ts";
 import { DEFAULT_HELD_OUT_SEED_START, heldOutSeeds } from "../lib/rl/held_out.ts";
 import { policyActor } from "../lib/rl/evaluation.ts";
+import { scenarioEnvSettings } from "../lib/train/navigation.ts";
 import {
   controllerActorFactory,
   evaluateSuite,
@@ -124,15 +125,8 @@ async function _inputs(args: string[]): Promise<_Inputs | number> {
   let settings: EnvSettings, sources: string[], deterministic = !v.stochastic, comfort = 0.5;
   if (v.scenario !== undefined) {
     const scenario = await loadScenario(v.scenario as string);
-    const env = scenario.settings.env, evaluation = scenario.settings.evaluation;
-    settings = resolveScenarioEnv({
-      map: env.map_path ?? env.map,
-      difficulty: env.difficulty,
-      ped_density_by_difficulty: env.ped_density_by_difficulty,
-      episode_seconds: env.episode_seconds,
-      robot: env.robot,
-      time_limit: env.time_limit,
-    });
+    const evaluation = scenario.settings.evaluation;
+    settings = scenarioEnvSettings(scenario.settings);
     sources = evaluation.map_paths.length > 0 ? evaluation.map_paths : [settings.map];
     if (!v.stochastic) deterministic = evaluation.deterministic;
     comfort = evaluation.comfort_distance;

@@ -18,6 +18,7 @@
  *
  * @module
  */
+import * as nodePath from "node:path";
 import { parseArgs } from "node:util";
 import { ExportedPolicy, PolicyFileError } from "../lib/rl/exported_policy.ts";
 import { Resvg } from "@resvg/resvg-js";
@@ -88,15 +89,26 @@ export async function main(args: string[]): Promise<number> {
   }
   const seed = Number(values.seed), difficulty = Number(values.difficulty);
   const steps = values.steps === undefined ? undefined : Number(values.steps);
-  if (
-    !values.out || !Number.isInteger(seed) || !Number.isInteger(difficulty) ||
-    (steps !== undefined && !(steps > 0))
-  ) {
-    console.error(USAGE);
+  const problem = !values.out
+    ? "--out is required"
+    : !Number.isInteger(seed) || seed < 0
+    ? `--seed must be an integer >= 0, got "${values.seed}"`
+    : !Number.isInteger(difficulty)
+    ? `--difficulty must be 0, 1, 2 or 3, got "${values.difficulty}"`
+    : steps !== undefined && !(Number.isInteger(steps) && steps > 0)
+    ? `--steps must be an integer >= 1, got "${values.steps}"`
+    : null;
+  if (problem !== null || !values.out) {
+    console.error(`${problem}\n${USAGE}`);
     return 2;
   }
   if (!/\.(svg|png)$/i.test(values.out)) {
     console.error(`--out must end in .svg or .png, got ${values.out}\n${USAGE}`);
+    return 2;
+  }
+  const outDir = await _directoryProblem(nodePath.dirname(nodePath.resolve(values.out)));
+  if (outDir !== null) {
+    console.error(`Cannot write ${values.out}: ${outDir}`);
     return 2;
   }
   if (!(difficulty >= 0 && difficulty <= 3)) {
@@ -166,6 +178,19 @@ export async function main(args: string[]): Promise<number> {
     );
   }
   return 0;
+}
+
+/** Why `dir` cannot hold the output file (missing, or not a directory); null when it can. */
+async function _directoryProblem(dir: string): Promise<string | null> {
+  try {
+    const info = await Deno.stat(dir);
+    return info.isDirectory ? null : `${dir} is not a directory`;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
+      return `the directory ${dir} does not exist`;
+    }
+    throw error;
+  }
 }
 
 /** Actions from a controller, an exported policy, or (none) uniform random actions. */

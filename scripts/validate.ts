@@ -19,6 +19,7 @@ import { hostCapabilities } from "../lib/hardware/mod.ts";
 import { getSuiteLogger, setupLogging, verbosityFromFlags } from "../lib/log/mod.ts";
 import { outputRootProblem } from "../lib/run/mod.ts";
 import { logExtractorSkipped } from "../lib/train/failures.ts";
+import { checkHeldOut } from "../lib/train/prepare.ts";
 import {
   EXIT_FAILURE,
   EXIT_INVALID,
@@ -95,6 +96,7 @@ export async function main(args: string[]): Promise<number> {
   const logger = getSuiteLogger("validate");
   try {
     const scenario = await loadScenario(file, { overrides });
+    checkHeldOut(scenario);
     const plan = planRun(scenario, {
       host: await hostCapabilities(),
       outputRootFlag: values["output-root"] as string | undefined,

@@ -112,8 +112,11 @@ export interface BaselineSettings {
   enabled: boolean;
   /** Controllers (zero, random, constant_forward, goal_seeking). */
   controllers: string[];
-  /** Held-out episodes per controller. */
-  episodes: number;
+  /**
+   * Held-out episodes per controller; null: `evaluation.final_episodes` (the episodes the
+   * trained policies are scored on, so the comparison is paired).
+   */
+  episodes: number | null;
 }
 
 /**

@@ -19,6 +19,7 @@ export type InputFileKind =
   | "map"
   | "manifest"
   | "checkpoint"
+  | "policy"
   | "json"
   | "jsonl";
 
@@ -32,6 +33,8 @@ export const DEFAULT_INPUT_LIMITS: Readonly<Record<InputFileKind, number>> = {
   manifest: 256 * 1024 * 1024,
   /** A network or trainer checkpoint (weights and optimiser state). */
   checkpoint: 2 * 1024 * 1024 * 1024 - 1,
+  /** An exported ONNX policy (final_model.onnx, best_model.onnx). */
+  policy: 2 * 1024 * 1024 * 1024 - 1,
   /** A JSON file of a run (metrics.json, jobs.json, summaries). */
   json: 64 * 1024 * 1024,
   /** A JSONL log of a run (eval_history.jsonl, the train log). */
@@ -151,7 +154,13 @@ export interface InputFileOptions {
 }
 
 function _label(kind: InputFileKind): string {
-  return kind === "jsonl" ? "JSONL file" : kind === "json" ? "JSON file" : kind;
+  return kind === "jsonl"
+    ? "JSONL file"
+    : kind === "json"
+    ? "JSON file"
+    : kind === "policy"
+    ? "policy file"
+    : kind;
 }
 
 function _tooLarge(path: string, kind: InputFileKind, size: string, limit: number): InputFileError {

@@ -129,7 +129,12 @@ function _trialName(record: ExtractorRunRecord, trials: boolean): string {
     : record.config_name;
 }
 
-function _interval(value: number, ci: readonly [number, number]): string {
+/**
+ * A statistic with its interval; from one seed the bootstrap can only resample that
+ * seed, so its degenerate interval is not printed.
+ */
+function _interval(value: number, ci: readonly [number, number], seeds: number): string {
+  if (seeds < 2) return `${formatMetricValue(value)} (1 seed: no interval)`;
   return `${formatMetricValue(value)} [${formatMetricValue(ci[0])}, ${formatMetricValue(ci[1])}]`;
 }
 
@@ -158,13 +163,19 @@ function _comparisonSection(comparison: Comparison | undefined): string[] {
     head.push(`${metric} IQM [${level}% CI]`, `${metric} mean [${level}% CI]`);
   }
   out.push(`| ${head.join(" | ")} |`, `| ${head.map(() => "---").join(" | ")} |`);
-  order.forEach((name, index) => {
+  // Equal IQMs share a rank (standard competition ranking: 1, 1, 3).
+  const iqms = comparison.extractors.map((x) => x.statistics[first].iqm);
+  order.forEach((name) => {
     const e = comparison.extractors.find((x) => x.name === name);
     if (e === undefined) return;
-    const cells = [String(index + 1), _cell(name), String(e.seeds.length)];
+    const rank = 1 + iqms.filter((iqm) => iqm > e.statistics[first].iqm).length;
+    const cells = [String(rank), _cell(name), String(e.seeds.length)];
     for (const metric of metrics) {
       const s = e.statistics[metric];
-      cells.push(_interval(s.iqm, s.iqm_ci), _interval(s.mean, s.mean_ci));
+      cells.push(
+        _interval(s.iqm, s.iqm_ci, e.seeds.length),
+        _interval(s.mean, s.mean_ci, e.seeds.length),
+      );
     }
     out.push(`| ${cells.join(" | ")} |`);
   });

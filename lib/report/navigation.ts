@@ -88,12 +88,15 @@ function _value(v: number | null | undefined): string {
 }
 
 /**
- * Whether `row` beats `reference`: a higher success rate, or the same success rate
- * and a higher SNQI.
+ * Whether `row` beats `reference`: a higher success rate, or the same non-zero
+ * success rate and a higher SNQI. With no success on either side nothing is beaten:
+ * SNQI alone would rank a robot that never moves above a controller that tries and
+ * fails (its time and collision terms are smaller).
  */
 export function beats(row: NavigationRow, reference: NavigationRow): boolean {
   const s = row.success_rate ?? 0, r = reference.success_rate ?? 0;
   if (s !== r) return s > r;
+  if (s === 0) return false;
   return (row.snqi ?? -Infinity) > (reference.snqi ?? -Infinity);
 }
 
@@ -114,7 +117,11 @@ export function navigationSection(
   const lines = [BASELINE_SECTION, ""];
   const rows: [string, string, NavigationRow][] = [];
   for (const g of groups) {
-    const what = g.heldOut ? "held-out" : "last evaluation";
+    const counts = [...new Set(g.episodes)].sort((a, b) => a - b);
+    const episodes = counts.length === 0
+      ? ""
+      : `, ${counts.length === 1 ? counts[0] : `${counts[0]}-${counts.at(-1)}`} episodes`;
+    const what = g.heldOut ? `held-out${episodes}` : "last evaluation";
     const seeds = g.trials > 1 ? `, mean of ${g.trials} seeds` : "";
     rows.push([g.name, `trained (${what}${seeds})`, g.row]);
   }
@@ -187,6 +194,8 @@ interface _Group {
   heldOut: boolean;
   /** Mean over the trials of each metric (null when no trial has it). */
   row: NavigationRow;
+  /** Held-out episodes of each trial that records them (`heldout_episodes`). */
+  episodes: number[];
   /** Trials whose deterministic policy never moved, and of those, trials whose samples moved. */
   still: number;
   stillMoving: number;
@@ -215,6 +224,9 @@ function _groups(records: readonly ExtractorRunRecord[]): _Group[] {
       trials: trials.length,
       heldOut,
       row,
+      episodes: trials.map((t) => t.metrics?.heldout_episodes).filter((v): v is number =>
+        typeof v === "number" && Number.isFinite(v)
+      ),
       still: still.length,
       stillMoving: still.filter((t) => t.metrics?.sampled_policy_moves === 1).length,
     };

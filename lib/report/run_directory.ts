@@ -385,6 +385,10 @@ export async function readRunDirectory(directory: string): Promise<RunContents> 
       notes.push(`${name}: never started`);
     }
     record = structuredClone(record);
+    if (trial.seed !== null && typeof record.metrics?.seed !== "number") {
+      // Records made here (never started, cut short) carry their trial's seed like the others.
+      record.metrics = { ...record.metrics, seed: trial.seed };
+    }
     let extractorDir: string | null = null;
     try {
       extractorDir = resolveInside(

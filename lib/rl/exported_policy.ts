@@ -11,7 +11,7 @@ import * as ort from "onnxruntime-node";
 import type onnxProto from "onnx-proto";
 import { onnx } from "../nn/_onnx.ts";
 import { ORT_SESSION_CONFIG } from "../nn/mod.ts";
-import { readInputFile } from "../internal/input_file.ts";
+import { InputFileError, readInputFile } from "../internal/input_file.ts";
 import type { RobotEnv } from "../sim/mod.ts";
 import type { ActionMeanModel } from "./evaluation.ts";
 import type { ObservationBatch } from "./policy.ts";
@@ -65,9 +65,13 @@ export class ExportedPolicy implements ActionMeanModel {
   static async load(path: string): Promise<ExportedPolicy> {
     let bytes: Uint8Array;
     try {
-      bytes = await readInputFile(path, { kind: "checkpoint" });
+      bytes = await readInputFile(path, { kind: "policy" });
     } catch (error) {
-      throw new PolicyFileError(`Cannot read policy ${path}: ${(error as Error).message}`);
+      throw new PolicyFileError(
+        error instanceof InputFileError
+          ? error.message
+          : `Cannot read policy ${path}: ${(error as Error).message}`,
+      );
     }
     let model: onnxProto.onnx.ModelProto;
     try {

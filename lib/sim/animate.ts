@@ -7,7 +7,7 @@
  * @module
  */
 import type { EpisodeRecording, RenderOptions } from "./render.ts";
-import { type _Canvas, _canvas, _drawMap, _escape, _fmt } from "./render.ts";
+import { type _Canvas, _canvas, _drawMap, _fmt, _wrap } from "./render.ts";
 
 /** Options of {@linkcode renderEpisodeAnimation}. */
 export interface AnimationOptions extends RenderOptions {
@@ -190,24 +190,8 @@ function _render(rec: EpisodeRecording, options: AnimationOptions, frame: number
       `${rec.map.name}: ${rec.steps} steps, ${rec.outcome}, return ${rec.totalReward.toFixed(3)}`,
   );
   _drawEpisode(c, rec, f, options);
-  const w = c.map.width * c.scale, mapBottom = c.top + c.map.height * c.scale;
-  const h = mapBottom + LEGEND_HEIGHT;
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${_fmt(w)}" height="${
-    _fmt(h)
-  }" viewBox="0 0 ${_fmt(w)} ${_fmt(h)}">
-<defs><clipPath id="map-area"><rect x="0" y="${_fmt(c.top)}" width="${_fmt(w)}" height="${
-    _fmt(mapBottom - c.top)
-  }"/></clipPath></defs>
-<rect width="100%" height="100%" fill="#fff"/>
-<text x="4" y="${_fmt(c.top - 8)}" font-family="sans-serif" font-size="16">${
-    _escape(c.title)
-  }</text>
-<g clip-path="url(#map-area)">
-${c.parts.join("\n")}
-</g>
-${_legend(c, rec, f, w)}
-</svg>
-`;
+  const w = c.map.width * c.scale;
+  return _wrap(c, { height: LEGEND_HEIGHT, svg: _legend(c, rec, f, w) });
 }
 
 /**

@@ -221,13 +221,19 @@ export function _canvas(map: MapDefinition, options: RenderOptions): _Canvas {
   return new _Canvas(map, scale, 28);
 }
 
-function _wrap(c: _Canvas): string {
-  const w = c.map.width * c.scale, h = c.top + c.map.height * c.scale;
+/**
+ * The SVG document around a canvas: white background, title, the map area clipped.
+ * @param c The drawn canvas.
+ * @param below Extra height under the map (px) and what to draw there (e.g. a legend).
+ */
+export function _wrap(c: _Canvas, below: { height: number; svg: string } | null = null): string {
+  const w = c.map.width * c.scale, mapBottom = c.top + c.map.height * c.scale;
+  const h = mapBottom + (below?.height ?? 0);
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${_fmt(w)}" height="${
     _fmt(h)
   }" viewBox="0 0 ${_fmt(w)} ${_fmt(h)}">
 <defs><clipPath id="map-area"><rect x="0" y="${_fmt(c.top)}" width="${_fmt(w)}" height="${
-    _fmt(h - c.top)
+    _fmt(mapBottom - c.top)
   }"/></clipPath></defs>
 <rect width="100%" height="100%" fill="#fff"/>
 <text x="4" y="${_fmt(c.top - 8)}" font-family="sans-serif" font-size="16">${
@@ -236,7 +242,7 @@ function _wrap(c: _Canvas): string {
 <g clip-path="url(#map-area)">
 ${c.parts.join("\n")}
 </g>
-</svg>
+${below === null ? "" : `${below.svg}\n`}</svg>
 `;
 }
 

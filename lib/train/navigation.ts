@@ -56,7 +56,8 @@ function _finite(value: number): number | null {
 
 /**
  * Evaluate the scenario's baseline controllers on the first
- * `evaluation.baselines.episodes` held-out episodes and write `baselines.json`
+ * `evaluation.baselines.episodes` held-out episodes (default: `evaluation.final_episodes`,
+ * the trained policies' held-out episodes) and write `baselines.json`
  * into the run directory. Does nothing when baselines are off.
  * @param runDir Run directory.
  * @param settings The scenario's settings.
@@ -72,7 +73,8 @@ export async function writeRunBaselines(
   const envSettings = scenarioEnvSettings(settings);
   const map = await loadMap(envSettings.map);
   const env = new RobotEnv(map, envSettings);
-  const seeds = heldOutSeeds(baselines.episodes, _heldOutStart(settings));
+  const episodes = baselines.episodes ?? settings.evaluation.final_episodes;
+  const seeds = heldOutSeeds(episodes, _heldOutStart(settings));
   const controllers: Record<string, unknown> = {};
   for (const name of baselines.controllers) {
     const result = await evaluateActor(controllerActor(() => createController(name)), {

@@ -159,9 +159,11 @@ export function plannedTrials(
 /**
  * Refuse a scenario whose training or periodic-evaluation env seeds fall in its
  * held-out range, or whose held-out range leaves [0, 2^32) (see lib/rl/held_out.ts).
+ * `train` and `validate` both run it.
+ * @param scenario A validated scenario (with test mode applied when the run uses it).
  * @throws {ConfigError} At evaluation.held_out_seed_start.
  */
-function _checkHeldOut(scenario: Scenario): void {
+export function checkHeldOut(scenario: Scenario): void {
   const { run, evaluation } = scenario.settings;
   const problem = (message: string, hint: string | null) =>
     new ConfigError([{
@@ -201,6 +203,13 @@ function _selectSeeds(scenario: Scenario, seeds: readonly number[]): Scenario {
   out.settings.run.seeds = wanted;
   return out;
 }
+
+/** Scenario warnings that depend on the rollout length, which test mode shortens. */
+const ROLLOUT_WARNING_PATHS: ReadonlySet<string> = new Set([
+  "run.total_timesteps",
+  "run.eval_freq",
+  "run.save_freq",
+]);
 
 /** The setting that chose the output root, by plan.output_root_source. */
 const OUTPUT_ROOT_SETTINGS: Record<string, string> = {
@@ -337,11 +346,19 @@ export async function prepareScenario(
   }
   if (options.seeds !== undefined && options.seeds !== null) {
     scenario = _selectSeeds(scenario, options.seeds);
-    notes.push(`Trial seeds ${options.seeds.join(", ")} selected (--seeds)`);
+    const chosen = scenario.settings.run.seeds ?? [];
+    notes.push(`Trial seeds ${chosen.join(", ")} selected (--seeds)`);
   }
   const testMode = options.testMode ?? false;
   if (testMode) {
-    scenario = { ...scenario, settings: testModeSettings(scenario.settings) };
+    // The scenario's warnings about whole rollouts, evaluations and checkpoints describe
+    // its own n_steps; test mode's shorter rollouts make them untrue (the rounded-steps
+    // note below describes what test mode trains).
+    scenario = {
+      ...scenario,
+      settings: testModeSettings(scenario.settings),
+      warnings: scenario.warnings.filter((w) => !ROLLOUT_WARNING_PATHS.has(w.path)),
+    };
     notes.unshift(TEST_MODE_NOTE);
   }
   const rounded = _roundedTimestepsNote(scenario.settings);
@@ -374,7 +391,7 @@ export async function prepareScenario(
       problem,
     );
   }
-  _checkHeldOut(scenario);
+  checkHeldOut(scenario);
   const seeds = isMultiSeed(scenario.settings.run) ? trialSeeds(scenario.settings.run) : null;
   return { scenario, plan, hardware, testMode, notes, startedAt: now, seeds };
 }

@@ -28,7 +28,6 @@ import {
   type MapDefinition,
   MapError,
   maxTargetDistance,
-  resolveScenarioEnv,
   RobotEnv,
   VecEnv,
 } from "../sim/mod.ts";
@@ -56,6 +55,7 @@ import {
 import { SB3_LOG_FILES, Sb3LogCallback } from "../rl/mod.ts";
 import type { TrainingProgress } from "../log/mod.ts";
 import { stableJson } from "../internal/stable_json.ts";
+import { scenarioEnvSettings } from "./navigation.ts";
 
 /** What a {@linkcode VecEnvFactory} gets. */
 export interface VecEnvFactoryArgs {
@@ -115,19 +115,6 @@ export interface TrainExtractorResult {
   lastCheckpoint: string | null;
   /** Whether a resumed run restored the envs exactly (null when not resumed). */
   envRestored: boolean | null;
-}
-
-/** Env settings of a scenario's `env:` block. */
-function _envSettings(settings: ScenarioSettings): EnvSettings {
-  const env = settings.env;
-  return resolveScenarioEnv({
-    map: env.map_path ?? env.map,
-    difficulty: env.difficulty,
-    ped_density_by_difficulty: env.ped_density_by_difficulty,
-    episode_seconds: env.episode_seconds,
-    robot: env.robot,
-    time_limit: env.time_limit,
-  });
 }
 
 /** The parts of a run that must match for a checkpoint to continue it. */
@@ -265,7 +252,7 @@ async function _loadEnvironment(
   settings: ScenarioSettings,
 ): Promise<{ envSettings: EnvSettings; map: MapDefinition }> {
   try {
-    const envSettings = _envSettings(settings);
+    const envSettings = scenarioEnvSettings(settings);
     return { envSettings, map: await loadMap(envSettings.map) };
   } catch (error) {
     if (

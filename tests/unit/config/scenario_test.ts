@@ -73,7 +73,7 @@ Deno.test("the evaluation block defaults: deterministic, no suite, 0.5 m comfort
     baselines: {
       enabled: true,
       controllers: ["zero", "random", "constant_forward", "goal_seeking"],
-      episodes: 5,
+      episodes: null,
     },
   });
 });

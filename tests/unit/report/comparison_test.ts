@@ -90,3 +90,41 @@ Deno.test("trials without held-out scores are left out with a warning", () => {
   assert.ok(c.warnings.some((w) => w.includes("no held-out scores")));
   assert.deepEqual(validateComparison(c), []);
 });
+
+Deno.test("summary.md's Comparison table: tied IQMs share a rank; one seed prints no interval", async () => {
+  const { renderSummaryMarkdown } = await import("../../../lib/report/markdown.ts");
+  const table = (c: ReturnType<typeof buildComparison>) =>
+    renderSummaryMarkdown({
+      run_id: "r",
+      created_at: "2026-12-01T00:00:00Z",
+      output_root: "/r",
+      hardware_overview: [],
+      extractor_results: [],
+      aggregate_metrics: {},
+    }, { comparison: c }).split("\n").filter((line) => /^\| \d+ \|/.test(line));
+  // Three extractors, two seeds each; success rates 0.5 (a), 0.5 (b), 0.25 (c).
+  const tied = buildComparison({
+    trials: [
+      ...[1, 2].map((s) => trial("a", s, 0.5, 1)),
+      ...[1, 2].map((s) => trial("b", s, 0.5, 1)),
+      ...[1, 2].map((s) => trial("c", s, 0.25, 1)),
+    ],
+    baseline: "a",
+    bootstrap: samples,
+  });
+  assert.deepEqual(table(tied).map((line) => line.split(" | ").slice(0, 2)), [
+    ["| 1", "a"],
+    ["| 1", "b"],
+    ["| 3", "c"],
+  ]);
+  assert.match(table(tied)[0], /\| 0\.500 \[0\.500, 0\.500\] \|/);
+  const single = buildComparison({
+    trials: [trial("a", 1, 0.5, 1), trial("b", 1, 1, 2)],
+    baseline: "a",
+    bootstrap: samples,
+  });
+  const rows = table(single);
+  assert.equal(rows.length, 2);
+  assert.match(rows[0], /^\| 1 \| b \| 1 \| 1 \(1 seed: no interval\) \|/);
+  assert.doesNotMatch(rows.join("\n"), /\[/);
+});

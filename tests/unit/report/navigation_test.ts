@@ -68,6 +68,9 @@ Deno.test("held-out metrics are preferred; the stillness pitfall is noted", () =
 Deno.test("beats(): success first, SNQI breaks ties; no section without data", () => {
   assert.ok(beats({ success_rate: 0.5, snqi: -1 }, { success_rate: 0.4, snqi: 1 }));
   assert.ok(!beats({ success_rate: 0.5, snqi: 0 }, { success_rate: 0.5, snqi: 0 }));
+  assert.ok(beats({ success_rate: 0.5, snqi: 0.1 }, { success_rate: 0.5, snqi: 0 }));
+  // No success on either side: a still robot's better SNQI (-0.809 vs -0.892) beats nothing.
+  assert.ok(!beats({ success_rate: 0, snqi: -0.809 }, { success_rate: 0, snqi: -0.892 }));
   assert.equal(navigationSection([], null, {}), null);
 });
 
@@ -91,4 +94,20 @@ Deno.test("trials of one extractor form one row (means over seeds) and one verdi
     "m does not beat the goal_seeking controller (success 0.600 vs 0.600, SNQI -0.250 vs -0.200).",
   ]);
   assert.match(text, /never moved the robot in its last evaluation \(1 of 2 seeds\), nor did/);
+});
+
+Deno.test("a trained row names its held-out episode count beside the controllers' count", () => {
+  const text = (counts: number[]) =>
+    navigationSection(
+      counts.map((n) =>
+        record("m", { success_rate: 0, heldout_success_rate: 0, heldout_episodes: n })
+      ),
+      baselines,
+      {},
+    )!.lines.join("\n");
+  // The controllers ran 5 episodes (baselines.held_out_seeds.count); the trials 2 each.
+  assert.match(text([2, 2]), /^\| m \| trained \(held-out, 2 episodes, mean of 2 seeds\) \|/m);
+  assert.match(text([2, 2]), /^Baseline controllers ran 5 held-out episodes/m);
+  assert.match(text([2, 50]), /^\| m \| trained \(held-out, 2-50 episodes, mean of 2 seeds\) \|/m);
+  assert.match(text([50]), /^\| m \| trained \(held-out, 50 episodes\) \|/m);
 });

@@ -309,3 +309,34 @@ Deno.test("summarizeRun() gives an extractor cut short its evaluation metrics an
     assert.equal(m.success_rate, undefined);
   });
 });
+
+Deno.test("a multi-seed run's trials that never started are listed with their seeds", async () => {
+  const { parseScenario, resolvedConfig } = await import("../../../lib/config/mod.ts");
+  const { createRunDirectory, ManifestWriter } = await import("../../../lib/run/mod.ts");
+  await withRoot(async (root) => {
+    const scenario = await parseScenario(
+      "run: {run_id: seeds, seeds: [4, 7]}\nextractors:\n  - {name: mlp_small, preset: mlp_small}\n",
+      { file: "seeds.yaml" },
+    );
+    const run = await createRunDirectory(root, "seeds", { now: new Date("2026-12-01T00:00:00Z") });
+    const manifest = await ManifestWriter.open(`${run.path}/manifest.jsonl`);
+    await manifest.append({
+      event: "run_started",
+      time: "2026-12-01T00:00:00.000Z",
+      run_id: "seeds",
+      run_dir_name: run.name,
+      config_file: "/configs/seeds.yaml",
+      config_sha256: scenario.sha256,
+      config: resolvedConfig(scenario),
+      hardware: HOST_A,
+    });
+    await manifest.close();
+    const { files } = await summarizeRun(run.path, { figures: false });
+    const rows = (await Deno.readTextFile(files.markdown)).split("\n")
+      .filter((line) => line.includes("| skipped |"));
+    assert.deepEqual(rows.map((line) => line.split(" | ")[0]), [
+      "| mlp_small (seed 4)",
+      "| mlp_small (seed 7)",
+    ]);
+  });
+});

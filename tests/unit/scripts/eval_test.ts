@@ -89,13 +89,16 @@ Deno.test("eval refuses bad input with exit 2 and a message naming it", async ()
         },
       }).finish(),
     );
+    const folder = nodePath.join(dir, "folder.onnx");
+    await Deno.mkdir(folder);
     const cases: [string[], RegExp][] = [
       [[junk], /junk\.onnx is not an ONNX model|not a multi-extractor policy/],
       [
         [other],
         /identity\.onnx is not a multi-extractor policy \(no input 'rays', input 'drive_state'/,
       ],
-      [[nodePath.join(dir, "missing.onnx")], /Cannot read policy .*missing\.onnx/],
+      [[nodePath.join(dir, "missing.onnx")], /policy file .*missing\.onnx does not exist/],
+      [[folder], /policy file .*folder\.onnx is a directory/],
       [["zero", "--map", nodePath.join(dir, "nowhere.json")], /cannot load map .*nowhere\.json/],
       [["forward"], /neither an \.onnx policy file nor a controller/],
       [["zero", "--episodes", "0"], /--episodes must be an integer >= 1/],

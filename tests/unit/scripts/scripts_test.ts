@@ -145,6 +145,21 @@ Deno.test("deno task validate rejects a malformed config with exit 2, naming key
     await Deno.writeTextFile(syntax, "run: {seed: 1\n");
     assert.equal((await task(["validate", syntax])).code, 2);
     assert.equal((await task(["validate", `${root}/missing.yaml`])).code, 2);
+    // train refuses held-out episodes that reuse a trial seed; validate must agree.
+    const overlap = `${root}/overlap.yaml`;
+    await Deno.writeTextFile(
+      overlap,
+      "run:\n  seeds: [5, 6]\nevaluation:\n  held_out_seed_start: 6\n" +
+        "extractors:\n  - {name: a, preset: mlp_small}\n",
+    );
+    const refused = await task(["validate", overlap], { MULTI_EXTRACTOR_TMP: out });
+    assert.equal(refused.code, 2, refused.stderr);
+    // final_episodes defaults to 50: held-out seeds 6 .. 55; trial seed 6 is among them.
+    assert.match(
+      refused.stderr,
+      /evaluation\.held_out_seed_start: held-out episode seeds 6 \.\. 55 include .* \(6\)/,
+    );
+    assert.equal(await exists(out), false);
   } finally {
     await Deno.remove(root, { recursive: true });
   }
@@ -287,9 +302,43 @@ Deno.test("deno task render draws a map and refuses bad input with exit 2 and no
     assert.match(level.stderr, /--difficulty/);
     await Deno.writeTextFile(`${root}/file`, "x");
     const blocked = await task(["render", "--map", "open_square", "--out", `${root}/file/m.svg`]);
-    assert.equal(blocked.code, 1, blocked.stderr);
-    assert.match(blocked.stderr, /Cannot write .*file\/m\.svg/);
+    assert.equal(blocked.code, 2, blocked.stderr);
+    assert.match(blocked.stderr, /Cannot write .*file\/m\.svg: .*file is not a directory/);
     assert.doesNotMatch(blocked.stderr, /\n\s+at /, "no stack trace");
+    // Checked before the episode runs: a policy episode into a missing folder is refused at once.
+    const missing = await task([
+      "render",
+      "--policy",
+      "zero",
+      "--map",
+      "open_square",
+      "--out",
+      `${root}/nowhere/e.svg`,
+    ]);
+    assert.equal(missing.code, 2, missing.stderr);
+    assert.match(
+      missing.stderr,
+      /Cannot write .*nowhere\/e\.svg: the directory .*nowhere does not exist/,
+    );
+    assert.doesNotMatch(missing.stdout, /steps/, "no episode was run");
+    for (
+      const [flag, value] of [["--steps", "0"], ["--steps", "2.5"], ["--seed", "x"]]
+    ) {
+      const bad = await task([
+        "render",
+        "--map",
+        "open_square",
+        flag,
+        value,
+        "--out",
+        `${root}/s.svg`,
+      ]);
+      assert.equal(bad.code, 2, bad.stderr);
+      assert.match(bad.stderr, new RegExp(`^${flag} must be an integer >= [01], got "${value}"`));
+    }
+    const noOut = await task(["render", "--map", "open_square"]);
+    assert.equal(noOut.code, 2, noOut.stderr);
+    assert.match(noOut.stderr, /^--out is required/);
   } finally {
     await Deno.remove(root, { recursive: true });
   }

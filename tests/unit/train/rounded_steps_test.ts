@@ -31,3 +31,22 @@ Deno.test("prepareComparison() notes a total_timesteps raised to whole rollouts"
     await t.cleanup();
   }
 });
+
+Deno.test("test mode drops the scenario's rollout warnings, which its 64-step rollouts make untrue", async () => {
+  // 256 steps with n_steps 2048: the scenario alone trains one 2048-step rollout (a warning);
+  // test mode trains 4 rollouts of 64 steps = 256 steps exactly.
+  const t = await scenarioFile(
+    "run:\n  run_id: r\n  total_timesteps: 256\n  eval_freq: 128\nextractors:\n  - {name: a, preset: mlp_small}\n",
+  );
+  try {
+    const options = { hardware: hostReport(), outputRoot: t.root, env: () => undefined };
+    const plain = await prepareComparison(t.file, options);
+    assert.ok(plain.plan.warnings.some((w) => /so 2048 steps are trained/.test(w)));
+    const short = await prepareComparison(t.file, { ...options, testMode: true });
+    assert.equal(short.scenario.settings.ppo.n_steps, 64);
+    assert.deepEqual(short.plan.warnings.filter((w) => /total_timesteps/.test(w)), []);
+    assert.ok(!short.notes.some((n) => /whole number of rollouts/.test(n)), short.notes.join("\n"));
+  } finally {
+    await t.cleanup();
+  }
+});

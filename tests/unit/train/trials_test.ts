@@ -53,6 +53,13 @@ Deno.test("the trials of a multi-seed comparison run seed by seed; a single-seed
   assert.deepEqual(flagged.seeds, [8, 2]);
   assert.deepEqual(flagged.scenario.settings.run.seeds, [8, 2]);
   await assert.rejects(() => prepare(TWO, []), InvocationError);
+  // A repeated seed is trained once, and the note names each seed once.
+  const repeated = await prepare(TWO, [1, 1, 2]);
+  assert.deepEqual(repeated.seeds, [1, 2]);
+  assert.ok(
+    repeated.notes.includes("Trial seeds 1, 2 selected (--seeds)"),
+    repeated.notes.join("\n"),
+  );
 });
 
 Deno.test("a trial seed whose evaluation seeds fall in the held-out range is refused", async () => {

@@ -47,6 +47,7 @@ export type {
   ParameterOptions,
   ParameterStore,
   Shape,
+  SubgraphValue,
   Tensor,
   TrainingGraphSpec,
   TrainingState,

@@ -39,6 +39,8 @@ export interface BenchRow {
   preset: string;
   batch: number;
   ms_per_update?: number;
+  /** Building the graph, emitting it and creating its ONNX Runtime session. */
+  ms_session_create?: number;
   ms_per_inference?: number;
   ms_per_sample?: number;
   ms_dropout_masks?: number;
@@ -111,6 +113,7 @@ function randomFeed(rng: SeededRng, dims: number[], lo = 0, hi = 1): TensorFeed 
 async function benchUpdate(preset: PresetName): Promise<BenchRow> {
   const batch = 64;
   const store = new ParameterStore(new SeededRng(42));
+  const created = performance.now();
   const step = await createTrainingStep(
     (g) => ppoLoss(g, buildPolicyNetwork(g, { preset, conv })),
     {
@@ -123,6 +126,7 @@ async function benchUpdate(preset: PresetName): Promise<BenchRow> {
       },
     },
   );
+  const sessionMs = performance.now() - created;
   const rng = new SeededRng(7);
   const feeds = {
     rays: randomFeed(rng, [batch, 3, 272]),
@@ -152,6 +156,7 @@ async function benchUpdate(preset: PresetName): Promise<BenchRow> {
     preset,
     batch,
     ms_per_update: round(ms),
+    ms_session_create: round(sessionMs, 1),
     ms_dropout_masks: round(maskMs),
     flops_per_update: flops,
     gflop_per_s: round(flops / (ms * 1e6), 2),
@@ -193,10 +198,12 @@ async function summarizeProfile(prefix: string): Promise<string> {
 
 async function benchInference(preset: PresetName, batch: number): Promise<BenchRow> {
   const store = new ParameterStore(new SeededRng(42));
+  const created = performance.now();
   const model = await createInferenceModel((g) => {
     const p = buildPolicyNetwork(g, { preset, conv });
     return { action_mean: p.actionMean, value: p.value, log_std: p.logStd };
   }, { parameters: store, session: { threads } });
+  const sessionMs = performance.now() - created;
   const rng = new SeededRng(9);
   const rays = randomFeed(rng, [batch, 3, 272]);
   const drive = randomFeed(rng, [batch, 3, 5], -1, 1);
@@ -207,7 +214,13 @@ async function benchInference(preset: PresetName, batch: number): Promise<BenchR
       drive_state: { data: drive.data, dims: drive.dims },
     }), 50);
   await model.release();
-  return { preset, batch, ms_per_inference: round(ms, 4), ms_per_sample: round(ms / batch, 4) };
+  return {
+    preset,
+    batch,
+    ms_per_inference: round(ms, 4),
+    ms_per_sample: round(ms / batch, 4),
+    ms_session_create: round(sessionMs, 1),
+  };
 }
 
 function round(x: number, digits = 3): number {
@@ -235,14 +248,17 @@ if (args.json) {
           `(dropout masks ${r.ms_dropout_masks!.toFixed(2)} ms), ${
             (r.flops_per_update! / 1e6).toFixed(1)
           } MFLOP, ` +
-          `${r.gflop_per_s!.toFixed(1)} GFLOP/s, ${r.onnx_nodes} ONNX nodes`,
+          `${r.gflop_per_s!.toFixed(1)} GFLOP/s, ${r.onnx_nodes} ONNX nodes, ` +
+          `session created in ${r.ms_session_create!.toFixed(0)} ms`,
       );
     } else {
       console.log(
         `${r.preset.padEnd(18)} inference batch ${r.batch}: ${
           r.ms_per_inference!.toFixed(3)
         } ms per call ` +
-          `(${r.ms_per_sample!.toFixed(4)} ms per sample)`,
+          `(${r.ms_per_sample!.toFixed(4)} ms per sample), session created in ${
+            r.ms_session_create!.toFixed(0)
+          } ms`,
       );
     }
   }

@@ -9,7 +9,7 @@
  * @module
  */
 import { parse, parseDocument } from "yaml";
-import { type ConfigIssue } from "./config_error.ts";
+import type { ConfigIssue } from "./config_error.ts";
 
 /** One `--set key=value`. */
 export interface ScenarioOverride {

@@ -19,13 +19,20 @@ export const PRESET_NAMES = [
   "attention_small",
   "attention_large",
   "lightweight_cnn",
+  "lstm_small",
 ] as const;
 
-/** One of the seven reference preset names. */
+/** One of the reference preset names. */
 export type PresetName = typeof PRESET_NAMES[number];
 
 /** Extractor families: presets of one family share a builder and its parameters. */
-export const EXTRACTOR_FAMILIES = ["dynamics", "mlp", "attention", "lightweight_cnn"] as const;
+export const EXTRACTOR_FAMILIES = [
+  "dynamics",
+  "mlp",
+  "attention",
+  "lightweight_cnn",
+  "lstm",
+] as const;
 
 /** One extractor family (the reference's FeatureExtractorType values). */
 export type ExtractorFamily = typeof EXTRACTOR_FAMILIES[number];
@@ -166,6 +173,26 @@ export const FAMILY_PARAMETERS: Readonly<Record<ExtractorFamily, Record<string, 
       dropout_rate: DROPOUT,
       drive_hidden_dims: DRIVE_HIDDEN_DIMS,
     },
+    lstm: {
+      hidden_size: {
+        kind: "integer",
+        description: "LSTM hidden (and cell) state width; the rays are read as one sequence " +
+          "of stack x rays steps of one value each",
+        minimum: 1,
+      },
+      num_layers: {
+        kind: "integer",
+        description: "stacked LSTM layers (each reads the previous layer's hidden states)",
+        minimum: 1,
+        exclusiveMaximum: 5,
+      },
+      drive_hidden_dims: {
+        kind: "integer[]",
+        description: "hidden layer widths of the drive-state MLP (Linear, ReLU per layer); " +
+          "empty = flatten only",
+        minimum: 1,
+      },
+    },
   });
 
 /** Static description of one preset. */
@@ -236,6 +263,10 @@ export const PRESETS: Readonly<Record<PresetName, PresetSpec>> = Object.freeze({
       dropout_rate: 0.1,
       drive_hidden_dims: [32, 16],
     },
+  },
+  lstm_small: {
+    family: "lstm",
+    defaults: { hidden_size: 64, num_layers: 1, drive_hidden_dims: [32, 16] },
   },
 });
 
@@ -341,9 +372,10 @@ export interface FeaturesDimOptions {
  * - mlp: last ray hidden width (or rays flattened) + last drive width (or flattened).
  * - attention: embed_dim + last drive width.
  * - lightweight_cnn: last filters x floor(numRays / 2^blocks) + last drive width.
+ * - lstm: hidden_size + last drive width.
  *
  * Reference values: dynamics_original 287, dynamics_no_conv 831, mlp_small 40,
- * mlp_large 80, attention_small 48, attention_large 144, lightweight_cnn 1104.
+ * mlp_large 80, attention_small 48, attention_large 144, lightweight_cnn 1104, lstm_small 80.
  *
  * @param preset Preset name.
  * @param parameters Resolved parameters (see {@linkcode resolvePresetParameters}).
@@ -379,6 +411,8 @@ export function featuresDim(
       return filters[filters.length - 1] * pooled +
         _lastOr(parameters.drive_hidden_dims, driveInput);
     }
+    case "lstm":
+      return (parameters.hidden_size as number) + _lastOr(parameters.drive_hidden_dims, driveInput);
   }
 }
 
@@ -537,6 +571,7 @@ function _crossChecks(family: ExtractorFamily, parameters: ExtractorParameters):
       return [];
     }
     case "mlp":
+    case "lstm":
       return [];
   }
 }

@@ -22,6 +22,7 @@ import { _staticDim } from "./_blocks.ts";
 import { buildAttentionExtractor } from "./attention.ts";
 import { buildDynamicsExtractor } from "./dynamics.ts";
 import { buildLightweightCnnExtractor } from "./lightweight_cnn.ts";
+import { buildLstmExtractor } from "./lstm.ts";
 import { buildMlpExtractor } from "./mlp.ts";
 import type {
   ExtractorBuilder,
@@ -37,6 +38,7 @@ export const EXTRACTOR_BUILDERS: Readonly<Record<ExtractorFamily, ExtractorBuild
     mlp: buildMlpExtractor,
     attention: buildAttentionExtractor,
     lightweight_cnn: buildLightweightCnnExtractor,
+    lstm: buildLstmExtractor,
   });
 
 /**

@@ -68,5 +68,6 @@ export function attribute(name: string, a: Attr): onnxProto.onnx.IAttributeProto
   if ("f" in a) return { name, type: T.FLOAT, f: a.f };
   if ("ints" in a) return { name, type: T.INTS, ints: [...a.ints] };
   if ("floats" in a) return { name, type: T.FLOATS, floats: [...a.floats] };
+  if ("g" in a) return { name, type: T.GRAPH, g: a.g };
   return { name, type: T.STRING, s: new TextEncoder().encode(a.s) };
 }

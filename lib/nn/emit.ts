@@ -9,7 +9,16 @@
  */
 import type onnxProto from "onnx-proto";
 import { attribute, IR_VERSION, onnx, OPSET_VERSION, tensorProto, valueInfo } from "./_onnx.ts";
-import type { Attr, DType, Emitter, FloatType, Graph, Node, Tensor } from "./graph.ts";
+import type {
+  Attr,
+  DType,
+  Emitter,
+  FloatType,
+  Graph,
+  Node,
+  SubgraphValue,
+  Tensor,
+} from "./graph.ts";
 import type { ParameterInfo } from "./parameters.ts";
 import type { Shape } from "./shape.ts";
 
@@ -66,6 +75,10 @@ export interface EmittedModel {
 class OnnxEmitter implements Emitter {
   readonly dtype: FloatType;
   readonly nodes: onnxProto.onnx.INodeProto[] = [];
+  /** Where {@linkcode OnnxEmitter.add} appends: the main graph's nodes or a subgraph's. */
+  #target: onnxProto.onnx.INodeProto[] = this.nodes;
+  /** Nodes written so far in the main graph and its subgraphs (suffix of node names). */
+  #nodeCount = 0;
   readonly initializers: onnxProto.onnx.ITensorProto[] = [];
   readonly inputs: ValueSpec[] = [];
   #names = new Map<number, string>();
@@ -123,15 +136,38 @@ class OnnxEmitter implements Emitter {
     outputs: readonly string[],
     attrs: Readonly<Record<string, Attr>> = {},
   ): void {
-    this.nodes.push({
+    const count = this.#nodeCount++;
+    this.#target.push({
       opType,
       input: [...inputs],
       output: [...outputs],
-      name: this.current
-        ? `${this.current}:${opType}_${this.nodes.length}`
-        : `${opType}_${this.nodes.length}`,
+      name: this.current ? `${this.current}:${opType}_${count}` : `${opType}_${count}`,
       attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)),
     });
+  }
+
+  subgraph(
+    name: string,
+    inputs: readonly SubgraphValue[],
+    outputs: readonly SubgraphValue[],
+    build: () => void,
+  ): Attr {
+    const outer = this.#target;
+    const body: onnxProto.onnx.INodeProto[] = [];
+    this.#target = body;
+    try {
+      build();
+    } finally {
+      this.#target = outer;
+    }
+    return {
+      g: {
+        name,
+        node: body,
+        input: inputs.map((v) => valueInfo(v.name, v.dtype, v.shape)),
+        output: outputs.map((v) => valueInfo(v.name, v.dtype, v.shape)),
+      },
+    };
   }
 
   ints(values: readonly number[]): string {

@@ -1,6 +1,6 @@
 /**
  * Floating-point operation counts of emitted models: multiply-adds of matrix
- * products (Gemm, MatMul) and convolutions, counted as 2 FLOPs each, with
+ * products (Gemm, MatMul, the recurrent products inside LSTM Scans) and convolutions, counted as 2 FLOPs each, with
  * symbolic dimensions bound to concrete sizes. Elementwise ops are not counted
  * (they are memory-bound and small in FLOPs).
  *
@@ -44,6 +44,18 @@ export function countFlops(
         const [rows, o] = shape(out);
         const c = shape(n.inputs[1])[1];
         total += 2 * rows * (n.attrs.colBlocks as number) * c * o;
+        break;
+      }
+      case "LSTMRecurrence": {
+        // per step h_{t-1} W_hhᵀ: [B, H] x [H, 4H]
+        const [t, b, h] = shape(out);
+        total += 2 * t * b * h * 4 * h;
+        break;
+      }
+      case "LSTMRecurrenceGrad": {
+        // per step dh_{t-1} = dgates_t W_hh: [B, 4H] x [4H, H]
+        const [t, b, g4] = shape(out);
+        total += 2 * t * b * g4 * (g4 / 4);
         break;
       }
       case "ConvTranspose": {

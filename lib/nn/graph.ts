@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type onnxProto from "onnx-proto";
 import type { SeededRng } from "../rng/mod.ts";
 import { ParameterStore } from "./parameters.ts";
 import type { Initializer } from "./init.ts";
@@ -23,7 +24,18 @@ export type Attr =
   | { f: number }
   | { ints: readonly number[] }
   | { floats: readonly number[] }
-  | { s: string };
+  | { s: string }
+  | { g: onnxProto.onnx.IGraphProto };
+
+/** Name, element type and shape of a subgraph input or output (see {@linkcode Emitter.subgraph}). */
+export interface SubgraphValue {
+  /** ONNX value name (from {@linkcode Emitter.fresh}). */
+  name: string;
+  /** Element type. */
+  dtype: DType;
+  /** Shape with symbolic dims. */
+  shape: Shape;
+}
 
 /** What an op needs from the ONNX writer (implemented by the emitter). */
 export interface Emitter {
@@ -46,6 +58,20 @@ export interface Emitter {
   scalar(value: number): string;
   /** Name of a cached all-zero float initializer of the given static shape. */
   zeros(dims: readonly number[]): string;
+  /**
+   * A graph-valued attribute (the `body` of ONNX `Scan`, `Loop`, `If`): the nodes that
+   * `build` appends with {@linkcode Emitter.add} while it runs form the subgraph, whose
+   * formal inputs and outputs are `inputs` and `outputs`. Its nodes may read any value of
+   * the enclosing graph by name (ONNX outer-scope references); initializers it asks for
+   * ({@linkcode Emitter.ints}, {@linkcode Emitter.scalar}) live in the main graph.
+   * @throws {Error} What `build` throws (the main graph is left as before the call).
+   */
+  subgraph(
+    name: string,
+    inputs: readonly SubgraphValue[],
+    outputs: readonly SubgraphValue[],
+    build: () => void,
+  ): Attr;
 }
 
 /** Gradient rule: output gradients (null = zero) to input gradients (null = none). */

@@ -23,6 +23,7 @@ export {
   Node,
   type OpDef,
   type ParameterOptions,
+  type SubgraphValue,
   Tensor,
   type VjpRule,
 } from "./graph.ts";
@@ -55,6 +56,7 @@ export {
   type ExecutionProviderProbe,
   type ExecutionProviderStatus,
   type OptimizationLevel,
+  ORT_SESSION_CONFIG,
   type OrtTensor,
   primeExecutionProviderProbe,
   Session,
@@ -190,3 +192,4 @@ export {
 export { exportModel, type ExportOptions, readOnnxInitializers, writeOnnx } from "./export.ts";
 export { decodeFramedFile, encodeFramedFile, readFloat32Arrays } from "./framed_file.ts";
 export type { FrameSpec } from "./framed_file.ts";
+export { lstmLayer, lstmRecurrence, type LstmWeights } from "./ops/recurrent.ts";

@@ -38,6 +38,21 @@ export interface SessionOptions {
   profileFilePrefix?: string;
 }
 
+/**
+ * ONNX Runtime session config entries of every session this project creates (onnxruntime-node's
+ * `extra` option). `session.set_denormal_as_zero`: subnormal floats are flushed to zero (the
+ * CPU's FTZ/DAZ flags). Gradients that decay over many steps, as through lstm_small's 816
+ * recurrent steps, otherwise become float32 subnormals (below 1.2e-38), which make x86
+ * arithmetic many times slower: lstm_small's update took 664 ms with them and 194 ms without
+ * (docs/benchmarks.md); values that small carry no information for training. ONNX Runtime
+ * applies the flag of the first session a process creates to the thread that creates it (the
+ * JavaScript thread, where float64 values below 2.2e-308 then become zero too) and each
+ * session's flag to its own intra-op threads, so every session sets it.
+ */
+export const ORT_SESSION_CONFIG: Readonly<Record<string, unknown>> = Object.freeze({
+  session: Object.freeze({ set_denormal_as_zero: "1" }),
+});
+
 /** The requested execution provider cannot be created on this machine. */
 export class ExecutionProviderError extends Error {
   /** Requested provider. */
@@ -113,6 +128,7 @@ export async function tryExecutionProvider(name: string): Promise<ExecutionProvi
     const session = await ort.InferenceSession.create(tinyModel(), {
       executionProviders: [name],
       logSeverityLevel: 4,
+      extra: ORT_SESSION_CONFIG,
     });
     try {
       const out = await session.run({ x: new ort.Tensor("float32", new Float32Array([1.5]), [1]) });
@@ -273,6 +289,7 @@ export class Session {
       graphOptimizationLevel: options.optimizationLevel ?? "all",
       enableProfiling: options.profileFilePrefix !== undefined,
       profileFilePrefix: options.profileFilePrefix,
+      extra: ORT_SESSION_CONFIG,
     });
     const specs = model instanceof Uint8Array ? { inputs: [], outputs: [] } : model;
     return new Session(session, provider, specs.inputs, specs.outputs);

@@ -10,6 +10,7 @@ import "../nn/_ort_env.ts"; // before onnxruntime-node: telemetry off
 import * as ort from "onnxruntime-node";
 import type onnxProto from "onnx-proto";
 import { onnx } from "../nn/_onnx.ts";
+import { ORT_SESSION_CONFIG } from "../nn/mod.ts";
 import { InputFileError, readInputFile } from "../internal/input_file.ts";
 import type { RobotEnv } from "../sim/mod.ts";
 import type { ActionMeanModel } from "./evaluation.ts";
@@ -102,6 +103,7 @@ export class ExportedPolicy implements ActionMeanModel {
         executionProviders: ["cpu"],
         intraOpNumThreads: 1,
         interOpNumThreads: 1,
+        extra: ORT_SESSION_CONFIG,
       });
     } catch (error) {
       throw new PolicyFileError(`ONNX Runtime cannot load ${path}: ${(error as Error).message}`);

@@ -21,6 +21,7 @@ Deno.test("featuresDim() gives the reference's features_dim for every preset", (
     attention_small: 48,
     attention_large: 144,
     lightweight_cnn: 1104,
+    lstm_small: 80,
   };
   for (const preset of PRESET_NAMES) {
     assert.equal(featuresDim(preset, resolvePresetParameters(preset)), expected[preset], preset);

@@ -60,6 +60,12 @@ const HAND: Record<PresetName, { featuresDim: number; extractor: number }> = {
     extractor: conv(3, 32, 5) + norm(32) + conv(32, 16, 3) + norm(16) + linear(15, 32) +
       linear(32, 16),
   },
+  // LSTM(input 1, hidden 64): weight_ih [256, 1], weight_hh [256, 64], bias_ih and bias_hh
+  // [256] (PyTorch keeps both biases); drive 15 -> 32 -> 16
+  lstm_small: {
+    featuresDim: 64 + 16,
+    extractor: 4 * 64 * 1 + 4 * 64 * 64 + 2 * 4 * 64 + linear(15, 32) + linear(32, 16),
+  },
 };
 
 /** Totals worked out by hand from HAND (and, where measured, ANCHORS.md). */
@@ -71,6 +77,7 @@ const TOTALS: Record<PresetName, number> = {
   attention_small: 20_309,
   attention_large: 227_797,
   lightweight_cnn: 153_157,
+  lstm_small: 37_077, // robot_sf's preset (extractor 18,192, features_dim 80)
 };
 
 function build(preset: PresetName, parameters: Record<string, unknown> = {}, training = false) {
@@ -99,6 +106,38 @@ Deno.test("dynamics_original has ANCHORS.md's 50,677 parameters with its breakdo
   });
 });
 
+Deno.test("lstm_small has robot_sf's 18,192 extractor parameters under nn.LSTM's state_dict names", () => {
+  const { store, policy } = build("lstm_small");
+  assert.equal(policy.featuresDim, 80);
+  const extractor = store.parameters
+    .filter((p) => p.name.startsWith("features_extractor."))
+    .map((p) => `${p.name} [${p.shape.join(", ")}]`);
+  // nn.LSTM(input_size=1, hidden_size=64) names (gate rows i, f, g, o stacked: 4 x 64) and
+  // the drive MLP's Linear modules after its Flatten (index 0).
+  assert.deepEqual(extractor.sort(), [
+    "features_extractor.drive_mlp.1.bias [32]",
+    "features_extractor.drive_mlp.1.weight [32, 15]",
+    "features_extractor.drive_mlp.3.bias [16]",
+    "features_extractor.drive_mlp.3.weight [16, 32]",
+    "features_extractor.ray_lstm.bias_hh_l0 [256]",
+    "features_extractor.ray_lstm.bias_ih_l0 [256]",
+    "features_extractor.ray_lstm.weight_hh_l0 [256, 64]",
+    "features_extractor.ray_lstm.weight_ih_l0 [256, 1]",
+  ]);
+  assert.deepEqual(countParameters(store), {
+    total: 37_077,
+    trainable: 37_077,
+    byModule: {
+      features_extractor: 18_192,
+      "mlp_extractor.policy_net": 9_344,
+      "mlp_extractor.value_net": 9_344,
+      action_net: 130,
+      value_net: 65,
+      log_std: 2,
+    },
+  });
+});
+
 Deno.test("mlp_small has ANCHORS.md's 68,525 parameters with its breakdown", () => {
   const { store, policy } = build("mlp_small");
   assert.equal(policy.featuresDim, 40);
@@ -120,16 +159,17 @@ for (const preset of PRESET_NAMES) {
   Deno.test(`${preset}: features_dim and parameter count equal the hand count, the table and PyTorch`, () => {
     const { store, policy } = build(preset);
     const hand = HAND[preset];
-    const torch = torchCase(preset);
+    // The PyTorch fixture predates lstm_small; its count is the hand count and 18,192 below.
+    const torch = preset === "lstm_small" ? null : torchCase(preset);
     assert.equal(policy.featuresDim, hand.featuresDim, "hand features_dim");
     assert.equal(policy.features.shape[1], hand.featuresDim, "built width");
     assert.equal(featuresDim(preset, resolvePresetParameters(preset)), hand.featuresDim, "table");
-    assert.equal(torch.features_dim, hand.featuresDim, "PyTorch features_dim");
+    if (torch) assert.equal(torch.features_dim, hand.featuresDim, "PyTorch features_dim");
     const counts = countParameters(store);
     assert.equal(counts.byModule.features_extractor, hand.extractor, "hand extractor count");
     assert.equal(counts.total, hand.extractor + heads(hand.featuresDim), "hand total");
     assert.equal(counts.total, TOTALS[preset], "total");
-    assert.equal(torch.total_parameters, TOTALS[preset], "PyTorch total");
+    if (torch) assert.equal(torch.total_parameters, TOTALS[preset], "PyTorch total");
   });
 }
 

@@ -24,6 +24,7 @@ const WIDTH: Record<PresetName, number> = {
   attention_small: 48,
   attention_large: 144,
   lightweight_cnn: 1104,
+  lstm_small: 80,
 };
 
 /** Dropout layers and their rates in each preset, in graph order. */
@@ -35,6 +36,7 @@ const DROPOUT: Record<PresetName, number[]> = {
   attention_small: [0.1, 0.1, 0.1, 0.1], // embedding, 1 x attention weights, 2 drive layers
   attention_large: [0.1, 0.1, 0.1, 0.1, 0.1, 0.1], // embedding, 3 x attention weights, 2 drive
   lightweight_cnn: [0.1, 0.1, 0.1, 0.1], // after each of 2 pooling blocks, 2 drive layers
+  lstm_small: [], // robot_sf's LSTM extractor has no dropout (one layer)
 };
 
 for (const preset of PRESET_NAMES) {

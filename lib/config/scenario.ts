@@ -218,7 +218,8 @@ export async function loadScenario(
     const lines = new LineCounter();
     const doc = parseDocument(text, { lineCounter: lines });
     const position = new _Source(doc, lines).value(["env", "map"]);
-    return { file: path, path: "env.map", ...position, message, hint };
+    const issue = { file: path, path: "env.map", ...position, message, hint };
+    return locateOverrideIssues([issue], overrides)[0];
   };
   const mapProblem = (message: string, hint: string | null) =>
     new ConfigError([mapIssue(message, hint)]);

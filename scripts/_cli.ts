@@ -129,6 +129,23 @@ export function reportUsageError(script: string, error: UsageError): number {
 }
 
 /**
+ * Refuse path flags given with an empty value (`--output-root "$SCRATCH"` with the variable
+ * unset), which would otherwise fall back silently to the default.
+ *
+ * @param values Parsed flags.
+ * @param names The path flags to check, without `--`.
+ * @throws {UsageError} Naming the first flag whose value is empty or blank.
+ */
+export function refuseEmptyPathFlags(values: Record<string, unknown>, names: string[]): void {
+  for (const name of names) {
+    const value = values[name];
+    if (typeof value === "string" && value.trim() === "") {
+      throw new UsageError(`--${name} is empty; give a path (is a shell variable unset?)`);
+    }
+  }
+}
+
+/**
  * The extractor names of repeatable, comma-separated `--only` values
  * (`--only a,b --only c` gives a, b, c), or null when the flag is absent.
  *

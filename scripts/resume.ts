@@ -29,6 +29,7 @@ import {
   parseCommandLine,
   parseOnlyFlag,
   parseSeedsFlag,
+  refuseEmptyPathFlags,
   reportUsageError,
   UsageError,
   writeStdout,
@@ -112,6 +113,7 @@ export async function main(args: string[]): Promise<number> {
     if (values["output-root"] !== undefined && !values.latest) {
       throw new UsageError("--output-root only goes with --latest");
     }
+    refuseEmptyPathFlags(values, ["output-root"]);
     only = parseOnlyFlag(values.only);
     seeds = parseSeedsFlag(values.seeds);
     verbosityFromFlags(values);

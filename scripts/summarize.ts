@@ -21,6 +21,7 @@ import {
   EXIT_OK,
   isInvalidFileInput,
   parseCommandLine,
+  refuseEmptyPathFlags,
   reportUsageError,
   UsageError,
   writeStdout,
@@ -72,6 +73,7 @@ export async function main(args: string[]): Promise<number> {
       writeStdout(SUMMARIZE_HELP);
       return EXIT_OK;
     }
+    refuseEmptyPathFlags(values, ["out"]);
     dirs = parsed.positionals;
     if (dirs.length === 0) throw new UsageError("Missing the run directory argument");
     if (dirs.length > 1 && values.out === undefined) {

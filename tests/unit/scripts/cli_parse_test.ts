@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseCommandLine, UsageError } from "../../../scripts/_cli.ts";
+import { parseCommandLine, refuseEmptyPathFlags, UsageError } from "../../../scripts/_cli.ts";
 
 const FLAGS = {
   "cpus-per-task": { type: "string" },
@@ -27,4 +27,22 @@ Deno.test("parseCommandLine() says how to give a flag a value that starts with a
   const parsed = parseCommandLine(["--sbatch-arg=--qos=high", "run.yaml"], FLAGS);
   assert.deepEqual(parsed.values["sbatch-arg"], ["--qos=high"]);
   assert.deepEqual(parsed.positionals, ["run.yaml"]);
+});
+
+Deno.test("refuseEmptyPathFlags() refuses an empty path flag instead of using the default", () => {
+  // `--output-root "$SCRATCH"` with SCRATCH unset parses to "".
+  const values = parseCommandLine(["--cpus-per-task", " "], FLAGS).values;
+  assert.throws(
+    () => refuseEmptyPathFlags(values, ["cpus-per-task"]),
+    (error: Error) => {
+      assert.ok(error instanceof UsageError);
+      assert.equal(
+        error.message,
+        "--cpus-per-task is empty; give a path (is a shell variable unset?)",
+      );
+      return true;
+    },
+  );
+  // Absent flags and real paths pass.
+  refuseEmptyPathFlags({ "cpus-per-task": "/scratch" }, ["cpus-per-task", "out"]);
 });

@@ -117,6 +117,20 @@ export function isInvalidFileInput(error: unknown): error is Error {
 }
 
 /**
+ * The message for a path Deno guards even with `--allow-read`/`--allow-write` granted (/proc,
+ * /dev, /sys: "Requires all access to ..."), named as the input problem it is; null for
+ * every other error.
+ *
+ * @param error What was thrown.
+ * @returns `<path> is a system path that runs cannot read or write`, or null.
+ */
+export function systemPathMessage(error: unknown): string | null {
+  if (!(error instanceof Deno.errors.NotCapable)) return null;
+  const path = /Requires all access to "([^"]*)"/.exec(error.message)?.[1];
+  return path === undefined ? null : `${path} is a system path that runs cannot read or write`;
+}
+
+/**
  * Report a usage error with a pointer to --help.
  *
  * @param script Script name for the message.

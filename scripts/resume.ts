@@ -31,6 +31,7 @@ import {
   parseSeedsFlag,
   refuseEmptyPathFlags,
   reportUsageError,
+  systemPathMessage,
   UsageError,
   writeStdout,
 } from "./_cli.ts";
@@ -184,6 +185,11 @@ export async function main(args: string[]): Promise<number> {
       isInvalidFileInput(error)
     ) {
       logger.error("{message}", { message: error.message });
+      return EXIT_INVALID;
+    }
+    const systemPath = systemPathMessage(error);
+    if (systemPath !== null) {
+      logger.error("{message}", { message: systemPath });
       return EXIT_INVALID;
     }
     logger.error("resume failed: {message}", {

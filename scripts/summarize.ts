@@ -23,6 +23,7 @@ import {
   parseCommandLine,
   refuseEmptyPathFlags,
   reportUsageError,
+  systemPathMessage,
   UsageError,
   writeStdout,
 } from "./_cli.ts";
@@ -134,6 +135,11 @@ export async function main(args: string[]): Promise<number> {
       isInvalidFileInput(error)
     ) {
       logger.error("{message}", { message: (error as Error).message });
+      return EXIT_INVALID;
+    }
+    const systemPath = systemPathMessage(error);
+    if (systemPath !== null) {
+      logger.error("{message}", { message: systemPath });
       return EXIT_INVALID;
     }
     logger.error("summarize failed: {message}", { message: (error as Error).message });

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { parseCommandLine, refuseEmptyPathFlags, UsageError } from "../../../scripts/_cli.ts";
+import {
+  parseCommandLine,
+  refuseEmptyPathFlags,
+  systemPathMessage,
+  UsageError,
+} from "../../../scripts/_cli.ts";
 
 const FLAGS = {
   "cpus-per-task": { type: "string" },
@@ -45,4 +50,15 @@ Deno.test("refuseEmptyPathFlags() refuses an empty path flag instead of using th
   );
   // Absent flags and real paths pass.
   refuseEmptyPathFlags({ "cpus-per-task": "/scratch" }, ["cpus-per-task", "out"]);
+});
+
+Deno.test("systemPathMessage() names a /proc path Deno refuses even with --allow-read", async () => {
+  // Deno guards /proc with "all access" even when reads are granted everywhere.
+  const error = await Deno.stat("/proc/nope").then(() => null, (e) => e);
+  assert.equal(
+    systemPathMessage(error),
+    "/proc/nope is a system path that runs cannot read or write",
+  );
+  assert.equal(systemPathMessage(new Deno.errors.NotFound("x")), null);
+  assert.equal(systemPathMessage(new Error('Requires all access to "/proc"')), null);
 });

@@ -21,6 +21,13 @@ interface Case {
 // Line and column numbers below are counted by hand in each YAML text.
 const CASES: Case[] = [
   {
+    name: "a repeated trial seed names both items and the value",
+    yaml: `run:\n  seeds: [1, 2, 1]\n${OK_EXTRACTORS}`,
+    path: "run.seeds",
+    line: 2,
+    includes: "must not repeat an item: [0] and [2] are both 1",
+  },
+  {
     name: "num_envs above the 1024 environment streams a run supports is refused",
     yaml: `run:\n  worker_mode: vectorized\n  num_envs: 5000\n${OK_EXTRACTORS}`,
     path: "run.num_envs",

@@ -117,6 +117,20 @@ export function isInvalidFileInput(error: unknown): error is Error {
 }
 
 /**
+ * The message for a path Deno guards even with `--allow-read`/`--allow-write` granted (/proc,
+ * /dev, /sys: "Requires all access to ..."), named as the input problem it is; null for
+ * every other error.
+ *
+ * @param error What was thrown.
+ * @returns `<path> is a system path that runs cannot read or write`, or null.
+ */
+export function systemPathMessage(error: unknown): string | null {
+  if (!(error instanceof Deno.errors.NotCapable)) return null;
+  const path = /Requires all access to "([^"]*)"/.exec(error.message)?.[1];
+  return path === undefined ? null : `${path} is a system path that runs cannot read or write`;
+}
+
+/**
  * Report a usage error with a pointer to --help.
  *
  * @param script Script name for the message.
@@ -126,6 +140,23 @@ export function isInvalidFileInput(error: unknown): error is Error {
 export function reportUsageError(script: string, error: UsageError): number {
   writeStderr(`${script}: ${consoleSafe(error.message)}\nRun with --help for usage.\n`);
   return EXIT_INVALID;
+}
+
+/**
+ * Refuse path flags given with an empty value (`--output-root "$SCRATCH"` with the variable
+ * unset), which would otherwise fall back silently to the default.
+ *
+ * @param values Parsed flags.
+ * @param names The path flags to check, without `--`.
+ * @throws {UsageError} Naming the first flag whose value is empty or blank.
+ */
+export function refuseEmptyPathFlags(values: Record<string, unknown>, names: string[]): void {
+  for (const name of names) {
+    const value = values[name];
+    if (typeof value === "string" && value.trim() === "") {
+      throw new UsageError(`--${name} is empty; give a path (is a shell variable unset?)`);
+    }
+  }
 }
 
 /**

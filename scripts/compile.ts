@@ -199,7 +199,7 @@ export async function main(args: string[]): Promise<number> {
     if (problem !== null) {
       writeStderr(
         `compile: DENORT_BIN: ${problem}; download denort for Deno ${Deno.version.deno} ` +
-          `(https://dl.deno.land/release/v${Deno.version.deno}/denort-<target>.zip) and ` +
+          `(https://dl.deno.land/release/v${Deno.version.deno}/denort-${Deno.build.target}.zip) and ` +
           "point DENORT_BIN at the unzipped file.\n",
       );
       return 2;
@@ -222,7 +222,7 @@ export async function main(args: string[]): Promise<number> {
     writeStderr(
       `compile: deno compile could not download the Deno runtime (denort) it builds on; ` +
         `on a machine with internet access download ` +
-        `https://dl.deno.land/release/v${Deno.version.deno}/denort-<target>.zip, unzip it ` +
+        `https://dl.deno.land/release/v${Deno.version.deno}/denort-${Deno.build.target}.zip, unzip it ` +
         "here and run DENORT_BIN=/path/to/denort deno task compile.\n",
     );
     return 1;

@@ -119,7 +119,11 @@ export async function main(args: string[]): Promise<number> {
   try {
     map = await loadMap(values.map!);
   } catch (err) {
-    if (err instanceof MapError || err instanceof Deno.errors.NotFound) {
+    // InputFileError: a device, FIFO, directory or oversized file refused before reading.
+    if (
+      err instanceof MapError || err instanceof Deno.errors.NotFound ||
+      (err instanceof Error && err.name === "InputFileError")
+    ) {
       console.error(`Cannot load map: ${(err as Error).message}`);
       return 2;
     }
@@ -180,7 +184,10 @@ export async function main(args: string[]): Promise<number> {
   return 0;
 }
 
-/** Why `dir` cannot hold the output file (missing, or not a directory); null when it can. */
+/**
+ * Why `dir` cannot hold the output file (missing, not a directory, or refused: a system
+ * path such as /proc); null when it can.
+ */
 async function _directoryProblem(dir: string): Promise<string | null> {
   try {
     const info = await Deno.stat(dir);
@@ -188,6 +195,9 @@ async function _directoryProblem(dir: string): Promise<string | null> {
   } catch (error) {
     if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
       return `the directory ${dir} does not exist`;
+    }
+    if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
+      return `${dir} is a system path that render cannot write to`;
     }
     throw error;
   }

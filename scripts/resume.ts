@@ -29,7 +29,9 @@ import {
   parseCommandLine,
   parseOnlyFlag,
   parseSeedsFlag,
+  refuseEmptyPathFlags,
   reportUsageError,
+  systemPathMessage,
   UsageError,
   writeStdout,
 } from "./_cli.ts";
@@ -112,6 +114,7 @@ export async function main(args: string[]): Promise<number> {
     if (values["output-root"] !== undefined && !values.latest) {
       throw new UsageError("--output-root only goes with --latest");
     }
+    refuseEmptyPathFlags(values, ["output-root"]);
     only = parseOnlyFlag(values.only);
     seeds = parseSeedsFlag(values.seeds);
     verbosityFromFlags(values);
@@ -182,6 +185,11 @@ export async function main(args: string[]): Promise<number> {
       isInvalidFileInput(error)
     ) {
       logger.error("{message}", { message: error.message });
+      return EXIT_INVALID;
+    }
+    const systemPath = systemPathMessage(error);
+    if (systemPath !== null) {
+      logger.error("{message}", { message: systemPath });
       return EXIT_INVALID;
     }
     logger.error("resume failed: {message}", {

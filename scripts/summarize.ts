@@ -21,7 +21,9 @@ import {
   EXIT_OK,
   isInvalidFileInput,
   parseCommandLine,
+  refuseEmptyPathFlags,
   reportUsageError,
+  systemPathMessage,
   UsageError,
   writeStdout,
 } from "./_cli.ts";
@@ -72,6 +74,7 @@ export async function main(args: string[]): Promise<number> {
       writeStdout(SUMMARIZE_HELP);
       return EXIT_OK;
     }
+    refuseEmptyPathFlags(values, ["out"]);
     dirs = parsed.positionals;
     if (dirs.length === 0) throw new UsageError("Missing the run directory argument");
     if (dirs.length > 1 && values.out === undefined) {
@@ -132,6 +135,11 @@ export async function main(args: string[]): Promise<number> {
       isInvalidFileInput(error)
     ) {
       logger.error("{message}", { message: (error as Error).message });
+      return EXIT_INVALID;
+    }
+    const systemPath = systemPathMessage(error);
+    if (systemPath !== null) {
+      logger.error("{message}", { message: systemPath });
       return EXIT_INVALID;
     }
     logger.error("summarize failed: {message}", { message: (error as Error).message });

@@ -29,6 +29,7 @@ import {
   parseOnlyFlag,
   parseOverrideFlags,
   parseSeedsFlag,
+  refuseEmptyPathFlags,
   reportUsageError,
   UsageError,
   writeStdout,
@@ -110,6 +111,7 @@ export async function main(args: string[]): Promise<number> {
         `Unexpected argument "${parsed.positionals[0]}" (the scenario goes after --config)`,
       );
     }
+    refuseEmptyPathFlags(values, ["config", "output-root"]);
     only = parseOnlyFlag(values.only);
     seeds = parseSeedsFlag(values.seeds);
     overrides = parseOverrideFlags(values.set, values.seed);

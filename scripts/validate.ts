@@ -27,6 +27,7 @@ import {
   isInvalidFileInput,
   parseCommandLine,
   parseOverrideFlags,
+  refuseEmptyPathFlags,
   reportUsageError,
   UsageError,
   writeStdout,
@@ -84,6 +85,7 @@ export async function main(args: string[]): Promise<number> {
       );
     }
     file = parsed.positionals[0];
+    refuseEmptyPathFlags(values, ["output-root"]);
     overrides = parseOverrideFlags(values.set, values.seed);
     verbosityFromFlags(values);
   } catch (error) {

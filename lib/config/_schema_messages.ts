@@ -147,6 +147,18 @@ export function _translate(error: ErrorObject, data: unknown, source: _Source): 
         : `must have at most ${params.limit} items, got ${count}`;
       return { segments, pointAtKey: null, message, hint: null };
     }
+    case "uniqueItems": {
+      // ajv's params i and j are the indices of two equal items (in either order).
+      const [first, second] = [Number(params.i), Number(params.j)].sort((a, b) => a - b);
+      const repeated = Array.isArray(value) ? value[first] : undefined;
+      return {
+        segments,
+        pointAtKey: null,
+        message: `must not repeat an item: [${first}] and [${second}] are both ` +
+          `${_describe(repeated)}`,
+        hint: null,
+      };
+    }
     case "required":
       return {
         segments: [...segments, String(params.missingProperty)],

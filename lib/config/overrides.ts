@@ -8,8 +8,8 @@
  *
  * @module
  */
-import { parse, parseDocument } from "yaml";
-import type { ConfigIssue } from "./config_error.ts";
+import { type Document, isSeq, parse, parseDocument } from "yaml";
+import { ConfigError, type ConfigIssue } from "./config_error.ts";
 
 /** One `--set key=value`. */
 export interface ScenarioOverride {
@@ -93,17 +93,43 @@ export function seedOverride(text: string): ScenarioOverride {
 
 /**
  * Apply overrides to a scenario's YAML text (comments and layout kept); later overrides of
- * the same key win. Missing mappings on the way are created.
+ * the same key win. Missing mappings on the way are created; a list index may name an
+ * existing item or append one (`[n]` for a list of n items), never leave a gap.
  * @param text Scenario YAML.
  * @param overrides Overrides in command-line order.
  * @returns The overridden YAML text (the text itself when there are none).
+ * @throws {ConfigError} When a list index lies past the end of its list, located at the
+ *   `--set` flag.
  */
 export function applyOverrides(text: string, overrides: readonly ScenarioOverride[]): string {
   if (overrides.length === 0) return text;
   const doc = parseDocument(text);
   if (doc.errors.length > 0) return text; // the validator reports the syntax error
-  for (const o of overrides) doc.setIn(o.segments, doc.createNode(o.value));
+  for (const o of overrides) {
+    checkListIndices(doc, o);
+    doc.setIn(o.segments, doc.createNode(o.value));
+  }
   return doc.toString();
+}
+
+/** Refuse an index that would pad a list with empty items (`extractors[5]` of 2 items). */
+function checkListIndices(doc: Document, o: ScenarioOverride): void {
+  o.segments.forEach((segment, k) => {
+    if (typeof segment !== "number") return;
+    const list = doc.getIn(o.segments.slice(0, k), true);
+    const length = isSeq(list) ? list.items.length : 0;
+    if (segment <= length) return;
+    const at = o.key.slice(0, o.key.indexOf("]", o.key.indexOf(`[${segment}]`)) + 1);
+    throw new ConfigError([{
+      file: `--set ${o.flag}`,
+      path: at,
+      line: null,
+      column: null,
+      message: `index ${segment} is past the end of the list (${length} items; ` +
+        `[${length}] appends one)`,
+      hint: null,
+    }]);
+  });
 }
 
 /**

@@ -162,6 +162,31 @@ export async function parseScenario(
   return _parse(text, file, await sha256Hex(text));
 }
 
+/** Keys only a robot_sf JSON map has at its top level (and no scenario has). */
+const _JSON_MAP_KEYS = ["x_margin", "y_margin", "robot_spawn_zones", "obstacles"];
+
+/**
+ * Whether a scenario file is a map given by mistake (`--config map.svg`): "SVG" for an SVG
+ * document, "JSON" for a JSON object with robot_sf map keys, else null.
+ */
+function _looksLikeMap(text: string): "SVG" | "JSON" | null {
+  const head = text.trimStart().slice(0, 512);
+  if (/^(<\?xml[^>]*>\s*)?(<!--[\s\S]*?-->\s*|<!DOCTYPE[^>]*>\s*)*<svg[\s>]/.test(head)) {
+    return "SVG";
+  }
+  if (!head.startsWith("{")) return null;
+  try {
+    const value = JSON.parse(text);
+    const keys = value !== null && typeof value === "object" ? Object.keys(value) : [];
+    return _JSON_MAP_KEYS.some((k) => keys.includes(k)) &&
+        !["run", "env", "extractors"].some((k) => keys.includes(k))
+      ? "JSON"
+      : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Read, parse and validate a scenario file. Also loads the map named in `env.map` (a
  * built-in name, or a file relative to the scenario) and adds the map's warnings to the
@@ -198,6 +223,17 @@ export async function loadScenario(
       hint: null,
     }]);
   }
+  const mapLike = _looksLikeMap(text);
+  if (mapLike !== null) {
+    throw new ConfigError([{
+      file: path,
+      path: "",
+      line: null,
+      column: null,
+      message: `this is a robot_sf ${mapLike} map, not a scenario`,
+      hint: `name it in a scenario's env.map, or: --set env.map=${path}`,
+    }]);
+  }
   const overrides = options.overrides ?? [];
   const fileSha256 = await sha256Hex(bytes);
   let scenario: Scenario;
@@ -218,7 +254,8 @@ export async function loadScenario(
     const lines = new LineCounter();
     const doc = parseDocument(text, { lineCounter: lines });
     const position = new _Source(doc, lines).value(["env", "map"]);
-    return { file: path, path: "env.map", ...position, message, hint };
+    const issue = { file: path, path: "env.map", ...position, message, hint };
+    return locateOverrideIssues([issue], overrides)[0];
   };
   const mapProblem = (message: string, hint: string | null) =>
     new ConfigError([mapIssue(message, hint)]);

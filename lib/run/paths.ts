@@ -70,10 +70,19 @@ export function normalizeName(name: string): string {
  *
  * @param runId run.run_id or --run-id.
  * @returns The normalised id.
- * @throws {RangeError} When no letter or digit is left, or the result is longer than
- * {@linkcode MAX_NAME_LENGTH} characters.
+ * @throws {RangeError} When the id holds a control character (as in
+ * {@linkcode normalizeName}: a newline or escape is refused, not silently replaced), no
+ * letter or digit is left, or the result is longer than {@linkcode MAX_NAME_LENGTH}
+ * characters.
  */
 export function normalizeRunId(runId: string): string {
+  const control = firstControlCharacter(runId);
+  if (control !== null) {
+    throw new RangeError(
+      `Run id "${escapeControlCharacters(runId)}" holds the control character ${control}; ` +
+        "run ids may not hold control characters",
+    );
+  }
   const normalized = runId.normalize("NFC").trim()
     .replace(/[^\p{L}\p{M}\p{N}._-]+/gu, "_")
     .replace(/^[._-]+|[._-]+$/g, "");

@@ -94,3 +94,36 @@ Deno.test("loadScenario() locates a bad override at its --set flag, with a sugge
     await t.cleanup();
   }
 });
+
+Deno.test("loadScenario() refuses a list index past the end instead of padding with nulls", async () => {
+  const t = await scenarioFile();
+  try {
+    const load = (flag: string) => loadScenario(t.file, { overrides: [parseOverride(flag)] });
+    // The scenario has 2 extractors: [5] would leave items 2..4 empty.
+    const error = await load("extractors[5].name=x").then(() => null, (e) => e);
+    assert.ok(error instanceof ConfigError, String(error));
+    assert.equal(error.file, "--set extractors[5].name=x");
+    assert.equal(error.path, "extractors[5]");
+    assert.equal(
+      error.message,
+      "--set extractors[5].name=x: extractors[5]: index 5 is past the end of the list " +
+        "(2 items; [2] appends one)",
+    );
+    // [1] replaces a field of the second entry; [2] appends a third.
+    const edited = await load("extractors[1].preset=mlp_large");
+    assert.equal(edited.extractors[1].preset, "mlp_large");
+    const appended = await loadScenario(t.file, {
+      overrides: [parseOverride("extractors[2]={name: c, preset: mlp_small}")],
+    });
+    assert.deepEqual(appended.extractors.map((e) => e.name), ["a", "b", "c"]);
+    // A bad map named by --set is located at the flag, not at a line the file does not have.
+    const dir = nodePath.dirname(t.file);
+    const map = await load(`env.map=${dir}`).then(() => null, (e) => e);
+    assert.ok(map instanceof ConfigError, String(map));
+    assert.equal(map.file, `--set env.map=${dir}`);
+    assert.equal(map.line, null);
+    assert.equal(map.path, "env.map");
+  } finally {
+    await t.cleanup();
+  }
+});

@@ -21,6 +21,13 @@ interface Case {
 // Line and column numbers below are counted by hand in each YAML text.
 const CASES: Case[] = [
   {
+    name: "a repeated trial seed names both items and the value",
+    yaml: `run:\n  seeds: [1, 2, 1]\n${OK_EXTRACTORS}`,
+    path: "run.seeds",
+    line: 2,
+    includes: "must not repeat an item: [0] and [2] are both 1",
+  },
+  {
     name: "num_envs above the 1024 environment streams a run supports is refused",
     yaml: `run:\n  worker_mode: vectorized\n  num_envs: 5000\n${OK_EXTRACTORS}`,
     path: "run.num_envs",
@@ -536,4 +543,36 @@ Deno.test("loadScenario() names the absolute path a relative scenario path resol
     error.message,
     `no_such_dir/scenario.yaml: file not found (resolved to ${Deno.cwd()}/no_such_dir/scenario.yaml)`,
   );
+});
+
+Deno.test("loadScenario() names a robot_sf map given as the scenario, with the flag to use", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const svg = `${dir}/crossing.svg`;
+    // The head of robot_sf's classic_crossing.svg.
+    await Deno.writeTextFile(
+      svg,
+      '<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n' +
+        "<!-- Classical Interaction Map: Perpendicular Crossing -->\n\n" +
+        '<svg width="40" height="40" viewBox="0 0 40 40" version="1.1">\n</svg>\n',
+    );
+    const json = `${dir}/campus.json`;
+    await Deno.writeTextFile(json, '{"x_margin": [0, 10], "y_margin": [0, 10], "obstacles": []}');
+    for (const [file, kind] of [[svg, "SVG"], [json, "JSON"]]) {
+      const error = await loadScenario(file).then(() => null, (e) => e);
+      assert.ok(error instanceof ConfigError, String(error));
+      assert.equal(error.issues.length, 1, "one issue, not one per map key");
+      assert.equal(error.issues[0].message, `this is a robot_sf ${kind} map, not a scenario`);
+      assert.equal(
+        error.issues[0].hint,
+        `name it in a scenario's env.map, or: --set env.map=${file}`,
+      );
+    }
+    // A JSON scenario with the usual keys is still a scenario.
+    const scenario = `${dir}/s.json`;
+    await Deno.writeTextFile(scenario, '{"extractors": [{"name": "a", "preset": "mlp_small"}]}');
+    assert.equal((await loadScenario(scenario)).extractors[0].name, "a");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -248,3 +248,13 @@ Deno.test("normalizeRunId() keeps letters and digits of every script", () => {
     assert.throws(() => normalizeRunId(id), RangeError, id);
   }
 });
+
+Deno.test("normalizeRunId() refuses control characters, as run.run_id in a scenario does", () => {
+  assert.throws(
+    () => normalizeRunId("a\nb"),
+    RangeError,
+    'Run id "a\\u000ab" holds the control character U+000A',
+  );
+  assert.throws(() => normalizeRunId("a\u001b[31mb"), RangeError, "U+001B");
+  assert.throws(() => normalizeRunId("a\u2028b"), RangeError, "U+2028");
+});

@@ -38,6 +38,11 @@ Deno.test("deno task compile refuses a DENORT_BIN that is not denort and writes 
       assert.equal(result.code, 2, result.stderr);
       assert.ok(result.stderr.includes(`compile: DENORT_BIN: ${denort} ${why}`), result.stderr);
       assert.match(result.stderr, /point DENORT_BIN at the unzipped file/);
+      // The URL names this host's target (x86_64-unknown-linux-gnu, ...), not a placeholder.
+      assert.ok(
+        result.stderr.includes(`/denort-${Deno.build.target}.zip`) && !result.stderr.includes("<"),
+        result.stderr,
+      );
       assert.equal(result.stderr.trim().split("\n").length, 1, "one sentence");
     }
     assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), ["denort"]);

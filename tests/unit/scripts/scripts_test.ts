@@ -343,3 +343,27 @@ Deno.test("deno task render draws a map and refuses bad input with exit 2 and no
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("deno task render refuses a device, a directory or a system path with exit 2", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const cases: [string[], RegExp][] = [
+      [["--map", "/dev/zero"], /^Cannot load map: map \/dev\/zero is a character device/],
+      [["--map", root], /^Cannot load map: map .* is a directory, not a regular file/],
+      [
+        ["--map", "open_square", "--out", "/proc/nope/m.svg"],
+        /^Cannot write \/proc\/nope\/m\.svg: \/proc\/nope is a system path/,
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const out = args.includes("--out") ? [] : ["--out", `${root}/m.svg`];
+      const result = await task(["render", ...args, ...out]);
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, message);
+      assert.doesNotMatch(result.stderr, /\n\s+at |Uncaught|--allow-all/, "no stack trace");
+    }
+    assert.deepEqual([...Deno.readDirSync(root)], [], "nothing written");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

@@ -1,5 +1,5 @@
 /**
- * The seven reference feature-extractor presets, the parameters each extractor
+ * The eight reference feature-extractor presets, the parameters each extractor
  * family accepts, their default values, and the rules a parameter override must
  * follow. The extractor builders and the scenario validator both read this table.
  *
@@ -279,7 +279,7 @@ export interface ParameterIssue {
 }
 
 /**
- * Whether `name` is one of the seven reference presets.
+ * Whether `name` is one of the eight reference presets.
  *
  * @param name Any value read from a config.
  * @returns True when `name` is a {@linkcode PresetName}.

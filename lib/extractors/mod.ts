@@ -1,7 +1,7 @@
 /**
- * Feature extractors: the seven reference presets (dynamics_original,
+ * Feature extractors: the eight reference presets (dynamics_original,
  * dynamics_no_conv, mlp_small, mlp_large, attention_small, attention_large,
- * lightweight_cnn) built as lib/nn subgraphs with the reference's architecture,
+ * lightweight_cnn, lstm_small) built as lib/nn subgraphs with the reference's architecture,
  * parameter names and parameter counts, plus per-entry parameter overrides.
  *
  * See `docs/extractors.md` for each preset's layer table.
@@ -22,6 +22,7 @@ export { buildDynamicsExtractor } from "./dynamics.ts";
 export { buildMlpExtractor } from "./mlp.ts";
 export { buildAttentionExtractor } from "./attention.ts";
 export { buildLightweightCnnExtractor } from "./lightweight_cnn.ts";
+export { buildLstmExtractor } from "./lstm.ts";
 export type {
   ConvFormulation,
   ExtractorBuilder,

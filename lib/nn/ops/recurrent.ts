@@ -36,8 +36,8 @@ function stepValue(e: Emitter, hint: string, dtype: DType, batch: Dim, width: nu
 }
 
 /**
- * Body nodes shared by forward and backward: gate activations of one step from its
- * pre-activation input term `xt` `[B, 4H]`, previous hidden state `h` and `whhT` `[H, 4H]`.
+ * Forward body nodes: gate activations of one step from its pre-activation input term
+ * `xt` `[B, 4H]`, previous hidden state `h` and `whhT` `[H, 4H]`.
  * @returns Names of σ(i), σ(f), tanh(g), σ(o).
  */
 function emitGates(e: Emitter, xt: string, h: string, whhT: string, hidden: number): string[] {

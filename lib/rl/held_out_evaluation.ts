@@ -85,6 +85,10 @@ export interface EvaluateHeldOutOptions {
   directory: string;
   /** Interruption: looked at every few episodes. @default never */
   signal?: AbortSignal;
+  /** Action means (true) or seeded samples (`evaluation.deterministic`). @default true */
+  deterministic?: boolean;
+  /** Near-miss clearance, m (`evaluation.comfort_distance`). @default 0.5 */
+  comfortDistance?: number;
 }
 
 /**
@@ -129,14 +133,18 @@ export function heldOutMetrics(result: HeldOutResult): Record<string, number> {
 
 async function _episodes(
   policy: PpoPolicy,
-  env: RobotEnv,
-  seeds: readonly number[],
-  signal: AbortSignal | undefined,
+  options: EvaluateHeldOutOptions,
 ): Promise<EpisodeOutcome[] | null> {
+  const { env, seeds, signal, deterministic, comfortDistance } = options;
   const episodes: EpisodeOutcome[] = [];
   for (let i = 0; i < seeds.length; i += _CHUNK) {
     if (signal?.aborted) return null;
-    const result = await evaluatePolicy(policy, { env, seeds: seeds.slice(i, i + _CHUNK) });
+    const result = await evaluatePolicy(policy, {
+      env,
+      seeds: seeds.slice(i, i + _CHUNK),
+      deterministic,
+      comfortDistance,
+    });
     // Stored whole: fields that evaluations add later flow through.
     episodes.push(...result.episodes.map((episode) => ({ ...episode })));
   }
@@ -183,13 +191,13 @@ async function _loadBest(policy: PpoPolicy, path: string): Promise<void> {
 export async function evaluateHeldOut(
   options: EvaluateHeldOutOptions,
 ): Promise<HeldOutResult | null> {
-  const { policy, env, seeds, signal } = options;
-  const finalEpisodes = await _episodes(policy, env, seeds, signal);
+  const { policy, seeds } = options;
+  const finalEpisodes = await _episodes(policy, options);
   if (finalEpisodes === null) return null;
   let best: HeldOutPolicyResult | null = null;
   if (options.bestModelPath !== null) {
     await _loadBest(policy, options.bestModelPath);
-    const bestEpisodes = await _episodes(policy, env, seeds, signal);
+    const bestEpisodes = await _episodes(policy, options);
     if (bestEpisodes === null) return null;
     best = { aggregates: heldOutAggregates(bestEpisodes), episodes: bestEpisodes };
   }

@@ -594,6 +594,8 @@ async function _writeArtifacts(
       : null,
     directory: options.extractorDir,
     signal: options.signal,
+    deterministic: evaluation.deterministic,
+    comfortDistance: evaluation.comfort_distance,
   });
   if (heldOut === null) {
     await policy.setTrainingState(trained); // the checkpoint holds the trained state

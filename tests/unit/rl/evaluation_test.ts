@@ -6,6 +6,7 @@ import {
   evaluatePolicy,
   PpoPolicy,
 } from "../../../lib/rl/mod.ts";
+import { evaluateHeldOut } from "../../../lib/rl/held_out_evaluation.ts";
 import { SeededRng } from "../../../lib/rng/mod.ts";
 import { createController, loadMap, makeEnvSettings, RobotEnv } from "../../../lib/sim/mod.ts";
 
@@ -91,4 +92,38 @@ Deno.test("the stillness check flags a policy whose means never move but whose s
     deterministicStill: false,
     stochasticMoves: false,
   });
+});
+
+Deno.test("evaluateHeldOut() scores with the scenario's deterministic and comfort_distance settings", async () => {
+  const policy = await PpoPolicy.create({ preset: "mlp_small", parameters: {} } as never, {
+    initRng: new SeededRng(3),
+    dropoutRng: new SeededRng(4),
+  });
+  const dir = await Deno.makeTempDir({ prefix: "held-out-settings-" });
+  try {
+    const e = await env();
+    const seeds = [21, 22, 23];
+    for (const deterministic of [true, false]) {
+      const held = await evaluateHeldOut({
+        policy,
+        env: e,
+        seeds,
+        bestModelPath: null,
+        directory: dir,
+        deterministic,
+        comfortDistance: 2,
+      });
+      // The second method: the same episodes evaluated directly with those settings.
+      const direct = await evaluatePolicy(policy, {
+        env: e,
+        seeds,
+        deterministic,
+        comfortDistance: 2,
+      });
+      same(held!.final.episodes, direct.episodes, `deterministic ${deterministic}`);
+    }
+  } finally {
+    await policy.release();
+    await Deno.remove(dir, { recursive: true });
+  }
 });

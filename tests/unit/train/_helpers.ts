@@ -4,6 +4,9 @@
  */
 import * as nodePath from "node:path";
 import type { HardwareReport } from "../../../lib/hardware/mod.ts";
+import { saveTrainerCheckpoint } from "../../../lib/rl/mod.ts";
+import { sha256Hex } from "../../../lib/run/mod.ts";
+import type { TrainExtractorOptions } from "../../../lib/train/mod.ts";
 
 /** A hardware report of a 2-core host; CUDA usable only when asked. */
 export function hostReport(options: { cuda?: boolean } = {}): HardwareReport {
@@ -53,4 +56,33 @@ export async function listDir(path: string): Promise<string[]> {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
   return names.sort();
+}
+
+/** Write a real trainer checkpoint (lib/rl's encoder) and its manifest event, as the trainer does. */
+export async function writeTrainerCheckpoint(
+  options: TrainExtractorOptions,
+  step: number,
+): Promise<string> {
+  const dir = nodePath.join(options.extractorDir, "checkpoints");
+  await Deno.mkdir(dir, { recursive: true });
+  const path = nodePath.join(dir, `checkpoint_${step}_steps.ckpt`);
+  const bytes = await saveTrainerCheckpoint(path, {
+    state: { step },
+    network: {
+      parameters: Float32Array.of(step, 1),
+      buffers: new Float32Array(0),
+      layout: { parameters: [{ name: "w", shape: [2] }], buffers: [] },
+      metadata: {},
+    },
+    arrays: {},
+  });
+  const relative = nodePath.relative(options.runDir, path);
+  await options.manifest?.append({
+    event: "checkpoint_written",
+    extractor: options.profile.name,
+    path: relative,
+    step,
+    sha256: await sha256Hex(bytes),
+  });
+  return relative;
 }

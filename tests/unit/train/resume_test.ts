@@ -5,7 +5,6 @@
 // training, kills and bitwise equality are covered by tests/integration/resume.
 import assert from "node:assert/strict";
 import * as nodePath from "node:path";
-import { saveTrainerCheckpoint } from "../../../lib/rl/mod.ts";
 import { CUT_SHORT_REASON, IN_PROGRESS_REASON, summarizeRun } from "../../../lib/report/mod.ts";
 import {
   acquireFileLock,
@@ -25,9 +24,8 @@ import {
   ResumeRefusedError,
   runComparison,
   type TrainExtractorFn,
-  type TrainExtractorOptions,
 } from "../../../lib/train/mod.ts";
-import { hostReport, scenarioFile } from "./_helpers.ts";
+import { hostReport, scenarioFile, writeTrainerCheckpoint } from "./_helpers.ts";
 import { parseOverride, seedOverride } from "../../../lib/config/mod.ts";
 
 const TWO = `run:
@@ -46,32 +44,6 @@ class ExtractorRunError extends Error {
     this.reason = reason;
     this.hint = hint;
   }
-}
-
-/** Write a real trainer checkpoint and its manifest event, as the trainer does. */
-async function writeCheckpoint(options: TrainExtractorOptions, step: number): Promise<string> {
-  const dir = nodePath.join(options.extractorDir, "checkpoints");
-  await Deno.mkdir(dir, { recursive: true });
-  const path = nodePath.join(dir, `checkpoint_${step}_steps.ckpt`);
-  const bytes = await saveTrainerCheckpoint(path, {
-    state: { step },
-    network: {
-      parameters: Float32Array.of(step, 1),
-      buffers: new Float32Array(0),
-      layout: { parameters: [{ name: "w", shape: [2] }], buffers: [] },
-      metadata: {},
-    },
-    arrays: {},
-  });
-  const relative = nodePath.relative(options.runDir, path);
-  await options.manifest?.append({
-    event: "checkpoint_written",
-    extractor: options.profile.name,
-    path: relative,
-    step,
-    sha256: await sha256Hex(bytes),
-  });
-  return relative;
 }
 
 function success(steps = 256) {
@@ -97,8 +69,8 @@ async function interruptedRun(
     signal: controller.signal,
     figures: false,
     trainer: async (options) => {
-      await writeCheckpoint(options, 64);
-      await writeCheckpoint(options, 128);
+      await writeTrainerCheckpoint(options, 64);
+      await writeTrainerCheckpoint(options, 128);
       controller.abort();
       return { ...success(150), interrupted: true, metrics: {}, artifacts: {} };
     },
@@ -237,7 +209,7 @@ Deno.test("a failed extractor is kept, and trained again from scratch with retry
       figures: false,
       trainer: async (options) => {
         if (options.profile.name === "alpha") {
-          await writeCheckpoint(options, 64);
+          await writeTrainerCheckpoint(options, 64);
           throw new ExtractorRunError("PPO loss became NaN", "lower the learning rate");
         }
         return success();
@@ -487,7 +459,7 @@ extractors:
       figures: false,
       trainer: async (options) => {
         if (options.profile.name === "alpha") return success();
-        await writeCheckpoint(options, 64);
+        await writeTrainerCheckpoint(options, 64);
         controller.abort();
         return { ...success(64), interrupted: true };
       },

@@ -4,18 +4,15 @@
 // trainer checkpoints (lib/rl's encoder); the trainer stands in for lib/rl's.
 import assert from "node:assert/strict";
 import * as nodePath from "node:path";
-import { saveTrainerCheckpoint } from "../../../lib/rl/mod.ts";
-import { sha256Hex } from "../../../lib/run/mod.ts";
 import {
   describeFailure,
   prepareComparison,
   prepareResume,
   resumeComparison,
   runComparison,
-  type TrainExtractorOptions,
 } from "../../../lib/train/mod.ts";
 import { isDivergence, isTransientFailure } from "../../../lib/train/failures.ts";
-import { hostReport, scenarioFile } from "./_helpers.ts";
+import { hostReport, scenarioFile, writeTrainerCheckpoint } from "./_helpers.ts";
 
 const TWO = `run:
   run_id: unit
@@ -23,29 +20,6 @@ extractors:
   - {name: alpha, preset: mlp_small}
   - {name: beta, preset: dynamics_original}
 `;
-
-async function writeCheckpoint(options: TrainExtractorOptions, step: number): Promise<void> {
-  const dir = nodePath.join(options.extractorDir, "checkpoints");
-  await Deno.mkdir(dir, { recursive: true });
-  const path = nodePath.join(dir, `checkpoint_${step}_steps.ckpt`);
-  const bytes = await saveTrainerCheckpoint(path, {
-    state: { step },
-    network: {
-      parameters: Float32Array.of(step, 1),
-      buffers: new Float32Array(0),
-      layout: { parameters: [{ name: "w", shape: [2] }], buffers: [] },
-      metadata: {},
-    },
-    arrays: {},
-  });
-  await options.manifest?.append({
-    event: "checkpoint_written",
-    extractor: options.profile.name,
-    path: nodePath.relative(options.runDir, path),
-    step,
-    sha256: await sha256Hex(bytes),
-  });
-}
 
 const success = {
   trainingSteps: 256,
@@ -64,8 +38,8 @@ async function failedRun(root: string, file: string, error: Error): Promise<stri
     figures: false,
     trainer: async (options) => {
       if (options.profile.name !== "alpha") return success;
-      await writeCheckpoint(options, 64);
-      await writeCheckpoint(options, 128);
+      await writeTrainerCheckpoint(options, 64);
+      await writeTrainerCheckpoint(options, 128);
       throw error;
     },
   });

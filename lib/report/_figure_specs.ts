@@ -135,11 +135,7 @@ export function learningCurveSpec(
     scale: { domain: domains.y, nice: false, zero: false },
   };
   const color = {
-    field: "extractor",
-    type: "nominal" as const,
-    title: "Extractor",
-    scale: { domain: series.map((s) => s.name), range: series.map((s) => s.color) },
-    sort: series.map((s) => s.name),
+    ..._extractorColor(series),
     legend: layout.legend
       ? { symbolType: "stroke", symbolStrokeWidth: 2.5, symbolOpacity: 1 }
       : null,
@@ -392,11 +388,7 @@ export function aggregateCurveSpec(
     },
   };
   const color = {
-    field: "extractor",
-    type: "nominal" as const,
-    title: "Extractor",
-    scale: { domain: series.map((s) => s.name), range: series.map((s) => s.color) },
-    sort: series.map((s) => s.name),
+    ..._extractorColor(series),
     legend: { symbolType: "stroke", symbolStrokeWidth: 2.5, symbolOpacity: 1 },
   };
   return {
@@ -474,14 +466,22 @@ export function performanceProfileSpec(
         title: `Fraction of trials with ${metric} > τ`,
         scale: { domain: [0, 1] },
       },
-      color: {
-        field: "extractor",
-        type: "nominal",
-        title: "Extractor",
-        scale: { domain: series.map((s) => s.name), range: series.map((s) => s.color) },
-        sort: series.map((s) => s.name),
-      },
+      color: _extractorColor(series),
     },
     config: _config(layout.font),
   } as TopLevelSpec;
+}
+
+/**
+ * The colour encoding every figure shares: one fixed colour per extractor, in the
+ * series' order, so an extractor looks the same in every figure of a comparison.
+ */
+function _extractorColor(series: readonly { name: string; color: string }[]) {
+  return {
+    field: "extractor",
+    type: "nominal" as const,
+    title: "Extractor",
+    scale: { domain: series.map((s) => s.name), range: series.map((s) => s.color) },
+    sort: series.map((s) => s.name),
+  };
 }

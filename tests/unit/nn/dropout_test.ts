@@ -93,3 +93,37 @@ Deno.test("masks prefetched in a worker train bit for bit like inline masks, acr
   await inline.release();
   await ahead.release();
 });
+
+Deno.test("element i is decided by 16 bits of murmur3 fmix32(key * 0x9e3779b1 + floor(i / 2))", () => {
+  // Reference written with BigInt arithmetic modulo 2^32 (MurmurHash3 fmix32).
+  const M = 0xffffffffn;
+  const fmix32 = (x: bigint) => {
+    let h = x & M;
+    h = ((h ^ (h >> 16n)) * 0x85ebca6bn) & M;
+    h = ((h ^ (h >> 13n)) * 0xc2b2ae35n) & M;
+    return h ^ (h >> 16n);
+  };
+  for (const [key, p] of [[12345, 0.3], [4294967295, 0.1], [0, 0.5]]) {
+    const n = 1001; // odd: the last element uses the low half of its hash alone
+    const f32 = new Float32Array(n);
+    const f64 = new Float64Array(n);
+    fillMask(f32, key, p);
+    fillMask(f64, key, p);
+    const threshold = BigInt(Math.round(p * 65536));
+    for (let i = 0; i < n; i++) {
+      const h = fmix32(BigInt(key) * 0x9e3779b1n + BigInt(i >> 1));
+      const draw = i % 2 === 0 ? h & 0xffffn : h >> 16n;
+      const expected = draw < threshold ? 0 : 1 / (1 - p);
+      assert.equal(f64[i], expected, `key ${key} element ${i}`);
+      assert.equal(f32[i], Math.fround(expected), `key ${key} element ${i} (float32)`);
+    }
+  }
+});
+
+Deno.test("a shorter mask is the prefix of a longer one for the same key", () => {
+  const long = new Float32Array(4097);
+  const short = new Float32Array(1234);
+  fillMask(long, 99, 0.3);
+  fillMask(short, 99, 0.3);
+  assert.deepEqual(short, long.subarray(0, 1234));
+});

@@ -5,9 +5,11 @@
  *
  * Parameters, Adam moments and buffers travel as flat vectors (`[P]`, `[B]`), so
  * clipping and Adam are a dozen elementwise nodes on `[P]`. The learning rate is
- * fed every step (schedules work): the wrapper computes PyTorch's bias-corrected
- * step size `lr / (1 - beta1^t)` and `sqrt(1 - beta2^t)` in double precision and
- * feeds them as scalars. An optional in-graph gate (a bool scalar computed by the
+ * fed every step (schedules work): with PyTorch's bias-corrected step size
+ * `a = lr / (1 - beta1^t)` and `c = sqrt(1 - beta2^t)`, the update
+ * `a * m / (sqrt(v) / c + eps)` is computed as `(a c) * m / (sqrt(v) + eps c)` (one
+ * pass over `[P]` fewer); the wrapper computes `a c` and `eps c` in double precision
+ * and feeds them as scalars. An optional in-graph gate (a bool scalar computed by the
  * loss graph, e.g. `approx_kl <= 1.5 * target_kl`) keeps parameters and moments
  * unchanged when false; the wrapper then does not advance the Adam step count.
  *
@@ -66,7 +68,7 @@ export const TRAINING_IO = {
   adamM: "adam_m",
   adamV: "adam_v",
   stepSize: "adam_step_size",
-  bias2Sqrt: "adam_bias2_sqrt",
+  epsHat: "adam_eps_hat",
   paramsOut: "params_out",
   buffersOut: "buffers_out",
   adamMOut: "adam_m_out",
@@ -107,7 +109,6 @@ export function buildTrainingGraph(
   }
   const beta1 = options.adam?.beta1 ?? 0.9;
   const beta2 = options.adam?.beta2 ?? 0.999;
-  const eps = options.adam?.eps ?? 1e-8;
 
   // Flat gradient [P] in store order (zeros for parameters the loss does not use).
   const leaves = store.parameters.map((info) => g.stateTensors.get(info.name));
@@ -124,7 +125,7 @@ export function buildTrainingGraph(
   const m = g.input(TRAINING_IO.adamM, [P]);
   const v = g.input(TRAINING_IO.adamV, [P]);
   const stepSize = g.input(TRAINING_IO.stepSize, []);
-  const bias2Sqrt = g.input(TRAINING_IO.bias2Sqrt, []);
+  const epsHat = g.input(TRAINING_IO.epsHat, []);
 
   // Global 2-norm of the unclipped gradient; g*g is reused for the second moment.
   const gradSq = mul(grad, grad);
@@ -143,7 +144,9 @@ export function buildTrainingGraph(
   }
   let m2 = add(mul(m, beta1), mul(grad, mWeight));
   let v2 = add(mul(v, beta2), mul(gradSq, vWeight));
-  const denom = add(div(sqrt(v2), bias2Sqrt), eps);
+  // stepSize = lr sqrt(1 - b2^t) / (1 - b1^t), epsHat = eps sqrt(1 - b2^t): PyTorch's
+  // step (lr / (1 - b1^t)) m / (sqrt(v) / sqrt(1 - b2^t) + eps), one division fewer.
+  const denom = add(sqrt(v2), epsHat);
   let p2 = sub(params, mul(stepSize, div(m2, denom)));
   if (spec.gate) {
     p2 = where(spec.gate, p2, params);
@@ -257,6 +260,7 @@ export class TrainingStep {
   readonly #dtype: FloatType;
   readonly #beta1: number;
   readonly #beta2: number;
+  readonly #eps: number;
   readonly #metricNames: string[];
   readonly #hasGate: boolean;
   #masks: DropoutMaskGenerator;
@@ -269,10 +273,10 @@ export class TrainingStep {
   #v: FloatArray[];
   #buffers: FloatArray[];
   #maskBuffers = new Map<string, { data: FloatArray; tensor: ort.Tensor }>();
-  #scalars: { stepSize: FloatArray; bias2Sqrt: FloatArray };
+  #scalars: { stepSize: FloatArray; epsHat: FloatArray };
   // ONNX Runtime tensor wrappers of the state buffers, [current, next] like the arrays.
   #stateTensors: { params: ort.Tensor[]; m: ort.Tensor[]; v: ort.Tensor[]; buffers: ort.Tensor[] };
-  #scalarTensors: { stepSize: ort.Tensor; bias2Sqrt: ort.Tensor };
+  #scalarTensors: { stepSize: ort.Tensor; epsHat: ort.Tensor };
   // Preallocated scalar outputs (loss, grad_norm, update_applied, metrics).
   #scalarOutputs = new Map<string, { data: FloatArray; tensor: ort.Tensor }>();
 
@@ -294,6 +298,7 @@ export class TrainingStep {
     this.bufferCount = store.bufferCount;
     this.#beta1 = options.adam?.beta1 ?? 0.9;
     this.#beta2 = options.adam?.beta2 ?? 0.999;
+    this.#eps = options.adam?.eps ?? 1e-8;
     this.#metricNames = metricNames;
     this.#hasGate = hasGate;
     this.#masks = new DropoutMaskGenerator(options.dropoutRng ?? store.rng.fork());
@@ -312,7 +317,7 @@ export class TrainingStep {
     this.#m = [newArray(this.#dtype, P), newArray(this.#dtype, P)];
     this.#v = [newArray(this.#dtype, P), newArray(this.#dtype, P)];
     this.#buffers = [store.flatBuffers(this.#dtype), newArray(this.#dtype, B)];
-    this.#scalars = { stepSize: newArray(this.#dtype, 1), bias2Sqrt: newArray(this.#dtype, 1) };
+    this.#scalars = { stepSize: newArray(this.#dtype, 1), epsHat: newArray(this.#dtype, 1) };
     const wrap = (a: FloatArray) => new ort.Tensor(this.#dtype, a, [a.length]);
     this.#stateTensors = {
       params: this.#params.map(wrap),
@@ -322,7 +327,7 @@ export class TrainingStep {
     };
     this.#scalarTensors = {
       stepSize: new ort.Tensor(this.#dtype, this.#scalars.stepSize, []),
-      bias2Sqrt: new ort.Tensor(this.#dtype, this.#scalars.bias2Sqrt, []),
+      epsHat: new ort.Tensor(this.#dtype, this.#scalars.epsHat, []),
     };
     const scalarNames: string[] = [TRAINING_IO.loss, TRAINING_IO.gradNorm, ...metricNames];
     if (hasGate) scalarNames.push(TRAINING_IO.applied);
@@ -358,8 +363,9 @@ export class TrainingStep {
   ): Promise<TrainingStepResult> {
     const dtype = this.#dtype;
     const t = this.#step + 1;
-    this.#scalars.stepSize[0] = options.learningRate / (1 - Math.pow(this.#beta1, t));
-    this.#scalars.bias2Sqrt[0] = Math.sqrt(1 - Math.pow(this.#beta2, t));
+    const bias2Sqrt = Math.sqrt(1 - Math.pow(this.#beta2, t));
+    this.#scalars.stepSize[0] = options.learningRate / (1 - Math.pow(this.#beta1, t)) * bias2Sqrt;
+    this.#scalars.epsHat[0] = this.#eps * bias2Sqrt;
     const ortFeeds: Record<string, ort.Tensor> = {};
     const bindings: Record<string, number> = {};
     for (const input of this.graph.inputs) {
@@ -415,7 +421,7 @@ export class TrainingStep {
     ortFeeds[TRAINING_IO.adamM] = st.m[0];
     ortFeeds[TRAINING_IO.adamV] = st.v[0];
     ortFeeds[TRAINING_IO.stepSize] = this.#scalarTensors.stepSize;
-    ortFeeds[TRAINING_IO.bias2Sqrt] = this.#scalarTensors.bias2Sqrt;
+    ortFeeds[TRAINING_IO.epsHat] = this.#scalarTensors.epsHat;
     const fetches: Record<string, ort.Tensor> = {
       [TRAINING_IO.paramsOut]: st.params[1],
       [TRAINING_IO.adamMOut]: st.m[1],

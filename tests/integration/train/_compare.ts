@@ -94,6 +94,7 @@ export async function assertSameTraining(
     const m = JSON.parse(await Deno.readTextFile(dir(run, "metrics.json")));
     delete m.wall_time_seconds;
     delete m.fps;
+    delete m.eval_time_seconds;
     return m;
   };
   assert.deepEqual(await metrics(a), await metrics(b), `${extractor} metrics`);

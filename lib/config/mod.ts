@@ -77,6 +77,7 @@ export {
   planRun,
   resolvedConfig,
   resolvedSettings,
+  resolveParallelTrials,
   resolveWorkerCount,
   resourceSkipReason,
 } from "./plan.ts";

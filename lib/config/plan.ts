@@ -18,6 +18,7 @@ import type {
   SlurmSettings,
 } from "./settings.ts";
 import type { Scenario, ScenarioSettings } from "./scenario.ts";
+import { trialSeeds } from "./trials.ts";
 
 /** Host facts the plan depends on. */
 export interface HostCapabilities {
@@ -112,6 +113,34 @@ export function resolveWorkerCount(
 }
 
 /**
+ * Trials a run trains at the same time: `run.parallel_extractors` when given, else
+ * chosen from the host so that the busy threads about match the logical cores:
+ * min(trials, floor(logical cores / threads per trial)), at least 1. A trial keeps one
+ * thread busy in single-thread mode (its trainer) and about `workers` in vectorized
+ * mode (its env workers step while the trainer waits; the trainer updates while they
+ * wait). The dropout-mask prefetch worker of a trial with dropout works only while
+ * its own trainer waits on ONNX Runtime, so it adds no busy thread.
+ *
+ * @param run The run settings.
+ * @param host Host capabilities (logical cores).
+ * @param trials Trials the run would train (extractors to run x seeds).
+ * @param workers Environment workers per trial (`resolveWorkerCount`).
+ * @returns Trials at once, >= 1 (an explicit setting is returned as written, even
+ * above `trials`: the trainer never starts more than there are).
+ */
+export function resolveParallelTrials(
+  run: Pick<RunSettings, "parallel_extractors" | "worker_mode">,
+  host: Pick<HostCapabilities, "logicalCores">,
+  trials: number,
+  workers: number,
+): number {
+  if (run.parallel_extractors !== null) return Math.max(1, run.parallel_extractors);
+  const perTrial = run.worker_mode === "vectorized" ? Math.max(1, workers) : 1;
+  const cores = Math.max(1, Math.floor(host.logicalCores));
+  return Math.max(1, Math.min(trials, Math.floor(cores / perTrial)));
+}
+
+/**
  * Settings with defaults in the scenario file's shape: the PPO hyperparameters nested in
  * `run.ppo`, where the file has them (`ScenarioSettings` keeps them apart as `ppo`).
  */
@@ -182,6 +211,12 @@ export interface RunPlan {
   settings: ResolvedSettings;
   /** Environment workers. */
   workers: number;
+  /** Trials trained at the same time (`resolveParallelTrials`). */
+  parallel_trials: number;
+  /** Trials to train (extractors to run x seeds). */
+  trials: number;
+  /** Logical CPU cores of the host planned for. */
+  logical_cores: number;
   /** Baseline extractor. */
   baseline: string | null;
   /** Extractors in run order. */
@@ -250,16 +285,30 @@ export function buildRunPlan(scenario: Scenario, options: BuildRunPlanOptions): 
       `CUDA execution provider not usable on this host${why}; ${CUDA_PROVIDER_INSTALL}`,
     );
   }
+  const workers = resolveWorkerCount(run, options.host);
+  const trials = extractors.filter((e) => e.action === "run").length * _seedCount(run);
   return {
     file: scenario.file,
     settings: resolvedSettings(scenario.settings),
-    workers: resolveWorkerCount(run, options.host),
+    workers,
+    parallel_trials: resolveParallelTrials(run, options.host, trials, workers),
+    trials,
+    logical_cores: options.host.logicalCores,
     baseline: scenario.baseline,
     extractors,
     warnings,
     run_directory: options.runDirectory,
     output_root_source: options.outputRootSource,
   };
+}
+
+/** Trial seeds of a run (1 for a single-seed run; a seed range error counts as 1). */
+function _seedCount(run: RunSettings): number {
+  try {
+    return trialSeeds(run).length;
+  } catch {
+    return 1;
+  }
 }
 
 /** Options of {@linkcode planRun}. */
@@ -313,6 +362,19 @@ function _value(value: unknown): string {
   return String(value);
 }
 
+/** How many trials train at once and why (the plan printout's line). */
+function _parallelText(plan: RunPlan): string {
+  const { parallel_extractors: setting } = plan.settings.run;
+  const atOnce = Math.min(plan.parallel_trials, Math.max(1, plan.trials));
+  const how = atOnce > 1 ? ", each in an extractor worker" : ", one after another";
+  const trials = `${plan.trials} trial${plan.trials === 1 ? "" : "s"}`;
+  if (setting !== null) {
+    return `${atOnce} (run.parallel_extractors ${setting}, ${trials})${how}`;
+  }
+  return `${atOnce} (run.parallel_extractors null: chosen from ${plan.logical_cores} ` +
+    `logical cores and ${trials})${how}`;
+}
+
 /**
  * Render a plan as readable text: settings (run.ppo nested under run, as in the
  * scenario file), extractors in run order with skip reasons, warnings and the run
@@ -344,6 +406,7 @@ export function formatRunPlan(plan: RunPlan): string {
   block("env", plan.settings.env);
   block("slurm", plan.settings.slurm);
   out.push(`Environment workers: ${plan.workers}`);
+  out.push(`Trials at once: ${_parallelText(plan)}`);
   out.push(`Baseline extractor: ${plan.baseline ?? "none (no extractor can run)"}`, "");
   out.push("Extractors in run order:");
   plan.extractors.forEach((extractor, i) => {

@@ -48,8 +48,11 @@ export interface RunSettings {
   convergence_fraction: number;
   /** Environment workers, or null = min(num_envs, logical cores). */
   env_workers: number | null;
-  /** Extractors trained at the same time. */
-  parallel_extractors: number;
+  /**
+   * Trials trained at the same time, or null = chosen from the host
+   * (see `resolveParallelTrials` in lib/config/plan.ts).
+   */
+  parallel_extractors: number | null;
 }
 
 /** Learning-rate schedule. */

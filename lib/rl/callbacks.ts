@@ -166,6 +166,7 @@ export interface EvalCallbackState {
  * best so far.
  */
 export class EvalCallback implements TrainingCallback {
+  #seconds = 0;
   /** Checkpoint key. */
   readonly name = "eval";
   #o: EvalCallbackOptions;
@@ -209,6 +210,11 @@ export class EvalCallback implements TrainingCallback {
     return this.#count;
   }
 
+  /** Wall-clock seconds this process spent in evaluations (episodes and best-model writes). */
+  get evaluationSeconds(): number {
+    return this.#seconds;
+  }
+
   /** Evaluate on every `evalFreq`-th call. */
   async onStep(ctx: CallbackContext): Promise<void> {
     this.#nCalls++;
@@ -228,6 +234,15 @@ export class EvalCallback implements TrainingCallback {
    * @returns The evaluation.
    */
   async evaluate(timestep: number): Promise<EvaluationResult> {
+    const started = performance.now();
+    try {
+      return await this.#evaluate(timestep);
+    } finally {
+      this.#seconds += (performance.now() - started) / 1000;
+    }
+  }
+
+  async #evaluate(timestep: number): Promise<EvaluationResult> {
     const result = await evaluatePolicy(this.#o.policy, {
       env: this.#o.env,
       seeds: this.#o.seeds,

@@ -31,6 +31,8 @@ export interface HardwareProfile {
   typescript_version?: string;
   /** Environment workers the run uses (>= 1). */
   workers: number;
+  /** Trials the run trains at the same time (>= 1). */
+  parallel_extractors?: number;
   /** GPU model; present exactly when cuda_version is. */
   gpu_model?: string;
   /** CUDA version the driver supports; present exactly when gpu_model is. */

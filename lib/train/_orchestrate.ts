@@ -78,7 +78,7 @@ export interface RunContext {
   workerMode: WorkerMode;
   /** This host's profile (goes into every record written here). */
   hardware: HardwareProfile;
-  /** Extractors trained at once (run.parallel_extractors, at least 1). */
+  /** Trials trained at once (the plan's `parallel_trials`, at least 1). */
   parallel: number;
   /** Env workers per extractor in vectorized mode (the plan's), else null. */
   envWorkers: number | null;
@@ -95,9 +95,10 @@ type ParallelSettings = Pick<
 >;
 
 /**
- * How a comparison's extractors are spread: `run.parallel_extractors` at once (in
- * extractor workers unless a custom trainer is given), env workers in vectorized mode,
- * and the hardware probe's CUDA result for the workers.
+ * How a comparison's extractors are spread: the plan's trials at once
+ * (`run.parallel_extractors`, or chosen from the host when null; one at a time for a
+ * custom trainer then), in extractor workers unless a custom trainer is given, env
+ * workers in vectorized mode, and the hardware probe's CUDA result for the workers.
  *
  * @param prepared The comparison.
  * @param options The run's options (a custom trainer keeps training in the main thread).
@@ -108,7 +109,11 @@ function _parallelSettings(
   options: RunComparisonOptions,
 ): ParallelSettings {
   const run = prepared.scenario.settings.run;
-  const parallel = Math.max(1, run.parallel_extractors);
+  // A custom trainer runs in the main thread, where trials at once share one thread:
+  // chosen from the host, that is one at a time.
+  const parallel = run.parallel_extractors === null && options.trainer !== undefined
+    ? 1
+    : Math.max(1, prepared.plan.parallel_trials);
   const cuda = prepared.hardware.execution_providers.find((p) => p.name === "cuda");
   return {
     parallel,
@@ -138,14 +143,18 @@ export function runContext(
   run: RunDirectory,
   manifest: ManifestWriter,
 ): RunContext {
+  const parallel = _parallelSettings(prepared, options);
   return {
     prepared,
     options,
     run,
     manifest,
     workerMode: prepared.scenario.settings.run.worker_mode,
-    hardware: prepared.hardware.profile,
-    ..._parallelSettings(prepared, options),
+    hardware: {
+      ...prepared.hardware.profile,
+      parallel_extractors: Math.min(parallel.parallel, Math.max(1, prepared.plan.trials)),
+    },
+    ...parallel,
   };
 }
 

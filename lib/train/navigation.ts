@@ -76,6 +76,7 @@ export async function writeRunBaselines(
   const episodes = baselines.episodes ?? settings.evaluation.final_episodes;
   const seeds = heldOutSeeds(episodes, _heldOutStart(settings));
   const controllers: Record<string, unknown> = {};
+  const started = performance.now();
   for (const name of baselines.controllers) {
     const result = await evaluateActor(controllerActor(() => createController(name)), {
       env,
@@ -97,6 +98,8 @@ export async function writeRunBaselines(
     held_out_seeds: { start: seeds[0], count: seeds.length },
     episode_seconds: envSettings.episodeSeconds,
     comfort_distance: settings.evaluation.comfort_distance,
+    // Wall-clock seconds the controllers' episodes took (a timing, not a result).
+    eval_time_seconds: (performance.now() - started) / 1000,
     controllers,
   });
   return path;

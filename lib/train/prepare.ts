@@ -374,7 +374,7 @@ export async function prepareScenario(
     now,
     env,
   });
-  const hardware = options.hardware ??
+  let hardware = options.hardware ??
     await probeHardware({ ...options.probe, workers: draft.workers });
   const cuda = hardware.execution_providers.find((p) => p.name === "cuda");
   const cudaUsable = options.cudaUsable ?? cuda?.usable ?? false;
@@ -392,6 +392,9 @@ export async function prepareScenario(
     );
   }
   checkHeldOut(scenario);
+  // The profile says how many trials train at once (min(parallel, trials): never more).
+  const atOnce = Math.min(plan.parallel_trials, Math.max(1, plan.trials));
+  hardware = { ...hardware, profile: { ...hardware.profile, parallel_extractors: atOnce } };
   const seeds = isMultiSeed(scenario.settings.run) ? trialSeeds(scenario.settings.run) : null;
   return { scenario, plan, hardware, testMode, notes, startedAt: now, seeds };
 }

@@ -582,6 +582,7 @@ async function _writeArtifacts(
   await writeOnnx(finalPath, bytes);
   artifacts.final_model = relative(finalPath);
   const { evaluation } = options.settings;
+  const evaluationStarted = performance.now();
   const stillness = await _stillness(callbacks, policy, outcome.evaluationEnv, options.settings);
   // Held-out final evaluation (lib/rl/held_out_evaluation.ts): final and best policy.
   const trained = policy.trainingState();
@@ -606,6 +607,10 @@ async function _writeArtifacts(
     ..._metrics(trainer, callbacks.evaluation, policy, options.profile),
     ...heldOutMetrics(heldOut),
     ...stillness,
+    // Periodic evaluations of this session, the stillness check and the held-out
+    // evaluation: wall-clock seconds, like wall_time_seconds.
+    eval_time_seconds: callbacks.evaluation.evaluationSeconds +
+      (performance.now() - evaluationStarted) / 1000,
   };
   await writeMetricsFile(options.extractorDir, metrics);
   artifacts.metrics = relative(files.of(EXTRACTOR_FILES.metrics));

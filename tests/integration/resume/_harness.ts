@@ -144,7 +144,13 @@ export async function killResumeAt(
   return await killAt(child, nodePath.dirname(runDir), point);
 }
 
-const _TIME_KEYS = new Set(["time/fps", "time/time_elapsed", "wall_time_seconds", "fps"]);
+const _TIME_KEYS = new Set([
+  "time/fps",
+  "time/time_elapsed",
+  "wall_time_seconds",
+  "fps",
+  "eval_time_seconds",
+]);
 
 function _withoutTime(value: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(value).filter(([k]) => !_TIME_KEYS.has(k)));

@@ -1,5 +1,5 @@
 // `deno task resume` against real runs of the default comparison in test mode
-// (2 extractors, single-thread, 256 steps each): runs killed with SIGKILL at many
+// (2 extractors one after another, single-thread, 256 steps each): runs killed with SIGKILL at many
 // points are resumed and must end bitwise like one uninterrupted reference run;
 // damaged and refused run directories are handled as documented.
 import assert from "node:assert/strict";
@@ -21,6 +21,12 @@ import {
   spawnResume,
   spawnTrain,
 } from "./_harness.ts";
+
+/**
+ * The extractors one after another (the crash points below name events of one
+ * extractor before the other starts); resume of parallel runs: resume_parallel_test.ts.
+ */
+const SEQUENTIAL = ["--set", "run.parallel_extractors=1"];
 
 /** Kill points: right after each kind of manifest event, and seeded random delays. */
 const EVENT_POINTS: { event: string; occurrence: number }[] = [
@@ -84,7 +90,7 @@ Deno.test("resume finishes runs killed anywhere, bitwise like the uninterrupted 
   try {
     // One uninterrupted reference run, shared by every case.
     const refRoot = nodePath.join(base, "reference");
-    const straight = await finish(await spawnTrain(refRoot));
+    const straight = await finish(await spawnTrain(refRoot, SEQUENTIAL));
     assert.equal(straight.code, 0, straight.stderr);
     const reference = (await runDirIn(refRoot))!;
 
@@ -106,7 +112,7 @@ Deno.test("resume finishes runs killed anywhere, bitwise like the uninterrupted 
     for (const [index, point] of points.entries()) {
       await t.step(`kill -9 ${describe(point)}, then resume`, async () => {
         const root = nodePath.join(base, `kill-${index}`);
-        const { killed, finished } = await killAt(await spawnTrain(root), root, point);
+        const { killed, finished } = await killAt(await spawnTrain(root, SEQUENTIAL), root, point);
         // The last event is followed by the process's exit: the kill may come too late;
         // a random moment may too, on a run faster than the reference (then the resume
         // finds a finished run, which must still equal the reference).
@@ -122,7 +128,7 @@ Deno.test("resume finishes runs killed anywhere, bitwise like the uninterrupted 
 
     await t.step("kill -9 a resume right after run_resumed, then resume again", async () => {
       const root = nodePath.join(base, "kill-resume");
-      const first = await killAt(await spawnTrain(root), root, {
+      const first = await killAt(await spawnTrain(root, SEQUENTIAL), root, {
         event: "checkpoint_written",
         occurrence: 1,
       });

@@ -51,7 +51,13 @@ async function train(
   });
 }
 
-const TIME_KEYS = new Set(["time/fps", "time/time_elapsed", "wall_time_seconds", "fps"]);
+const TIME_KEYS = new Set([
+  "time/fps",
+  "time/time_elapsed",
+  "wall_time_seconds",
+  "fps",
+  "eval_time_seconds",
+]);
 
 function withoutTime(value: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(value).filter(([k]) => !TIME_KEYS.has(k)));

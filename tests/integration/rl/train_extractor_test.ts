@@ -83,6 +83,7 @@ for (const preset of ["mlp_small", "dynamics_original"]) {
         "mean_ep_length",
         "wall_time_seconds",
         "fps",
+        "eval_time_seconds",
         "training_steps",
         "total_parameters",
         "trainable_parameters",
@@ -90,6 +91,7 @@ for (const preset of ["mlp_small", "dynamics_original"]) {
     ) assert.ok(Number.isFinite(metrics[key]), key);
     assert.equal(metrics.total_parameters, preset === "mlp_small" ? 68_525 : 50_677);
     assert.equal(metrics.training_steps, 256);
+    assert.ok(metrics.eval_time_seconds > 0, "evaluations take time");
 
     // Evaluations at 128 and 256 (eval_freq 128, one env), checkpoints at 128 and 256.
     const evals = jsonLines<EvaluationRecord>(

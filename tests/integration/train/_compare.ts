@@ -1,7 +1,7 @@
 /**
  * Compare what two runs trained, extractor by extractor: ONNX graphs (weights
  * included) byte for byte, the models' metadata, metrics.json, eval_history.jsonl,
- * train_log.jsonl and the manifest's evaluation and checkpoint events. Wall-clock
+ * train_log.jsonl, held_out.json and the manifest's evaluation and checkpoint events. Wall-clock
  * fields are left out (`wall_time_seconds`, `fps`, `time/*`, event times), and so are
  * the settings that may differ between the runs (named by the caller).
  */
@@ -44,12 +44,16 @@ async function _lines(path: string, dropTime: boolean): Promise<unknown[]> {
   });
 }
 
-async function _events(runDir: string, extractor: string): Promise<unknown[]> {
+async function _events(
+  runDir: string,
+  extractor: string,
+  seed: number | undefined,
+): Promise<unknown[]> {
   const { events } = await readManifest(nodePath.join(runDir, "manifest.jsonl"));
   return events
     .filter((e) =>
       (e.event === "evaluation_done" || e.event === "checkpoint_written") &&
-      e.extractor === extractor
+      e.extractor === extractor && (e as { seed?: number }).seed === seed
     )
     .map((e) => {
       const { time: _time, ...rest } = e;
@@ -66,14 +70,17 @@ async function _events(runDir: string, extractor: string): Promise<unknown[]> {
  * @param b Second run directory.
  * @param extractor Extractor name.
  * @param ignoredRunKeys run.* settings allowed to differ (e.g. parallel_extractors).
+ * @param seed The trial's seed in a multi-seed run (files under `seed_<seed>/`).
  */
 export async function assertSameTraining(
   a: string,
   b: string,
   extractor: string,
   ignoredRunKeys: readonly string[],
+  seed?: number,
 ): Promise<void> {
-  const dir = (run: string, file: string) => nodePath.join(run, "extractors", extractor, file);
+  const trial = seed === undefined ? extractor : nodePath.join(extractor, `seed_${seed}`);
+  const dir = (run: string, file: string) => nodePath.join(run, "extractors", trial, file);
   for (const file of ["final_model.onnx", "best_model.onnx"]) {
     const [x, y] = await Promise.all([
       _model(dir(a, file), ignoredRunKeys),
@@ -87,6 +94,7 @@ export async function assertSameTraining(
     const m = JSON.parse(await Deno.readTextFile(dir(run, "metrics.json")));
     delete m.wall_time_seconds;
     delete m.fps;
+    delete m.eval_time_seconds;
     return m;
   };
   assert.deepEqual(await metrics(a), await metrics(b), `${extractor} metrics`);
@@ -100,5 +108,13 @@ export async function assertSameTraining(
     await _lines(dir(b, "train_log.jsonl"), true),
     `${extractor} train_log`,
   );
-  assert.deepEqual(await _events(a, extractor), await _events(b, extractor), `${extractor} events`);
+  assert.deepEqual(
+    await _events(a, extractor, seed),
+    await _events(b, extractor, seed),
+    `${trial} events`,
+  );
+  // Held-out episodes of the final and best policies, every field.
+  const heldOut = async (run: string) =>
+    JSON.parse(await Deno.readTextFile(dir(run, "held_out.json")));
+  assert.deepEqual(await heldOut(a), await heldOut(b), `${trial} held_out.json`);
 }

@@ -18,7 +18,7 @@ interface RecordJson {
   reason?: string;
   worker_mode: string;
   training_steps?: number;
-  hardware_profile?: { workers: number };
+  hardware_profile?: { workers: number; parallel_extractors?: number };
   artifacts?: Record<string, string>;
 }
 
@@ -68,7 +68,11 @@ async function trainRun(
 
 Deno.test("run.parallel_extractors 2 trains each extractor in its own worker with bitwise the sequential results", async () => {
   await withDir(async (dir) => {
-    const sequential = await trainRun(dir, "k1", DEFAULT_CONFIG);
+    const sequential = await trainRun(
+      dir,
+      "k1",
+      await defaultWith(dir, "k1", { parallel_extractors: 1 }),
+    );
     const parallel = await trainRun(
       dir,
       "k2",
@@ -100,6 +104,45 @@ Deno.test("run.parallel_extractors 2 trains each extractor in its own worker wit
     ]);
     assert.ok(firstFinish > 2);
     assert.equal(kinds.at(-1), "summary_written");
+  });
+});
+
+Deno.test("a multi-seed run trains every trial bitwise alike one at a time and two at once", async () => {
+  await withDir(async (dir) => {
+    const seeds = { num_seeds: 2, seed: 7 };
+    const one = await trainRun(
+      dir,
+      "s1",
+      await defaultWith(dir, "s1", { ...seeds, parallel_extractors: 1 }),
+    );
+    const two = await trainRun(
+      dir,
+      "s2",
+      await defaultWith(dir, "s2", { ...seeds, parallel_extractors: 2 }),
+    );
+    assert.match(two.stderr, /INFO +Training up to 2 extractors at once/);
+    for (const [run, atOnce] of [[one, 1], [two, 2]] as const) {
+      assert.deepEqual(run.records.map((r) => r.status), Array(4).fill("success"));
+      for (const record of run.records) {
+        assert.equal(record.hardware_profile?.parallel_extractors, atOnce);
+      }
+    }
+    for (const name of ["dynamics_original", "mlp_small"]) {
+      for (const seed of [7, 8]) {
+        await assertSameTraining(one.runDir, two.runDir, name, ["parallel_extractors"], seed);
+      }
+    }
+    // The run's comparison statistics and baseline controllers agree too.
+    const read = (run: string, file: string) => readJson(nodePath.join(run, file));
+    for (const file of ["comparison.json", "baselines.json"]) {
+      const exists = async (run: string) =>
+        await Deno.stat(nodePath.join(run, file)).then(() => true, () => false);
+      if (!(await exists(one.runDir))) continue;
+      const [x, y] = [await read(one.runDir, file), await read(two.runDir, file)];
+      delete x.eval_time_seconds;
+      delete y.eval_time_seconds;
+      assert.deepEqual(x, y, file);
+    }
   });
 });
 

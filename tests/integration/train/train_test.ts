@@ -284,8 +284,11 @@ extractors:
   });
 });
 
+// One extractor at a time (the second is never started); parallel interruption is in
+// parallel_test.ts.
 const LONG_SCENARIO = `run:
   run_id: long
+  parallel_extractors: 1
   total_timesteps: 1000000
   eval_freq: 1000000
   save_freq: 128

@@ -6,6 +6,7 @@ import {
   planRun,
   PPO_DEFAULTS,
   resolvedConfig,
+  resolveParallelTrials,
   resolveWorkerCount,
   resourceSkipReason,
   RUN_DEFAULTS,
@@ -51,6 +52,58 @@ Deno.test("resolveWorkerCount() is 1, env_workers, or min(num_envs, cores)", () 
   assert.equal(
     resolveWorkerCount({ ...vectorized, num_envs: 2, env_workers: 6 }, { logicalCores: 16 }),
     2,
+  );
+});
+
+Deno.test("resolveParallelTrials() keeps an explicit setting; null fills the cores, env workers counted", () => {
+  const single = { ...RUN_DEFAULTS, parallel_extractors: null };
+  // Single-thread: one busy thread per trial, at most the trials to train.
+  assert.equal(resolveParallelTrials(single, { logicalCores: 2 }, 10, 1), 2);
+  assert.equal(resolveParallelTrials(single, { logicalCores: 16 }, 10, 1), 10);
+  assert.equal(resolveParallelTrials(single, { logicalCores: 1 }, 10, 1), 1);
+  assert.equal(resolveParallelTrials(single, { logicalCores: 8 }, 0, 1), 1);
+  // Vectorized: each trial keeps its env workers busy: 2 cores / 2 workers = 1 trial,
+  // 16 cores / 3 workers = 5 trials, 16 / 4 = 4 (of 10).
+  const vectorized = { ...single, worker_mode: "vectorized" as const };
+  assert.equal(resolveParallelTrials(vectorized, { logicalCores: 2 }, 10, 2), 1);
+  assert.equal(resolveParallelTrials(vectorized, { logicalCores: 16 }, 10, 3), 5);
+  assert.equal(resolveParallelTrials(vectorized, { logicalCores: 16 }, 10, 4), 4);
+  assert.equal(resolveParallelTrials(vectorized, { logicalCores: 2 }, 10, 4), 1);
+  // An explicit number keeps its meaning, also above the cores or the trials.
+  assert.equal(
+    resolveParallelTrials({ ...single, parallel_extractors: 1 }, { logicalCores: 16 }, 10, 1),
+    1,
+  );
+  assert.equal(
+    resolveParallelTrials({ ...single, parallel_extractors: 64 }, { logicalCores: 2 }, 2, 1),
+    64,
+  );
+});
+
+Deno.test("planRun() counts trials (runnable extractors x seeds) and prints the trials at once", async () => {
+  const scenario = await parseScenario(`run:
+  num_seeds: 5
+extractors:
+  - {name: a, preset: mlp_small}
+  - {name: b, preset: mlp_small}
+  - {name: gpu, preset: mlp_small, expected_resources: gpu}
+`);
+  const plan = planRun(scenario, { host: { cudaUsable: false, logicalCores: 2 }, env: env({}) });
+  assert.equal(plan.trials, 10);
+  assert.equal(plan.parallel_trials, 2);
+  assert.match(
+    formatRunPlan(plan),
+    /Trials at once: 2 \(run\.parallel_extractors null: chosen from 2 logical cores and 10 trials\), each in an extractor worker/,
+  );
+  const one = await parseScenario(`run:
+  parallel_extractors: 1
+extractors:
+  - {name: a, preset: mlp_small}
+`);
+  const text = formatRunPlan(planRun(one, { host: noCuda, env: env({}) }));
+  assert.match(
+    text,
+    /Trials at once: 1 \(run\.parallel_extractors 1, 1 trial\), one after another/,
   );
 });
 

@@ -27,7 +27,7 @@ Deno.test("RUN_DEFAULTS are the reference workflow's default run settings", () =
     baseline_extractor: null,
     convergence_fraction: 0.95,
     env_workers: null,
-    parallel_extractors: 1,
+    parallel_extractors: null,
   });
 });
 

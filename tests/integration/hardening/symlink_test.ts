@@ -31,10 +31,12 @@ function crashedRun(): Promise<{ base: string; runDir: string }> {
   crashed ??= (async () => {
     const base = await Deno.makeTempDir({ prefix: "symlink-attacks-" });
     const root = nodePath.join(base, "crashed");
-    const { killed } = await killAt(await spawnTrain(root), root, {
-      event: "checkpoint_written",
-      occurrence: 1,
-    });
+    // One extractor at a time: the second has not started when the first checkpoints.
+    const { killed } = await killAt(
+      await spawnTrain(root, ["--set", "run.parallel_extractors=1"]),
+      root,
+      { event: "checkpoint_written", occurrence: 1 },
+    );
     assert.ok(killed, "the train process ended before its first checkpoint");
     const [name] = await Array.fromAsync(Deno.readDir(root));
     return { base, runDir: nodePath.join(root, name.name) };

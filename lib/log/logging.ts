@@ -185,3 +185,85 @@ export function getSuiteLogger(...category: string[]): Logger {
   const logger: LogtapeLogger = getLogger([LOG_CATEGORY, ...category]);
   return logger;
 }
+
+/**
+ * A log record as it crosses from a worker to the thread that configured logging:
+ * logtape's LogRecord with every value structured-cloneable (a value that is not, e.g.
+ * a function, travels as its String()).
+ */
+export interface ForwardedLogRecord {
+  /** Category, e.g. `["multi-extractor", "train"]`. */
+  category: string[];
+  /** Level. */
+  level: LogLevel;
+  /** When it was logged (ms since the epoch). */
+  timestamp: number;
+  /** Message parts: text and values, alternating (logtape's `message`). */
+  message: unknown[];
+  /** The message template (e.g. `"{path} line {line} is garbled"`). */
+  rawMessage: string;
+  /** Structured values. */
+  properties: Record<string, unknown>;
+}
+
+function _cloneable(value: unknown): unknown {
+  if (value === null || typeof value !== "object" && typeof value !== "function") return value;
+  try {
+    return structuredClone(value);
+  } catch {
+    return String(value);
+  }
+}
+
+/** The cloneable form of a logtape record. */
+export function forwardableLogRecord(record: LogRecord): ForwardedLogRecord {
+  return {
+    category: [...record.category],
+    level: record.level,
+    timestamp: record.timestamp,
+    message: record.message.map(_cloneable),
+    rawMessage: typeof record.rawMessage === "string"
+      ? record.rawMessage
+      : record.rawMessage.join("{}"),
+    properties: Object.fromEntries(
+      Object.entries(record.properties).map(([key, value]) => [key, _cloneable(value)]),
+    ),
+  };
+}
+
+/**
+ * Configure logging in a worker (replaces any earlier configuration): every record of
+ * the suite's categories, debug up, goes to `post`, for the thread that started the
+ * worker to log with {@linkcode emitForwardedLog}. Without it, what library code logs
+ * in a worker is lost (a worker has its own, unconfigured logtape).
+ *
+ * @param post Sends one record to the thread that configured logging.
+ */
+export async function setupForwardedLogging(
+  post: (record: ForwardedLogRecord) => void,
+): Promise<void> {
+  await configure({
+    reset: true,
+    sinks: { forward: (record) => post(forwardableLogRecord(record)) },
+    loggers: [
+      { category: [LOG_CATEGORY], sinks: ["forward"], lowestLevel: "debug" },
+      { category: ["logtape", "meta"], sinks: [], lowestLevel: "warning" },
+    ],
+  });
+}
+
+/**
+ * Log a record forwarded from a worker through this thread's configuration (console
+ * and run log), under its own category, level and timestamp.
+ *
+ * @param record What the worker's {@linkcode setupForwardedLogging} sink posted.
+ */
+export function emitForwardedLog(record: ForwardedLogRecord): void {
+  getLogger(record.category).emit({
+    level: record.level,
+    timestamp: record.timestamp,
+    message: record.message,
+    rawMessage: record.rawMessage,
+    properties: record.properties,
+  });
+}

@@ -6,13 +6,22 @@
  * @module
  */
 export {
+  emitForwardedLog,
+  forwardableLogRecord,
   getSuiteLogger,
   LOG_CATEGORY,
   RUN_LOG_FILE_NAME,
+  setupForwardedLogging,
   setupLogging,
   verbosityFromFlags,
 } from "./logging.ts";
-export type { Logger, LoggingOptions, LoggingSession, Verbosity } from "./logging.ts";
+export type {
+  ForwardedLogRecord,
+  Logger,
+  LoggingOptions,
+  LoggingSession,
+  Verbosity,
+} from "./logging.ts";
 export { createProgressDisplay, formatEta, formatProgress, ProgressThrottle } from "./progress.ts";
 export type {
   ProgressDisplay,

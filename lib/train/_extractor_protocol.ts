@@ -10,7 +10,7 @@ import type { ScenarioSettings } from "../config/scenario.ts";
 import type { ExecutionProviderProbe } from "../nn/session.ts";
 import type { ExtractorConfigurationProfile } from "../config/profile.ts";
 import type { ManifestEventInput } from "../run/manifest.ts";
-import type { TrainingProgress } from "../log/mod.ts";
+import type { ForwardedLogRecord, TrainingProgress } from "../log/mod.ts";
 import type { TrainExtractorResult } from "./train_extractor.ts";
 
 /** An error as it crosses the worker boundary, with ExtractorRunError's fields. */
@@ -54,6 +54,7 @@ export type _ToExtractorWorker =
 export type _FromExtractorWorker =
   | { type: "manifest"; id: number; event: ManifestEventInput }
   | { type: "progress"; progress: TrainingProgress }
+  | { type: "log"; record: ForwardedLogRecord }
   | { type: "done"; result: TrainExtractorResult }
   | { type: "failed"; error: _WireError };
 

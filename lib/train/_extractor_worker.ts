@@ -2,12 +2,13 @@
  * Entry module of an extractor worker: trains one extractor with lib/rl's
  * trainExtractor on a `start` message and reports the result. It holds no manifest
  * writer: its manifest events go to the main thread, which appends them and
- * answers; `abort` stops training at the next safe point with a checkpoint.
+ * answers; what it logs goes to the main thread's logging; `abort` stops training at the next safe point with a checkpoint.
  * Started by `trainExtractorInWorker` with extractor-worker permissions.
  *
  * @module
  */
 /// <reference lib="deno.worker" />
+import { setupForwardedLogging } from "../log/mod.ts";
 import { primeExecutionProviderProbe } from "../nn/session.ts";
 import type { ManifestEventInput, ManifestSink } from "../run/manifest.ts";
 import { trainExtractor } from "./train_extractor.ts";
@@ -43,6 +44,7 @@ const manifest: ManifestSink = {
 async function train(m: _StartMessage): Promise<void> {
   if (m.executionProviders !== null) primeExecutionProviderProbe(m.executionProviders);
   try {
+    await setupForwardedLogging((record) => post({ type: "log", record }));
     const result = await trainExtractor({
       profile: m.profile,
       settings: m.settings,

@@ -3,10 +3,12 @@
  * worker runs trainExtractor under extractor-worker permissions (read of
  * code, configs, maps and node_modules; write only its extractor directory; ffi only
  * node_modules; no net, run, sys or env), and the main thread keeps the manifest:
- * the worker's events are appended here, in the order it sends them.
+ * the worker's events are appended here, in the order it sends them, and what it
+ * logs is logged here (console and run log).
  *
  * @module
  */
+import { emitForwardedLog } from "../log/mod.ts";
 import type { ExecutionProviderProbe } from "../nn/session.ts";
 import { extractorWorkerPermissions, spawnWorker } from "../workers/permissions.ts";
 import type { TrainExtractorOptions, TrainExtractorResult } from "./train_extractor.ts";
@@ -118,6 +120,8 @@ export function trainExtractorInWorker(
         } catch (error) {
           if (!settled) send({ type: "manifest-failed", id: m.id, error: _toWire(error) });
         }
+      } else if (m.type === "log") {
+        emitForwardedLog(m.record);
       } else if (m.type === "progress") {
         options.onProgress?.(m.progress);
       } else if (m.type === "done") {

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { isAbsolute, join, normalize, resolve } from "node:path";
+import { basename, dirname, isAbsolute, join, normalize, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /**
@@ -60,6 +60,28 @@ export interface WorkerPermissionOptions {
 
 function _absolute(path: string): string {
   return normalize(isAbsolute(path) ? path : resolve(path));
+}
+
+/**
+ * `path` and, when a symbolic link lies on its way (a run directory reached through a
+ * link, an output root that is a link), the path it resolves to: the nearest existing
+ * ancestor resolved with realPath, the rest appended. Deno checks a worker's file
+ * access against the path a call names, and code in the worker may name either form.
+ */
+function _withResolved(path: string): string[] {
+  let existing = path;
+  const rest: string[] = [];
+  for (;;) {
+    try {
+      const real = join(Deno.realPathSync(existing), ...rest);
+      return real === path ? [path] : [path, real];
+    } catch {
+      const parent = dirname(existing);
+      if (parent === existing) return [path];
+      rest.unshift(basename(existing));
+      existing = parent;
+    }
+  }
 }
 
 function _envPermission(names: string[] | undefined): false | string[] {
@@ -117,8 +139,13 @@ export function extractorWorkerPermissions(
   const dir = _absolute(extractorDir);
   const modules = join(PROJECT_ROOT, "node_modules");
   return {
-    read: [...projectReadPaths(), modules, dir, ...(options.mapPaths ?? []).map(_absolute)],
-    write: [dir],
+    read: [
+      ...projectReadPaths(),
+      modules,
+      ..._withResolved(dir),
+      ...(options.mapPaths ?? []).map(_absolute),
+    ],
+    write: _withResolved(dir),
     net: false,
     run: false,
     ffi: [modules],

@@ -24,29 +24,40 @@ async function treeHash(dir: string): Promise<Record<string, string>> {
   return out;
 }
 
-let crashed: Promise<{ base: string; runDir: string }> | null = null;
+const crashed = new Map<string, Promise<{ base: string; runDir: string }>>();
 
-/** One run of the default scenario (test mode), killed right after its first checkpoint. */
-function crashedRun(): Promise<{ base: string; runDir: string }> {
-  crashed ??= (async () => {
-    const base = await Deno.makeTempDir({ prefix: "symlink-attacks-" });
-    const root = nodePath.join(base, "crashed");
-    // One extractor at a time: the second has not started when the first checkpoints.
-    const { killed } = await killAt(
-      await spawnTrain(root, ["--set", "run.parallel_extractors=1"]),
-      root,
-      { event: "checkpoint_written", occurrence: 1 },
-    );
-    assert.ok(killed, "the train process ended before its first checkpoint");
-    const [name] = await Array.fromAsync(Deno.readDir(root));
-    return { base, runDir: nodePath.join(root, name.name) };
-  })();
-  return crashed;
+/**
+ * One run of the default scenario (test mode), killed right after its first checkpoint:
+ * "sequential" trains one extractor at a time (the second has not started at the kill),
+ * "parallel" both at once in extractor workers (the default on a 2-core host).
+ */
+function crashedRun(
+  mode: "sequential" | "parallel",
+): Promise<{ base: string; runDir: string }> {
+  let run = crashed.get(mode);
+  if (run === undefined) {
+    run = (async () => {
+      const base = await Deno.makeTempDir({ prefix: "symlink-attacks-" });
+      const root = nodePath.join(base, "crashed");
+      const args = mode === "sequential"
+        ? ["--set", "run.parallel_extractors=1"]
+        : ["--set", "run.parallel_extractors=2"];
+      const { killed } = await killAt(await spawnTrain(root, args), root, {
+        event: "checkpoint_written",
+        occurrence: 1,
+      });
+      assert.ok(killed, "the train process ended before its first checkpoint");
+      const [name] = await Array.fromAsync(Deno.readDir(root));
+      return { base, runDir: nodePath.join(root, name.name) };
+    })();
+    crashed.set(mode, run);
+  }
+  return run;
 }
 
 /** A fresh copy of the crashed run and a victim directory beside it. */
-async function attackSetup(label: string) {
-  const { base, runDir } = await crashedRun();
+async function attackSetup(label: string, mode: "sequential" | "parallel" = "sequential") {
+  const { base, runDir } = await crashedRun(mode);
   const dir = nodePath.join(base, label);
   const run = nodePath.join(dir, nodePath.basename(runDir));
   await copyTree(runDir, run);
@@ -138,7 +149,8 @@ Deno.test("summarize refuses a figures folder that links outside the run", async
 });
 
 Deno.test("a run directory reached through a link resumes to the end", async () => {
-  const { run } = await attackSetup("alias");
+  // Resumed in extractor workers, whose file permissions must cover the link's target.
+  const { run } = await attackSetup("alias", "parallel");
   const alias = nodePath.join(nodePath.dirname(run), "alias-of-run");
   await Deno.symlink(run, alias);
   const result = await resume([alias]);

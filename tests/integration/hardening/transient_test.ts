@@ -168,9 +168,20 @@ Deno.test("resume warns about and rebuilds a garbled line of eval_history.jsonl,
     });
     assert.ok(killed);
     const runDir = (await runDirIn(root))!;
-    const history = nodePath.join(runDir, "extractors", "dynamics_original", "eval_history.jsonl");
-    const lines = (await Deno.readTextFile(history)).split("\n");
-    assert.ok(lines.length >= 2, "no evaluation was recorded before the kill");
+    // Trials may run at once: garble the history of an extractor that has both a
+    // checkpoint to resume from and an evaluation on record.
+    const { events } = await readManifest(nodePath.join(runDir, "manifest.jsonl"));
+    const checkpointed = new Set(
+      events.flatMap((e) => e.event === "checkpoint_written" ? [e.extractor] : []),
+    );
+    let history = "";
+    let lines: string[] = [];
+    for (const name of checkpointed) {
+      const path = nodePath.join(runDir, "extractors", name, "eval_history.jsonl");
+      const text = await Deno.readTextFile(path).catch(() => "");
+      if (text.trim() !== "") [history, lines] = [path, text.split("\n")];
+    }
+    assert.ok(history !== "", "no checkpointed extractor had an evaluation on record");
     lines[0] = `${lines[0].slice(0, 20)}\u0007\u0000garbled`;
     await Deno.writeTextFile(history, lines.join("\n"));
     const resumed = await resume([runDir]);

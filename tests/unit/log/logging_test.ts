@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { getSuiteLogger, setupLogging, verbosityFromFlags } from "../../../lib/log/mod.ts";
+import {
+  emitForwardedLog,
+  type ForwardedLogRecord,
+  getSuiteLogger,
+  setupForwardedLogging,
+  setupLogging,
+  verbosityFromFlags,
+} from "../../../lib/log/mod.ts";
 import { logExtractorFailed, logExtractorSkipped } from "../../../lib/train/failures.ts";
 
 async function capture(verbosity: "quiet" | "normal" | "verbose", runLog?: string) {
@@ -55,4 +62,42 @@ Deno.test("verbosityFromFlags() refuses --verbose with --quiet", () => {
   assert.equal(verbosityFromFlags({ quiet: true }), "quiet");
   assert.equal(verbosityFromFlags({ verbose: true }), "verbose");
   assert.throws(() => verbosityFromFlags({ verbose: true, quiet: true }), RangeError);
+});
+
+Deno.test("a record logged in a worker's forwarding setup is logged where it is emitted, values and run log included", async () => {
+  const forwarded: ForwardedLogRecord[] = [];
+  await setupForwardedLogging((record) => forwarded.push(structuredClone(record)));
+  const logger = getSuiteLogger("train");
+  logger.debug("kept for the run log {n}", { n: 7 });
+  logger.warn("{path} line {line} is garbled; it was rebuilt", {
+    path: "extractors/a/eval_history.jsonl",
+    line: 3,
+    callback: () => 1, // not cloneable: travels as text
+  });
+  assert.equal(forwarded.length, 2);
+  assert.equal(typeof forwarded[1].properties.callback, "string");
+
+  const dir = await Deno.makeTempDir();
+  try {
+    const lines: string[] = [];
+    const session = await setupLogging({ consoleWriter: (text) => lines.push(text) });
+    await session.attachRunLog(`${dir}/run.log.jsonl`);
+    for (const record of forwarded) emitForwardedLog(record);
+    await session.close();
+    assert.deepEqual(lines, [
+      "WARN  extractors/a/eval_history.jsonl line 3 is garbled; it was rebuilt\n",
+    ]);
+    const log = (await Deno.readTextFile(`${dir}/run.log.jsonl`)).trim().split("\n")
+      .map((line) => JSON.parse(line));
+    assert.deepEqual(log.map((r) => [r.level, r.message, r.logger]), [
+      ["DEBUG", "kept for the run log 7", "multi-extractor.train"],
+      [
+        "WARN",
+        '"extractors/a/eval_history.jsonl" line 3 is garbled; it was rebuilt',
+        "multi-extractor.train",
+      ],
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -165,3 +165,25 @@ Deno.test("computeWorkerPermissions() grants nothing, and the dropout-mask worke
   fillMask(expected, 7, 0.3);
   assert.deepEqual(new Float32Array(buffer), expected);
 });
+
+Deno.test("extractorWorkerPermissions() grants a directory reached through a link under both names", async () => {
+  const base = await Deno.realPath(await Deno.makeTempDir({ prefix: "permissions-link-" }));
+  try {
+    const real = `${base}/run`;
+    await Deno.mkdir(`${real}/extractors/mlp_small`, { recursive: true });
+    await Deno.symlink(real, `${base}/alias`);
+    const linked = extractorWorkerPermissions(`${base}/alias/extractors/mlp_small`);
+    const expected = [`${base}/alias/extractors/mlp_small`, `${real}/extractors/mlp_small`];
+    assert.deepEqual(linked.write, expected);
+    for (const path of expected) assert.ok((linked.read as string[]).includes(path));
+    // Not created yet: the nearest existing ancestor is resolved and the rest appended.
+    const later = extractorWorkerPermissions(`${base}/alias/extractors/new/x`);
+    assert.deepEqual(later.write, [`${base}/alias/extractors/new/x`, `${real}/extractors/new/x`]);
+    // No link on the way: the one path.
+    assert.deepEqual(extractorWorkerPermissions(`${real}/extractors/mlp_small`).write, [
+      `${real}/extractors/mlp_small`,
+    ]);
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});

@@ -194,8 +194,8 @@ export function getSuiteLogger(...category: string[]): Logger {
 export interface ForwardedLogRecord {
   /** Category, e.g. `["multi-extractor", "train"]`. */
   category: string[];
-  /** Level. */
-  level: LogLevel;
+  /** Level (logtape's levels). */
+  level: "trace" | "debug" | "info" | "warning" | "error" | "fatal";
   /** When it was logged (ms since the epoch). */
   timestamp: number;
   /** Message parts: text and values, alternating (logtape's `message`). */
@@ -216,7 +216,7 @@ function _cloneable(value: unknown): unknown {
 }
 
 /** The cloneable form of a logtape record. */
-export function forwardableLogRecord(record: LogRecord): ForwardedLogRecord {
+function _forwardable(record: LogRecord): ForwardedLogRecord {
   return {
     category: [...record.category],
     level: record.level,
@@ -244,7 +244,7 @@ export async function setupForwardedLogging(
 ): Promise<void> {
   await configure({
     reset: true,
-    sinks: { forward: (record) => post(forwardableLogRecord(record)) },
+    sinks: { forward: (record) => post(_forwardable(record)) },
     loggers: [
       { category: [LOG_CATEGORY], sinks: ["forward"], lowestLevel: "debug" },
       { category: ["logtape", "meta"], sinks: [], lowestLevel: "warning" },

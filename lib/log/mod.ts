@@ -7,7 +7,6 @@
  */
 export {
   emitForwardedLog,
-  forwardableLogRecord,
   getSuiteLogger,
   LOG_CATEGORY,
   RUN_LOG_FILE_NAME,

@@ -532,23 +532,19 @@ export class PedestrianSimulation {
     const thrSq = f.socialActivationThreshold * f.socialActivationThreshold;
     const lambda = f.lambdaImportance, gamma = f.gamma, nExp = f.n, nPrime = f.nPrime;
     const tau = f.relaxationTime, goalThr = f.goalThreshold;
+    // Social force, all pairs within the activation threshold, summed per pedestrian
+    // over the others in index order (into fx, fy). Each pair is visited once: the
+    // reverse pair's offset, unit direction and interaction vector are the exact
+    // negations (IEEE subtraction, products and sums are sign-symmetric), so only its
+    // angles and exponentials are computed anew. Pedestrian j's sum still takes its
+    // terms in index order: those of i < j as the outer loop passes them, then those
+    // of i > j in its own row.
+    fx.fill(0, 0, n);
+    fy.fill(0, 0, n);
     for (let i = 0; i < n; i++) {
-      // Desired force.
-      const dx = this.gx[i] - px[i], dy = this.gy[i] - py[i];
-      const dist = Math.sqrt(dx * dx + dy * dy);
-      let ax: number, ay: number;
-      if (dist > goalThr) {
-        ax = (((dx / dist) * this.maxSpeed[i] - vx[i]) / tau) * f.desiredFactor;
-        ay = (((dy / dist) * this.maxSpeed[i] - vy[i]) / tau) * f.desiredFactor;
-      } else {
-        ax = ((-1.0 * vx[i]) / tau) * f.desiredFactor;
-        ay = ((-1.0 * vy[i]) / tau) * f.desiredFactor;
-      }
-      // Social force, all pairs within the activation threshold.
-      let sx = 0, sy = 0;
       const pxi = px[i], pyi = py[i], vxi = vx[i], vyi = vy[i];
-      for (let j = 0; j < n; j++) {
-        if (j === i) continue;
+      let sx = fx[i], sy = fy[i];
+      for (let j = i + 1; j < n; j++) {
         const ddx = pxi - px[j], ddy = pyi - py[j];
         const dSq = ddx * ddx + ddy * ddy;
         if (dSq > thrSq) continue;
@@ -566,18 +562,50 @@ export class PedestrianSimulation {
           idx = ix / ilen;
           idy = iy / ilen;
         }
-        const theta = Math.atan2(idy, idx) - Math.atan2(dirY, dirX);
-        const sign = theta >= 0 ? 1 : -1;
         const bb = gamma * ilen + 1e-8;
         const base = -1.0 * len / bb;
-        const tv = nPrime * bb * theta, ta = nExp * bb * theta;
-        const fv = Math.exp(base - tv * tv);
-        const fa = -sign * Math.exp(base - ta * ta);
+        // On i from j.
+        let theta = Math.atan2(idy, idx) - Math.atan2(dirY, dirX);
+        let sign = theta >= 0 ? 1 : -1;
+        let tv = nPrime * bb * theta, ta = nExp * bb * theta;
+        let fv = Math.exp(base - tv * tv);
+        let fa = -sign * Math.exp(base - ta * ta);
         sx += idx * fv + -idy * fa;
         sy += idy * fv + idx * fa;
+        // On j from i: direction and interaction vector negated, unless a component
+        // is zero (its negation would be -0 where the reverse difference gives +0).
+        if (ddx === 0 || ddy === 0 || ix === 0 || iy === 0) {
+          fx[j] += _socialTermX(this, j, i, lambda, gamma, nExp, nPrime);
+          fy[j] += _termY;
+          continue;
+        }
+        const jdx = -idx, jdy = -idy;
+        theta = Math.atan2(jdy, jdx) - Math.atan2(-dirY, -dirX);
+        sign = theta >= 0 ? 1 : -1;
+        tv = nPrime * bb * theta;
+        ta = nExp * bb * theta;
+        fv = Math.exp(base - tv * tv);
+        fa = -sign * Math.exp(base - ta * ta);
+        fx[j] += jdx * fv + -jdy * fa;
+        fy[j] += jdy * fv + jdx * fa;
       }
-      fx[i] = ax + sx * f.socialFactor;
-      fy[i] = ay + sy * f.socialFactor;
+      fx[i] = sx;
+      fy[i] = sy;
+    }
+    for (let i = 0; i < n; i++) {
+      // Desired force.
+      const dx = this.gx[i] - px[i], dy = this.gy[i] - py[i];
+      const dist = Math.sqrt(dx * dx + dy * dy);
+      let ax: number, ay: number;
+      if (dist > goalThr) {
+        ax = (((dx / dist) * this.maxSpeed[i] - vx[i]) / tau) * f.desiredFactor;
+        ay = (((dy / dist) * this.maxSpeed[i] - vy[i]) / tau) * f.desiredFactor;
+      } else {
+        ax = ((-1.0 * vx[i]) / tau) * f.desiredFactor;
+        ay = ((-1.0 * vy[i]) / tau) * f.desiredFactor;
+      }
+      fx[i] = ax + fx[i] * f.socialFactor;
+      fy[i] = ay + fy[i] * f.socialFactor;
     }
     if (f.obstacleForces) this.#addObstacleForces();
     if (f.groupForces) this.#addGroupForces();
@@ -706,6 +734,49 @@ function _segmentDistSq(seg: Float64Array, k: number, x: number, y: number): num
 }
 
 let _lastY = 0;
+/** y component of the last {@linkcode _socialTermX} result. */
+let _termY = 0;
+
+/**
+ * Social force on pedestrian `t` from pedestrian `s` (PySocialForce SocialForce, one
+ * pair, before the social factor), computed on its own; x component returned, y in
+ * `_termY`. The pair loop of computeForces computes the same term from the reverse
+ * pair's values where that is exact.
+ */
+function _socialTermX(
+  p: { px: Float64Array; py: Float64Array; vx: Float64Array; vy: Float64Array },
+  t: number,
+  s: number,
+  lambda: number,
+  gamma: number,
+  nExp: number,
+  nPrime: number,
+): number {
+  const ddx = p.px[t] - p.px[s], ddy = p.py[t] - p.py[s];
+  let dirX = ddx, dirY = ddy, len = 0;
+  if (ddx !== 0 || ddy !== 0) {
+    len = Math.sqrt(ddx * ddx + ddy * ddy);
+    dirX = ddx / len;
+    dirY = ddy / len;
+  }
+  const ix = lambda * (p.vx[s] - p.vx[t]) + dirX;
+  const iy = lambda * (p.vy[s] - p.vy[t]) + dirY;
+  let idx = ix, idy = iy, ilen = 0;
+  if (ix !== 0 || iy !== 0) {
+    ilen = Math.sqrt(ix * ix + iy * iy);
+    idx = ix / ilen;
+    idy = iy / ilen;
+  }
+  const theta = Math.atan2(idy, idx) - Math.atan2(dirY, dirX);
+  const sign = theta >= 0 ? 1 : -1;
+  const bb = gamma * ilen + 1e-8;
+  const base = -1.0 * len / bb;
+  const tv = nPrime * bb * theta, ta = nExp * bb * theta;
+  const fv = Math.exp(base - tv * tv);
+  const fa = -sign * Math.exp(base - ta * ta);
+  _termY = idy * fv + idx * fa;
+  return idx * fv + -idy * fa;
+}
 
 /**
  * PySocialForce `obstacle_force` for segment k on a pedestrian at (x, y) with

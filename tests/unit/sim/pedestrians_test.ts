@@ -166,3 +166,95 @@ Deno.test({
     }
   },
 });
+
+/**
+ * The social force as PySocialForce's SocialForce writes it, one ordered pair at a time
+ * (forces.py: diff = pos_i - pos_j, interaction = lambda (vel_j - vel_i) + diff_dir,
+ * theta = angle(interaction) - angle(diff)), summed over j in index order, plus the
+ * desired force: the second method for computeForces' visit of each pair once.
+ */
+function directForces(sim: PedestrianSimulation, s: PedestrianSettings): [number[], number[]] {
+  const f = s.forces, n = sim.count;
+  const fx: number[] = [], fy: number[] = [];
+  for (let i = 0; i < n; i++) {
+    let sx = 0, sy = 0;
+    for (let j = 0; j < n; j++) {
+      if (j === i) continue;
+      const ddx = sim.px[i] - sim.px[j], ddy = sim.py[i] - sim.py[j];
+      if (ddx * ddx + ddy * ddy > f.socialActivationThreshold ** 2) continue;
+      const len = Math.hypot(ddx, ddy) === 0 ? 0 : Math.sqrt(ddx * ddx + ddy * ddy);
+      const [dirX, dirY] = len === 0 ? [ddx, ddy] : [ddx / len, ddy / len];
+      const ix = f.lambdaImportance * (sim.vx[j] - sim.vx[i]) + dirX;
+      const iy = f.lambdaImportance * (sim.vy[j] - sim.vy[i]) + dirY;
+      const ilen = ix === 0 && iy === 0 ? 0 : Math.sqrt(ix * ix + iy * iy);
+      const [idx, idy] = ilen === 0 ? [ix, iy] : [ix / ilen, iy / ilen];
+      const theta = Math.atan2(idy, idx) - Math.atan2(dirY, dirX);
+      const b = f.gamma * ilen + 1e-8;
+      const fv = Math.exp(-1.0 * len / b - (f.nPrime * b * theta) ** 2);
+      const fa = -(theta >= 0 ? 1 : -1) * Math.exp(-1.0 * len / b - (f.n * b * theta) ** 2);
+      sx += idx * fv + -idy * fa;
+      sy += idy * fv + idx * fa;
+    }
+    const dx = sim.gx[i] - sim.px[i], dy = sim.gy[i] - sim.py[i];
+    const dist = Math.sqrt(dx * dx + dy * dy);
+    const tau = f.relaxationTime;
+    const [ax, ay] = dist > f.goalThreshold
+      ? [
+        ((dx / dist) * sim.maxSpeed[i] - sim.vx[i]) / tau,
+        ((dy / dist) * sim.maxSpeed[i] - sim.vy[i]) / tau,
+      ]
+      : [(-1.0 * sim.vx[i]) / tau, (-1.0 * sim.vy[i]) / tau];
+    fx.push(ax * f.desiredFactor + sx * f.socialFactor);
+    fy.push(ay * f.desiredFactor + sy * f.socialFactor);
+  }
+  return [fx, fy];
+}
+
+Deno.test("computeForces() visits each pair once and gives bitwise the per-direction sums, zero components included", () => {
+  const s = pedSettings({ groupForces: false, robotForce: false });
+  const map = testMap(60, 40, []);
+  const rng = new SeededRng(11);
+  const u = (lo: number, hi: number) => lo + (hi - lo) * rng.uniform();
+  const layouts: {
+    x: number;
+    y: number;
+    vx: number;
+    vy: number;
+    goalX: number;
+    goalY: number;
+  }[][] = [];
+  // Random crowds, some pairs beyond the 20 m activation threshold.
+  for (let k = 0; k < 20; k++) {
+    layouts.push(Array.from({ length: 30 }, () => ({
+      x: u(1, 59),
+      y: u(1, 39),
+      vx: u(-1, 1),
+      vy: u(-1, 1),
+      goalX: u(1, 59),
+      goalY: u(1, 39),
+    })));
+  }
+  // Degenerate pairs: same x, same y, same velocity, the same place (with the same and
+  // with different velocities), and an
+  // interaction vector that is exactly zero (lambda (vel_j - vel_i) = -direction).
+  layouts.push([
+    { x: 10, y: 10, vx: 0.5, vy: 0, goalX: 50, goalY: 10 },
+    { x: 10, y: 14, vx: 0.5, vy: 0, goalX: 50, goalY: 10 },
+    { x: 13, y: 10, vx: 0, vy: 0.25, goalX: 10, goalY: 30 },
+    { x: 13, y: 10, vx: 0, vy: 0.25, goalX: 10, goalY: 31 },
+    { x: 20, y: 20, vx: 0, vy: 0, goalX: 20, goalY: 20 },
+    { x: 21, y: 20, vx: 0.5, vy: 0, goalX: 40, goalY: 20 },
+    { x: 30, y: 30, vx: 0.3, vy: 0.1, goalX: 50, goalY: 30 },
+    { x: 30, y: 30, vx: -0.2, vy: 0, goalX: 5, goalY: 30 },
+  ]);
+  for (const layout of layouts) {
+    const sim = new PedestrianSimulation(map, s, { count: layout.length, timeStep: 0.1 });
+    sim.place(layout);
+    sim.computeForces(null);
+    const [fx, fy] = directForces(sim, s);
+    for (let i = 0; i < layout.length; i++) {
+      assert.ok(Object.is(sim.fx[i], fx[i]), `fx[${i}] ${sim.fx[i]} != ${fx[i]}`);
+      assert.ok(Object.is(sim.fy[i], fy[i]), `fy[${i}] ${sim.fy[i]} != ${fy[i]}`);
+    }
+  }
+});

@@ -36,6 +36,9 @@ export class LidarScanner {
   #grid: _SegmentGrid;
   #cos: Float64Array;
   #sin: Float64Array;
+  /** cos and sin of ray k's offset k step from the lower bound, `[rays]`. */
+  #cosOffset: Float64Array;
+  #sinOffset: Float64Array;
   #step: number;
   #lower = 0;
   #spanFirst = 0;
@@ -53,6 +56,14 @@ export class LidarScanner {
     this.#cos = new Float64Array(settings.rays);
     this.#sin = new Float64Array(settings.rays);
     this.#step = (TWO_PI * settings.visualAnglePortion) / settings.rays;
+    this.#cosOffset = new Float64Array(settings.rays);
+    this.#sinOffset = new Float64Array(settings.rays);
+    // The same step as scan() computes, (2 (pi p)) / rays: doubling is exact.
+    const step = (2 * (Math.PI * settings.visualAnglePortion)) / settings.rays;
+    for (let k = 0; k < settings.rays; k++) {
+      this.#cosOffset[k] = Math.cos(k * step);
+      this.#sinOffset[k] = Math.sin(k * step);
+    }
   }
 
   /**
@@ -79,10 +90,15 @@ export class LidarScanner {
     const step = (2 * half) / n;
     this.#step = step;
     this.#lower = lower;
+    // Ray k's direction by the angle-addition formulas from the fixed offsets k step
+    // (precomputed) and the heading's lower bound: two trigonometric calls a scan
+    // instead of 2 rays; within a few 1e-16 of cos and sin of the wrapped angle.
+    const cosLower = Math.cos(lower), sinLower = Math.sin(lower);
+    const cosOffset = this.#cosOffset, sinOffset = this.#sinOffset;
     for (let k = 0; k < n; k++) {
-      const a = (k * step + lower + TWO_PI) % TWO_PI;
-      cos[k] = Math.cos(a);
-      sin[k] = Math.sin(a);
+      const co = cosOffset[k], so = sinOffset[k];
+      cos[k] = co * cosLower - so * sinLower;
+      sin[k] = so * cosLower + co * sinLower;
       out[k] = Infinity;
     }
     this.#scanPedestrians(

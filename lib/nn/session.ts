@@ -6,6 +6,7 @@
  * @module
  */
 import "./_ort_env.ts"; // before onnxruntime-node: telemetry off
+import { tuneNativeAllocator } from "./_allocator.ts";
 import * as ort from "onnxruntime-node";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -281,6 +282,7 @@ export class Session {
       }
     }
     const bytes = model instanceof Uint8Array ? model : model.bytes;
+    tuneNativeAllocator(); // once per process (lib/nn/_allocator.ts)
     const session = await ort.InferenceSession.create(bytes, {
       executionProviders: provider === "cuda" ? ["cuda", "cpu"] : ["cpu"],
       intraOpNumThreads: threads,

@@ -7,6 +7,7 @@
  * @module
  */
 import "../nn/_ort_env.ts"; // before onnxruntime-node: telemetry off
+import { tuneNativeAllocator } from "../nn/_allocator.ts";
 import * as ort from "onnxruntime-node";
 import type onnxProto from "onnx-proto";
 import { onnx } from "../nn/_onnx.ts";
@@ -98,6 +99,7 @@ export class ExportedPolicy implements ActionMeanModel {
     const shape = (name: string) => _dims(inputs.get(name)!).slice(1).map(Number);
     const shapes = { rays: shape("rays"), drive_state: shape("drive_state") };
     let session: ort.InferenceSession;
+    tuneNativeAllocator(); // once per process (lib/nn/_allocator.ts)
     try {
       session = await ort.InferenceSession.create(bytes, {
         executionProviders: ["cpu"],

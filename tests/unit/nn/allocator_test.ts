@@ -29,7 +29,7 @@ Deno.test({
   ignore: !LINUX,
   fn() {
     const first = tuneNativeAllocator();
-    assert.equal(first.applied, true, first.reason);
+    assert.equal(first.applied, true, first.reason ?? "");
     // The library onnxruntime-node ships for this platform.
     const arch = Deno.build.arch === "x86_64" ? "x64" : "arm64";
     assert.match(

@@ -215,14 +215,7 @@ Deno.test("computeForces() visits each pair once and gives bitwise the per-direc
   const map = testMap(60, 40, []);
   const rng = new SeededRng(11);
   const u = (lo: number, hi: number) => lo + (hi - lo) * rng.uniform();
-  const layouts: {
-    x: number;
-    y: number;
-    vx: number;
-    vy: number;
-    goalX: number;
-    goalY: number;
-  }[][] = [];
+  const layouts: Parameters<PedestrianSimulation["place"]>[0][] = [];
   // Random crowds, some pairs beyond the 20 m activation threshold.
   for (let k = 0; k < 20; k++) {
     layouts.push(Array.from({ length: 30 }, () => ({

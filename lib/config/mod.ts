@@ -78,6 +78,7 @@ export {
   resolvedConfig,
   resolvedSettings,
   resolveParallelTrials,
+  resolvePrefetchMasks,
   resolveWorkerCount,
   resourceSkipReason,
 } from "./plan.ts";

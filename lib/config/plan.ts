@@ -118,8 +118,9 @@ export function resolveWorkerCount(
  * min(trials, floor(logical cores / threads per trial)), at least 1. A trial keeps one
  * thread busy in single-thread mode (its trainer) and about `workers` in vectorized
  * mode (its env workers step while the trainer waits; the trainer updates while they
- * wait). The dropout-mask prefetch worker of a trial with dropout works only while
- * its own trainer waits on ONNX Runtime, so it adds no busy thread.
+ * wait). The dropout-mask prefetch worker of a trial with dropout works while its own
+ * trainer waits on ONNX Runtime; {@linkcode resolvePrefetchMasks} turns it off when the
+ * trials at once leave no core for it.
  *
  * @param run The run settings.
  * @param host Host capabilities (logical cores).
@@ -138,6 +139,29 @@ export function resolveParallelTrials(
   const perTrial = run.worker_mode === "vectorized" ? Math.max(1, workers) : 1;
   const cores = Math.max(1, Math.floor(host.logicalCores));
   return Math.max(1, Math.min(trials, Math.floor(cores / perTrial)));
+}
+
+/**
+ * Whether trials fill the next minibatch's dropout masks in a worker during the current
+ * update (`prefetchMasks`): only when a core is left during updates, that is when fewer
+ * trials run at once than there are logical cores (during an update a trial keeps one
+ * thread busy, its trainer; its env workers wait). With every core updating, the mask
+ * workers compete with the trainers: two dynamics_original trainings side by side on 2
+ * cores ran 12% faster with the masks filled inline (docs/benchmarks.md). Masks and
+ * results are the same either way.
+ *
+ * @param parallelTrials Trials at once (`resolveParallelTrials`).
+ * @param trials Trials the run trains.
+ * @param logicalCores The host's logical cores.
+ * @returns Whether to prefetch the masks.
+ */
+export function resolvePrefetchMasks(
+  parallelTrials: number,
+  trials: number,
+  logicalCores: number,
+): boolean {
+  const atOnce = Math.max(1, Math.min(parallelTrials, trials));
+  return atOnce < Math.max(1, Math.floor(logicalCores));
 }
 
 /**

@@ -39,6 +39,8 @@ export interface _StartMessage {
   envWorkers: number | null;
   /** Whether to send progress messages. */
   progress: boolean;
+  /** trainExtractor's `prefetchMasks`. */
+  prefetchMasks: boolean;
   /** The main thread's execution provider probe, or null to probe in the worker. */
   executionProviders: ExecutionProviderProbe | null;
 }

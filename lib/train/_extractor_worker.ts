@@ -54,6 +54,7 @@ async function train(m: _StartMessage): Promise<void> {
       signal: controller.signal,
       resumeFrom: m.resumeFrom ?? undefined,
       vecEnvFactory: m.envWorkers === null ? undefined : _workerVecEnvFactory(m.envWorkers),
+      prefetchMasks: m.prefetchMasks,
       onProgress: m.progress ? (progress) => post({ type: "progress", progress }) : undefined,
     });
     post({ type: "done", result });

@@ -33,7 +33,7 @@ import { createExtractorDirectory, relativeToRun, type RunDirectory } from "../r
 import { runState } from "../run/run_state.ts";
 import { type Trial, trialKey } from "../run/trial.ts";
 import type { ManifestEventInput, ManifestSink } from "../run/mod.ts";
-import type { PlannedExtractor } from "../config/plan.ts";
+import { type PlannedExtractor, resolvePrefetchMasks } from "../config/plan.ts";
 import type { ExecutionProviderProbe } from "../nn/session.ts";
 import type { TrainingProgress } from "../log/mod.ts";
 import { trainExtractor, type TrainExtractorResult } from "./train_extractor.ts";
@@ -84,6 +84,8 @@ export interface RunContext {
   envWorkers: number | null;
   /** Train each extractor in an extractor worker (parallel > 1 and no custom trainer). */
   inWorkers: boolean;
+  /** Fill dropout masks in a worker during updates (a core is left for it). */
+  prefetchMasks: boolean;
   /** The hardware probe's CUDA result, handed to extractor workers. */
   executionProviders: ExecutionProviderProbe | null;
 }
@@ -91,7 +93,7 @@ export interface RunContext {
 /** The parallelism fields of a {@linkcode RunContext}. */
 type ParallelSettings = Pick<
   RunContext,
-  "parallel" | "envWorkers" | "inWorkers" | "executionProviders"
+  "parallel" | "envWorkers" | "inWorkers" | "executionProviders" | "prefetchMasks"
 >;
 
 /**
@@ -119,6 +121,11 @@ function _parallelSettings(
     parallel,
     envWorkers: run.worker_mode === "vectorized" ? prepared.plan.workers : null,
     inWorkers: parallel > 1 && options.trainer === undefined,
+    prefetchMasks: resolvePrefetchMasks(
+      parallel,
+      prepared.plan.trials,
+      prepared.plan.logical_cores,
+    ),
     executionProviders: cuda === undefined
       ? null
       : cuda.usable
@@ -387,6 +394,7 @@ async function _runTrainer(
       manifest: _trialSink(manifest, trial),
       signal: options.signal,
       resumeFrom: from === null ? undefined : nodePath.join(run.path, from.checkpoint),
+      prefetchMasks: context.prefetchMasks,
       onProgress: options.onProgress === undefined
         ? undefined
         : (progress: TrainingProgress) => options.onProgress?.(name, progress),

@@ -148,6 +148,7 @@ export function trainExtractorInWorker(
       resumeFrom: options.resumeFrom ?? null,
       envWorkers: options.envWorkers ?? null,
       progress: options.onProgress !== undefined,
+      prefetchMasks: options.prefetchMasks ?? true,
       executionProviders: options.executionProviders ?? null,
     });
     if (options.signal?.aborted) onAbort();

@@ -97,6 +97,13 @@ export interface TrainExtractorOptions {
   onProgress?: (progress: TrainingProgress) => void;
   /** How to build the training envs. @default lib/sim's in-thread VecEnv */
   vecEnvFactory?: VecEnvFactory;
+  /**
+   * Fill the next minibatch's dropout masks in a worker while ONNX Runtime runs the
+   * current one (identical masks, so identical results). It pays when a core is idle
+   * during updates; with every core already training it slows training down
+   * (docs/benchmarks.md), so the comparison turns it off then. @default true
+   */
+  prefetchMasks?: boolean;
 }
 
 /** Outcome of {@linkcode trainExtractor}. */
@@ -179,7 +186,7 @@ export async function trainExtractor(
   await mkdirNoFollow(files.checkpoints);
   const { envSettings, map } = await _loadEnvironment(settings);
   const rng = trainingGenerators(settings.run.seed);
-  const policy = await _buildPolicy(profile, settings, rng);
+  const policy = await _buildPolicy(profile, settings, rng, options.prefetchMasks ?? true);
   const envs = await _buildEnvs(options, map, envSettings, numEnvs);
   const description = _describeRun(profile, settings, envs, map, envSettings, numEnvs);
   const callbacks = _buildCallbacks(options, policy, envs, description, files, numEnvs);
@@ -281,6 +288,7 @@ async function _buildPolicy(
   profile: ExtractorConfigurationProfile,
   settings: ScenarioSettings,
   rng: TrainingGenerators,
+  prefetchMasks: boolean,
 ): Promise<PpoPolicy> {
   const ppo = settings.ppo;
   try {
@@ -298,6 +306,7 @@ async function _buildPolicy(
         },
         maxGradNorm: ppo.max_grad_norm,
         executionProvider: settings.run.device,
+        prefetchMasks,
       },
     );
   } catch (error) {

@@ -7,6 +7,7 @@ import {
   PPO_DEFAULTS,
   resolvedConfig,
   resolveParallelTrials,
+  resolvePrefetchMasks,
   resolveWorkerCount,
   resourceSkipReason,
   RUN_DEFAULTS,
@@ -211,4 +212,17 @@ Deno.test("resolvedConfig() is plain JSON with every entry name in run order", a
   const run = config.run as Record<string, unknown>;
   assert.deepEqual(run.ppo, { ...PPO_DEFAULTS, n_steps: 256, gamma: 0.98 });
   assert.equal(run.num_envs, 8);
+});
+
+Deno.test("resolvePrefetchMasks() prefetches only while fewer trials train at once than there are cores", () => {
+  // Two trials at once on 2 cores: every core updates, masks inline.
+  assert.equal(resolvePrefetchMasks(2, 10, 2), false);
+  // One at a time on 2 cores: the second core fills the masks.
+  assert.equal(resolvePrefetchMasks(1, 10, 2), true);
+  // Two allowed but only one trial to train.
+  assert.equal(resolvePrefetchMasks(2, 1, 2), true);
+  assert.equal(resolvePrefetchMasks(4, 10, 8), true);
+  assert.equal(resolvePrefetchMasks(8, 10, 8), false);
+  // One core: nothing to overlap with.
+  assert.equal(resolvePrefetchMasks(1, 1, 1), false);
 });

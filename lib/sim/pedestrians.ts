@@ -533,11 +533,13 @@ export class PedestrianSimulation {
     const lambda = f.lambdaImportance, gamma = f.gamma, nExp = f.n, nPrime = f.nPrime;
     const tau = f.relaxationTime, goalThr = f.goalThreshold;
     // Social force, all pairs within the activation threshold, summed per pedestrian
-    // over the others in index order (into fx, fy). Each pair is visited once: the
-    // reverse pair's offset, unit direction and interaction vector are the exact
-    // negations (IEEE subtraction, products and sums are sign-symmetric), so only its
-    // angles and exponentials are computed anew. Pedestrian j's sum still takes its
-    // terms in index order: those of i < j as the outer loop passes them, then those
+    // over the others in index order (into fx, fy). Each pair is visited once. The
+    // reverse pair's differences are the exact negations of this pair's, or both +0
+    // (IEEE subtraction, products and sums are sign-symmetric), so its squared distance
+    // and squared interaction length are bit for bit the same: the square roots are
+    // shared; its direction and interaction vector are computed anew (cheap, and with
+    // the signs of zero PySocialForce's arithmetic gives). Pedestrian j's sum still takes
+    // its terms in index order: those of i < j as the outer loop passes them, then those
     // of i > j in its own row.
     fx.fill(0, 0, n);
     fy.fill(0, 0, n);
@@ -548,46 +550,36 @@ export class PedestrianSimulation {
         const ddx = pxi - px[j], ddy = pyi - py[j];
         const dSq = ddx * ddx + ddy * ddy;
         if (dSq > thrSq) continue;
-        let dirX = ddx, dirY = ddy, len = 0;
-        if (ddx !== 0 || ddy !== 0) {
-          len = Math.sqrt(dSq);
-          dirX = ddx / len;
-          dirY = ddy / len;
-        }
+        const apart = ddx !== 0 || ddy !== 0;
+        const len = apart ? Math.sqrt(dSq) : 0;
+        const dirX = apart ? ddx / len : ddx, dirY = apart ? ddy / len : ddy;
         const ix = lambda * (vx[j] - vxi) + dirX;
         const iy = lambda * (vy[j] - vyi) + dirY;
-        let idx = ix, idy = iy, ilen = 0;
-        if (ix !== 0 || iy !== 0) {
-          ilen = Math.sqrt(ix * ix + iy * iy);
-          idx = ix / ilen;
-          idy = iy / ilen;
-        }
+        const interacts = ix !== 0 || iy !== 0;
+        const ilen = interacts ? Math.sqrt(ix * ix + iy * iy) : 0;
         const bb = gamma * ilen + 1e-8;
         const base = -1.0 * len / bb;
         // On i from j.
+        const idx = interacts ? ix / ilen : ix, idy = interacts ? iy / ilen : iy;
         let theta = Math.atan2(idy, idx) - Math.atan2(dirY, dirX);
-        let sign = theta >= 0 ? 1 : -1;
         let tv = nPrime * bb * theta, ta = nExp * bb * theta;
         let fv = Math.exp(base - tv * tv);
-        let fa = -sign * Math.exp(base - ta * ta);
+        let fa = (theta >= 0 ? -1 : 1) * Math.exp(base - ta * ta);
         sx += idx * fv + -idy * fa;
         sy += idy * fv + idx * fa;
-        // On j from i: direction and interaction vector negated, unless a component
-        // is zero (its negation would be -0 where the reverse difference gives +0).
-        if (ddx === 0 || ddy === 0 || ix === 0 || iy === 0) {
-          fx[j] += _socialTermX(this, j, i, lambda, gamma, nExp, nPrime);
-          fy[j] += _termY;
-          continue;
-        }
-        const jdx = -idx, jdy = -idy;
-        theta = Math.atan2(jdy, jdx) - Math.atan2(-dirY, -dirX);
-        sign = theta >= 0 ? 1 : -1;
+        // On j from i.
+        const rdx = px[j] - pxi, rdy = py[j] - pyi;
+        const rdirX = apart ? rdx / len : rdx, rdirY = apart ? rdy / len : rdy;
+        const rix = lambda * (vxi - vx[j]) + rdirX;
+        const riy = lambda * (vyi - vy[j]) + rdirY;
+        const ridx = interacts ? rix / ilen : rix, ridy = interacts ? riy / ilen : riy;
+        theta = Math.atan2(ridy, ridx) - Math.atan2(rdirY, rdirX);
         tv = nPrime * bb * theta;
         ta = nExp * bb * theta;
         fv = Math.exp(base - tv * tv);
-        fa = -sign * Math.exp(base - ta * ta);
-        fx[j] += jdx * fv + -jdy * fa;
-        fy[j] += jdy * fv + jdx * fa;
+        fa = (theta >= 0 ? -1 : 1) * Math.exp(base - ta * ta);
+        fx[j] += ridx * fv + -ridy * fa;
+        fy[j] += ridy * fv + ridx * fa;
       }
       fx[i] = sx;
       fy[i] = sy;
@@ -734,50 +726,6 @@ function _segmentDistSq(seg: Float64Array, k: number, x: number, y: number): num
 }
 
 let _lastY = 0;
-/** y component of the last {@linkcode _socialTermX} result. */
-let _termY = 0;
-
-/**
- * Social force on pedestrian `t` from pedestrian `s` (PySocialForce SocialForce, one
- * pair, before the social factor), computed on its own; x component returned, y in
- * `_termY`. The pair loop of computeForces computes the same term from the reverse
- * pair's values where that is exact.
- */
-function _socialTermX(
-  p: { px: Float64Array; py: Float64Array; vx: Float64Array; vy: Float64Array },
-  t: number,
-  s: number,
-  lambda: number,
-  gamma: number,
-  nExp: number,
-  nPrime: number,
-): number {
-  const ddx = p.px[t] - p.px[s], ddy = p.py[t] - p.py[s];
-  let dirX = ddx, dirY = ddy, len = 0;
-  if (ddx !== 0 || ddy !== 0) {
-    len = Math.sqrt(ddx * ddx + ddy * ddy);
-    dirX = ddx / len;
-    dirY = ddy / len;
-  }
-  const ix = lambda * (p.vx[s] - p.vx[t]) + dirX;
-  const iy = lambda * (p.vy[s] - p.vy[t]) + dirY;
-  let idx = ix, idy = iy, ilen = 0;
-  if (ix !== 0 || iy !== 0) {
-    ilen = Math.sqrt(ix * ix + iy * iy);
-    idx = ix / ilen;
-    idy = iy / ilen;
-  }
-  const theta = Math.atan2(idy, idx) - Math.atan2(dirY, dirX);
-  const sign = theta >= 0 ? 1 : -1;
-  const bb = gamma * ilen + 1e-8;
-  const base = -1.0 * len / bb;
-  const tv = nPrime * bb * theta, ta = nExp * bb * theta;
-  const fv = Math.exp(base - tv * tv);
-  const fa = -sign * Math.exp(base - ta * ta);
-  _termY = idy * fv + idx * fa;
-  return idx * fv + -idy * fa;
-}
-
 /**
  * PySocialForce `obstacle_force` for segment k on a pedestrian at (x, y) with
  * distance offset r: the gradient of `1 / (2 d^2)` in the distance `d` to the

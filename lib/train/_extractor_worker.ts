@@ -2,7 +2,8 @@
  * Entry module of an extractor worker: trains one extractor with lib/rl's
  * trainExtractor on a `start` message and reports the result. It holds no manifest
  * writer: its manifest events go to the main thread, which appends them and
- * answers; what it logs goes to the main thread's logging; `abort` stops training at the next safe point with a checkpoint.
+ * answers; what it logs goes to the main thread's logging; `abort` stops training at
+ * the next safe point with a checkpoint.
  * Started by `trainExtractorInWorker` with extractor-worker permissions.
  *
  * @module

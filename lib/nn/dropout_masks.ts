@@ -3,12 +3,19 @@
  * {@linkcode SeededRng}; then each pair of mask elements (2j, 2j + 1) is decided by
  * the low and high 16 bits of a counter-based hash of (key, j) (the murmur3 32-bit
  * finaliser), so a mask costs about 0.8 ns per element in V8 and the whole sequence
- * of masks is reproducible from the generator's checkpointed state.
+ * of masks is reproducible from the generator's checkpointed state. Float32 masks
+ * are filled four hashes at a time by a 128-bit SIMD WebAssembly loop
+ * (`_mask_fill.wat`, the same integers), about 0.45 ns per element.
  *
  * @module
  */
 import type { SeededRng, SeededRngState } from "../rng/mod.ts";
 import { SeededRng as Rng } from "../rng/mod.ts";
+import { fill as simdFill, memory as simdMemory } from "./_mask_fill.wasm";
+
+/** Pairs per SIMD call: 8,192 words, half the module's 64 KiB page (a multiple of 4). */
+const SIMD_CHUNK_PAIRS = 4096;
+const simdWords = new Uint32Array(simdMemory.buffer, 0, 2 * SIMD_CHUNK_PAIRS);
 
 /**
  * Fills dropout masks with 0 (probability p) or 1/(1-p). Each element compares 16
@@ -62,8 +69,9 @@ export class DropoutMaskGenerator {
  * Deterministic mask from a key: with h_j = hash(key, j), element 2j is 0 when
  * (h_j mod 2^16) < round(p * 2^16) and element 2j + 1 when floor(h_j / 2^16) is,
  * else they are 1/(1-p). Element i depends only on (key, i), so a shorter mask is
- * the prefix of a longer one. Branch-free inner loop; float32 masks are written as
- * bit patterns through a Uint32Array view.
+ * the prefix of a longer one. Float32 masks are written as bit patterns: pairs in
+ * groups of four by the SIMD module (in chunks of its memory, copied out), the rest by
+ * the same branch-free scalar loop that fills float64 masks.
  */
 export function fillMask(out: Float32Array | Float64Array, key: number, p: number): void {
   const threshold = Math.round(p * 65536) | 0;
@@ -73,7 +81,13 @@ export function fillMask(out: Float32Array | Float64Array, key: number, p: numbe
   if (out instanceof Float32Array) {
     const keepBits = new Uint32Array(Float32Array.of(1 / (1 - p)).buffer)[0];
     const u = new Uint32Array(out.buffer, out.byteOffset, n);
-    for (let i = 0; i < even; i += 2) {
+    const simdPairs = (n >>> 1) & ~3;
+    for (let j = 0; j < simdPairs; j += SIMD_CHUNK_PAIRS) {
+      const pairs = Math.min(SIMD_CHUNK_PAIRS, simdPairs - j);
+      simdFill(pairs, (k + j) | 0, threshold, keepBits | 0);
+      u.set(pairs === SIMD_CHUNK_PAIRS ? simdWords : simdWords.subarray(0, 2 * pairs), 2 * j);
+    }
+    for (let i = 2 * simdPairs; i < even; i += 2) {
       const h = hash((i >>> 1) + k);
       // (d - threshold) >> 31 is all ones exactly when d < threshold (both < 2^17).
       u[i] = keepBits & ~(((h & 0xffff) - threshold) >> 31);

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { SeededRng } from "../../../lib/rng/mod.ts";
 import { DropoutMaskGenerator, fillMask } from "../../../lib/nn/mod.ts";
+import { compileWat } from "../../../scripts/build_wasm.ts";
 
 Deno.test("masks hold only 0 and 1/(1-p), dropping a fraction p of elements", () => {
   for (const p of [0.1, 0.3, 0.5]) {
@@ -103,8 +104,17 @@ Deno.test("element i is decided by 16 bits of murmur3 fmix32(key * 0x9e3779b1 + 
     h = ((h ^ (h >> 13n)) * 0xc2b2ae35n) & M;
     return h ^ (h >> 16n);
   };
-  for (const [key, p] of [[12345, 0.3], [4294967295, 0.1], [0, 0.5]]) {
-    const n = 1001; // odd: the last element uses the low half of its hash alone
+  // Lengths through the SIMD path's chunks (4,096 pairs) and groups of four pairs, with
+  // every remainder: odd lengths end on an element that uses the low half of its hash alone.
+  const cases: [number, number, number][] = [
+    [12345, 0.3, 1001],
+    [4294967295, 0.1, 2 * 4096 * 2 + 2 * 3 + 1],
+    [0, 0.5, 2 * 4096 + 8],
+    [7, 0.25, 9],
+    [8, 0.25, 6],
+    [9, 0.75, 1],
+  ];
+  for (const [key, p, n] of cases) {
     const f32 = new Float32Array(n);
     const f64 = new Float64Array(n);
     fillMask(f32, key, p);
@@ -118,6 +128,15 @@ Deno.test("element i is decided by 16 bits of murmur3 fmix32(key * 0x9e3779b1 + 
       assert.equal(f32[i], Math.fround(expected), `key ${key} element ${i} (float32)`);
     }
   }
+});
+
+Deno.test("the committed SIMD mask module is its WebAssembly text compiled", async () => {
+  const committed = await Deno.readFile(
+    new URL("../../../lib/nn/_mask_fill.wasm", import.meta.url),
+  );
+  const watUrl = new URL("../../../lib/nn/_mask_fill.wat", import.meta.url);
+  const compiled = await compileWat("_mask_fill.wat", await Deno.readTextFile(watUrl));
+  assert.deepEqual(committed, compiled, "run deno task build:wasm");
 });
 
 Deno.test("a shorter mask is the prefix of a longer one for the same key", () => {

@@ -287,7 +287,10 @@ export function emitModel(
   // (Conv1d channels-last and Linear on rank-3 inputs end in Gemm -> Reshape).
   const consumers = new Map<number, number>();
   for (const n of order) {
-    for (const t of n.inputs) consumers.set(t.id, (consumers.get(t.id) ?? 0) + 1);
+    const unread = n.op.gradientOnlyInputs ?? [];
+    n.inputs.forEach((t, i) => {
+      if (!unread.includes(i)) consumers.set(t.id, (consumers.get(t.id) ?? 0) + 1);
+    });
   }
   const outputIds = new Set(entries.map(([, t]) => t.id));
   const deferred = new Set<number>();

@@ -93,6 +93,12 @@ export interface OpDef {
   readonly nondiffInputs?: readonly number[];
   /** When true, outputs never depend on anything for autodiff (stopGradient). */
   readonly stopsGradient?: boolean;
+  /**
+   * Input positions the ONNX form does not read: they only route gradients (the
+   * pre-activation input of a fused ReLU + dropout). The emitter does not count them as
+   * consumers, so they do not block its Gemm-fusion peephole.
+   */
+  readonly gradientOnlyInputs?: readonly number[];
 }
 
 /** Kind of a leaf node. */

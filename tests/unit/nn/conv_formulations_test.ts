@@ -43,6 +43,10 @@ const configs = [
     length: 10,
   },
   { name: "k4 s2 p2 dilation 3", c: 2, o: 2, k: 4, stride: 2, padding: 2, dilation: 3, length: 16 },
+  // A row block between two taps that no tap reads (im2col wider than k * C).
+  { name: "k2 s3 p0 dilation 2", c: 2, o: 3, k: 2, stride: 3, padding: 0, dilation: 2, length: 11 },
+  // One output, whose first tap reads only padding (a row offset that is all zeros).
+  { name: "k3 s2 p1 length 2", c: 3, o: 2, k: 3, stride: 2, padding: 1, dilation: 1, length: 2 },
 ];
 
 for (const c of configs) {

@@ -1,7 +1,20 @@
 /** Dropout masks: values, drop rate, reproducibility from the generator state. */
 import assert from "node:assert/strict";
 import { SeededRng } from "../../../lib/rng/mod.ts";
-import { DropoutMaskGenerator, fillMask } from "../../../lib/nn/mod.ts";
+import * as ort from "onnxruntime-node";
+import {
+  dropout,
+  DropoutMaskGenerator,
+  emitModel,
+  fillMask,
+  gradients,
+  Graph,
+  mul,
+  ParameterStore,
+  relu,
+  Session,
+  sum,
+} from "../../../lib/nn/mod.ts";
 import { compileWat } from "../../../scripts/build_wasm.ts";
 
 Deno.test("masks hold only 0 and 1/(1-p), dropping a fraction p of elements", () => {
@@ -145,4 +158,60 @@ Deno.test("a shorter mask is the prefix of a longer one for the same key", () =>
   fillMask(long, 99, 0.3);
   fillMask(short, 99, 0.3);
   assert.deepEqual(short, long.subarray(0, 1234));
+});
+
+Deno.test("dropout of a ReLU output has the gradient of ReLU then mask multiply, bit for bit", async () => {
+  // The fused rule (g * (Cast(y > 0) * keep)) against the unfused graph: Relu's rule
+  // (Cast(r > 0)) after Mul's (g * mask). Activations include zeros of both signs, values
+  // around float32's smallest normal 2^-126, subnormals (flushed to zero by the
+  // sessions) and large ones.
+  const n = 6000;
+  const rng = new SeededRng(17);
+  const h = Array.from({ length: n }, (_, i) => {
+    const special = [0, -0, 2 ** -126, -(2 ** -126), 2 ** -125, 3e38, -3e38, 1e-30, 1e-40, -1e-40];
+    return i < special.length ? special[i] : rng.uniformRange(-2, 2) * 2 ** rng.int(40) / 2 ** 20;
+  });
+  const cot = Array.from({ length: n }, () => rng.uniformRange(-1, 1));
+  for (const dtype of ["float32", "float64"] as const) {
+    for (const p of [0.3, 0.6]) {
+      const mask = dtype === "float32" ? new Float32Array(n) : new Float64Array(n);
+      fillMask(mask, 4242, p);
+      const run = async (fused: boolean) => {
+        const g = new Graph({
+          dtype,
+          training: true,
+          parameters: new ParameterStore(new SeededRng(1)),
+        });
+        const x = g.input("h", [n]);
+        const c = g.input("cot", [n]);
+        const r = relu(x);
+        const y = fused ? dropout(r, p) : mul(r, g.dropoutMask([n], p));
+        const [dh] = gradients(sum(mul(y, c)), [x]);
+        const session = await Session.create(emitModel(g, { y, dh }));
+        const Arr = dtype === "float32" ? Float32Array : Float64Array;
+        const out = await session.run({
+          h: new ort.Tensor(dtype, Arr.from(h), [n]),
+          cot: new ort.Tensor(dtype, Arr.from(cot), [n]),
+          "dropout_mask.0": new ort.Tensor(dtype, mask, [n]),
+        });
+        await session.release();
+        return {
+          y: Array.from(out.y.data as Float32Array),
+          dh: Array.from(out.dh.data as Float32Array),
+        };
+      };
+      const fused = await run(true);
+      const unfused = await run(false);
+      assert.ok(fused.dh.some((v) => v !== 0) && fused.dh.some((v) => v === 0), "both kinds occur");
+      for (let i = 0; i < n; i++) {
+        assert.ok(Object.is(fused.y[i], unfused.y[i]), `${dtype} p ${p} y[${i}]`);
+        assert.ok(
+          Object.is(fused.dh[i], unfused.dh[i]),
+          `${dtype} p ${p} dh[${i}] (h ${h[i]}, mask ${mask[i]}): ${fused.dh[i]} vs ${
+            unfused.dh[i]
+          }`,
+        );
+      }
+    }
+  }
 });

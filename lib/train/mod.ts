@@ -83,3 +83,4 @@ export { resolveLatestRun } from "./latest.ts";
 export type { LatestRun } from "./latest.ts";
 export { trainExtractor } from "./train_extractor.ts";
 export type { VecEnvFactory, VecEnvFactoryArgs } from "./train_extractor.ts";
+export { scenarioEnvSettings } from "./navigation.ts";

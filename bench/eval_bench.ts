@@ -26,6 +26,7 @@ import {
   policyActor,
   PpoPolicy,
 } from "../lib/rl/mod.ts";
+import { median } from "../lib/report/mod.ts";
 import { SeededRng } from "../lib/rng/mod.ts";
 import { createController, loadMap, RobotEnv } from "../lib/sim/mod.ts";
 import { scenarioEnvSettings } from "../lib/train/mod.ts";
@@ -40,20 +41,28 @@ interface Row {
   repeats: number;
 }
 
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
+/** Median of a non-empty list (lib/report's `median`). */
+const medianOf = (values: number[]): number => median(values) as number;
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    config: { type: "string", default: "configs/scenarios/multi_extractor_default.yaml" },
-    episodes: { type: "string", default: "16" },
-    repeats: { type: "string", default: "3" },
-    json: { type: "boolean", default: false },
-  },
-});
+const USAGE = "Usage: deno task bench:eval [--config FILE] [--episodes N] [--repeats R] [--json]";
+
+function parseCommandLine() {
+  try {
+    return parseArgs({
+      args: Deno.args,
+      options: {
+        config: { type: "string", default: "configs/scenarios/multi_extractor_default.yaml" },
+        episodes: { type: "string", default: "16" },
+        repeats: { type: "string", default: "3" },
+        json: { type: "boolean", default: false },
+      },
+    }).values;
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${USAGE}`);
+    Deno.exit(2);
+  }
+}
+const values = parseCommandLine();
 const episodes = Number(values.episodes), repeats = Number(values.repeats);
 if (!Number.isInteger(episodes) || episodes < 1 || !Number.isInteger(repeats) || repeats < 1) {
   console.error("--episodes and --repeats take positive integers");
@@ -86,7 +95,7 @@ async function measure(actor: string, make: () => EvaluationActor): Promise<Row>
   }
   return {
     actor,
-    us_per_step_median: median(rates),
+    us_per_step_median: medianOf(rates),
     us_per_step_min: Math.min(...rates),
     us_per_step_max: Math.max(...rates),
     steps_per_pass: steps,
@@ -118,7 +127,8 @@ for (const preset of ["dynamics_original", "mlp_small"] as const) {
  * (a loop over 4 million random arguments, the loop's own time taken off).
  */
 function forceFloor() {
-  const s = env.settings, threshold = s.pedestrians.forces.socialActivationThreshold;
+  const threshold = env.settings.pedestrians.forces.socialActivationThreshold;
+  const thresholdSq = threshold * threshold;
   const zero = new Float32Array(2);
   let steps = 0, pairs = 0, pedestrians = 0, k = 0;
   env.reset(seeds[0]);
@@ -128,7 +138,7 @@ function forceFloor() {
     for (let i = 0; i < n; i++) {
       for (let j = i + 1; j < n; j++) {
         const dx = p.px[i] - p.px[j], dy = p.py[i] - p.py[j];
-        if (dx * dx + dy * dy <= threshold * threshold) pairs++;
+        if (dx * dx + dy * dy <= thresholdSq) pairs++;
       }
     }
     pedestrians += n;
@@ -158,7 +168,7 @@ function forceFloor() {
     expSamples.push(((withExp - base) * 1e6) / count);
   }
   if (sink === 0.5) console.log(""); // uses the sums, so the loops are not dropped
-  const atan2 = median(atan2Samples), exp = median(expSamples);
+  const atan2 = medianOf(atan2Samples), exp = medianOf(expSamples);
   const perStep = (pairs / steps) * (4 * atan2 + 4 * exp) / 1000;
   return {
     pedestrians_per_step: pedestrians / steps,
